@@ -1,0 +1,47 @@
+# lit configuration for slr.
+import os
+import shutil
+import subprocess
+
+import lit.formats
+
+config.name = "slr"
+config.test_format = lit.formats.ShTest(not lit_config.isWindows)
+config.suffixes = [".mlir"]
+config.excludes = ["Inputs", "Embedding", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.slr_obj_root, "test")
+
+# Our tools first, then LLVM's (FileCheck, not, split-file).
+path = os.pathsep.join(
+    [config.slr_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])]
+)
+config.environment["PATH"] = path
+
+config.substitutions.append(("%mlir_runner", config.mlir_runner))
+config.substitutions.append(
+    ("%mlir_runner_utils", os.path.join(config.mlir_lib_dir, "libmlir_runner_utils.so"))
+)
+config.substitutions.append(
+    ("%mlir_c_runner_utils", os.path.join(config.mlir_lib_dir, "libmlir_c_runner_utils.so"))
+)
+config.substitutions.append(("%slr_shared_data", config.slr_shared_data_dir))
+config.substitutions.append(("%slr_src", config.slr_src_root))
+
+
+def has_cuda_gpu():
+    """A GPU is usable only if the driver answers; CI and dev boxes have none."""
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and "GPU" in out.stdout
+
+
+if has_cuda_gpu():
+    config.available_features.add("cuda-gpu")
+if os.path.isdir(config.slr_shared_data_dir):
+    config.available_features.add("shared-data")

@@ -1,0 +1,25 @@
+//===- slr-opt.cpp - mlir-opt with the slr dialect and passes -------------===//
+
+#include "slr/Conversion/Passes.h"
+#include "slr/Dialect/SLR/IR/SLR.h"
+#include "slr/Pipelines/Pipelines.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  slr::registerSLRConversionPasses();
+  slr::registerSLRPipelines();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<slr::SLRDialect>();
+
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "slr optimizer driver\n", registry));
+}
