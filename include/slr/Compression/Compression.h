@@ -1,0 +1,215 @@
+//===- Compression.h - Sparse plus low-rank layer compression ---*- C++ -*-===//
+//
+// Compresses one linear layer W (N x K, row-major float, y = x * W^T with
+// N = d_out and K = d_in) into a sparse part S (n:m along K, or unstructured)
+// plus a low-rank part L = U * V (U: N x r, V: r x K), given the calibration
+// statistic H = X^T X (K x K, double). Quality is measured by the layer-wise
+// reconstruction error
+//
+//   f(S, L) = 1/2 tr((W - S - L) H (W - S - L)^T),
+//
+// reported relative to f(0, 0) = 1/2 tr(W H W^T). See docs/DESIGN.md section 3.
+//
+// Plain C++17 (std + BLAS/LAPACK behind the interface): no MLIR/LLVM types.
+// Errors are returned as Status values, never asserted or thrown.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SLR_COMPRESSION_COMPRESSION_H
+#define SLR_COMPRESSION_COMPRESSION_H
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slr::compression {
+
+/// Success or an error with a human-readable message.
+struct [[nodiscard]] Status {
+  bool ok = true;
+  std::string message;
+
+  static Status success() { return Status(); }
+  static Status error(std::string message) {
+    Status status;
+    status.ok = false;
+    status.message = std::move(message);
+    return status;
+  }
+  explicit operator bool() const { return ok; }
+};
+
+/// Which entries of S may be non-zero.
+///   - n:m (default 2:4): at most n non-zeros in every aligned group of m
+///     consecutive entries along K (columns [g*m, g*m + m) of each row).
+///   - unstructured (unstructuredFraction >= 0): that fraction of the entries
+///     is zero; where the budget is counted (per row, per matrix, per block)
+///     depends on the method and is documented there.
+struct SparsityPattern {
+  int n = 2;
+  int m = 4;
+  double unstructuredFraction = -1.0;
+
+  static SparsityPattern nm(int n, int m) {
+    SparsityPattern pattern;
+    pattern.n = n;
+    pattern.m = m;
+    return pattern;
+  }
+  static SparsityPattern unstructured(double zeroFraction) {
+    SparsityPattern pattern;
+    pattern.unstructuredFraction = zeroFraction;
+    return pattern;
+  }
+  bool isUnstructured() const { return unstructuredFraction >= 0.0; }
+  /// Fraction of entries that may be non-zero (n/m, or 1 - fraction).
+  double density() const;
+};
+
+/// Parses "2:4" (n:m) or "unstructured:0.5" / "0.5" / "50%" (fraction of
+/// zeros). Prints in the first two forms.
+std::optional<SparsityPattern> parseSparsityPattern(std::string_view text);
+std::string toString(const SparsityPattern &pattern);
+
+enum class Method {
+  /// Keep the largest |W_ij| (n:m per group; unstructured per matrix). Rank 0.
+  Magnitude,
+  /// Keep the largest |W_ij| * ||X_j|| with ||X_j|| = sqrt(H_jj) (n:m per
+  /// group; unstructured per row, as in the Wanda paper). Rank 0.
+  Wanda,
+  /// One SparseGPT OBS sweep (or ADMM, see SparseStep) on W. Rank 0: the
+  /// rank option is ignored; use HassleFree for sparse plus low-rank.
+  SparseGPT,
+  /// OATS: alternate truncated SVD of (W - S) D and hard thresholding of
+  /// (W - L) D with D = sqrt(diag H) (the diagonal relaxation of f), keeping
+  /// the last iterate. Unstructured budgets are per row.
+  OATS,
+  /// Best rank-r approximation under the full H; no sparse part (S = 0).
+  SVDOnly,
+  /// HASSLE-free (arXiv 2502.00899): alternating minimisation of the exact f,
+  /// keeping the best iterate.
+  HassleFree,
+};
+
+/// Names: "magnitude", "wanda", "sparsegpt", "oats", "svd", "hassle-free".
+std::optional<Method> parseMethod(std::string_view name);
+const char *methodName(Method method);
+
+/// How the sparse step solves min_S f(S, L) for fixed L.
+enum class SparseStep {
+  /// SparseGPT's OBS column sweep ("obs"). Fast, a heuristic. HassleFree on
+  /// a 576 x 1536 layer (2:4 + rank 64, 20 rounds) takes about 3 s on two
+  /// cores.
+  OBS,
+  /// ALPS-style ADMM with an increasing penalty, then a conjugate-gradient
+  /// refit on the support ("admm"). Better optima (on tiny problems it finds
+  /// the exact one ~9 times in 10) but slower: two N x K x K GEMMs per
+  /// iteration, about 8 s per sparse step at 576 x 1536.
+  ADMM,
+};
+std::optional<SparseStep> parseSparseStep(std::string_view name);
+const char *sparseStepName(SparseStep step);
+
+/// How the best rank-r approximation is computed.
+enum class SVDAlgorithm {
+  /// Eigen when min(N, K) <= 4096, Randomized above.
+  Auto,
+  /// Eigen-decomposition of the smaller Gram matrix (LAPACK dsyevr, top r
+  /// pairs only): exact up to double rounding, several times faster than a
+  /// full SVD.
+  Eigen,
+  /// Thin SVD (LAPACK dgesdd), truncated. Slowest, reference quality.
+  FullSVD,
+  /// Randomized range finder with power iterations (seeded).
+  Randomized,
+};
+
+struct Options {
+  Method method = Method::HassleFree;
+  SparsityPattern pattern;
+  /// Rank r of the low-rank part; clamped to min(N, K).
+  int64_t rank = 64;
+  /// When >= 0, overrides `rank` with rankForCompressionRatio(N, K, density,
+  /// compressionRatio) (density 0 for SVDOnly).
+  double compressionRatio = -1.0;
+  /// Alternating rounds (HassleFree, OATS). HassleFree stops early when an
+  /// iterate repeats its predecessor's objective (a fixed point).
+  int iterations = 20;
+  /// Damping H += lambda I with lambda = percdamp * mean(diag H).
+  double percdamp = 0.01;
+  SparseStep sparseStep = SparseStep::OBS;
+  /// Columns per OBS block (rounded down to a multiple of m, at least m).
+  int64_t blockSize = 128;
+  /// ADMM: maximum iterations, initial penalty (relative to the unit-diagonal
+  /// Hessian, as in ALPS) and its growth factor per iteration.
+  int admmIterations = 300;
+  double admmInitialPenalty = 0.01;
+  double admmPenaltyGrowth = 1.05;
+  /// Conjugate-gradient iterations refitting the kept weights on their fixed
+  /// support after each sparse step. -1: the step's default (10 for ADMM as in
+  /// ALPS, 0 for OBS, whose compensation is already part of the sweep).
+  int refitIterations = -1;
+  SVDAlgorithm svdAlgorithm = SVDAlgorithm::Auto;
+  /// Randomized SVD: extra sketch columns and power iterations.
+  int oversampling = 10;
+  int powerIterations = 4;
+  /// Seed of every random choice (only the randomized SVD draws today).
+  uint64_t seed = 0;
+};
+
+struct Result {
+  /// Dense N x K sparse part (zeros off-pattern).
+  std::vector<float> S;
+  /// Low-rank factors, L = U * V: U is N x rank, V is rank x K (row-major).
+  /// The columns of U and rows of V are balanced (equal norms).
+  std::vector<float> U, V;
+  int64_t rank = 0;
+  /// f(S, U V) / f(0, 0) for the returned float matrices, with the undamped
+  /// H; 0 when f(0, 0) = 0.
+  double relativeObjective = 0.0;
+  /// f(S, U V) and f(0, 0) themselves.
+  double objective = 0.0;
+  double referenceObjective = 0.0;
+  /// Relative objective per iterate. HassleFree: entry 0 is the pruning-only
+  /// start (S_1, 0), entry t the iterate after round t. OATS: one entry per
+  /// round. Other methods: the single result.
+  std::vector<double> objectiveHistory;
+  /// Damping lambda actually used (it grows when the Cholesky of the damped
+  /// Hessian fails).
+  double damping = 0.0;
+  /// Inputs with H_jj == 0; their weights do not affect f and are zero in S.
+  int64_t deadInputs = 0;
+};
+
+/// r = floor((1 - density - c) * N * K / (N + K)): the rank that the
+/// parameters left over by the sparse part buy when only a fraction 1 - c of
+/// the dense parameter count may be kept. Negative when the budget is
+/// exhausted by the sparse part.
+int64_t rankForCompressionRatio(int64_t numRows, int64_t numCols,
+                                double density, double compressionRatio);
+
+/// Compresses W (numRows x numCols, row-major, weightsSize entries) with H
+/// (numCols x numCols, hessianSize entries). On error `result` is untouched.
+Status compress(const float *weights, size_t weightsSize, int64_t numRows,
+                int64_t numCols, const double *hessian, size_t hessianSize,
+                const Options &options, Result &result);
+
+inline Status compress(const std::vector<float> &weights, int64_t numRows,
+                       int64_t numCols, const std::vector<double> &hessian,
+                       const Options &options, Result &result) {
+  return compress(weights.data(), weights.size(), numRows, numCols,
+                  hessian.data(), hessian.size(), options, result);
+}
+
+/// Whether a dense row-major matrix has at most n non-zeros in every aligned
+/// group of m along its rows (n:m), or at most floor((1 - fraction) * size)
+/// non-zeros in total (unstructured).
+bool satisfiesPattern(const float *matrix, int64_t numRows, int64_t numCols,
+                      const SparsityPattern &pattern);
+
+} // namespace slr::compression
+
+#endif // SLR_COMPRESSION_COMPRESSION_H

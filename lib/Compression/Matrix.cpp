@@ -1,0 +1,52 @@
+//===- Matrix.cpp - Dense matrix helpers and the objective ----------------===//
+
+#include "slr/Compression/Steps.h"
+
+#include <cblas.h>
+
+namespace slr::compression {
+
+Matrix Matrix::fromFloats(const float *values, int64_t rows, int64_t cols) {
+  Matrix matrix(rows, cols);
+  for (size_t i = 0; i < matrix.data.size(); ++i)
+    matrix.data[i] = values[i];
+  return matrix;
+}
+
+std::vector<float> Matrix::toFloats() const {
+  return std::vector<float>(data.begin(), data.end());
+}
+
+Matrix multiply(const Matrix &a, const Matrix &b, bool transposeA,
+                bool transposeB) {
+  int64_t m = transposeA ? a.cols : a.rows;
+  int64_t k = transposeA ? a.rows : a.cols;
+  int64_t n = transposeB ? b.rows : b.cols;
+  Matrix c(m, n);
+  if (m == 0 || n == 0 || k == 0)
+    return c;
+  cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+              transposeB ? CblasTrans : CblasNoTrans, m, n, k, 1.0,
+              a.data.data(), a.cols, b.data.data(), b.cols, 0.0, c.data.data(),
+              c.cols);
+  return c;
+}
+
+double objective(const Matrix &weights, const Matrix &sparse,
+                 const Matrix &lowRank, const Matrix &hessian) {
+  Matrix residual = weights;
+  for (size_t i = 0; i < residual.data.size(); ++i) {
+    if (!sparse.empty())
+      residual.data[i] -= sparse.data[i];
+    if (!lowRank.empty())
+      residual.data[i] -= lowRank.data[i];
+  }
+  // tr(D H D^T) = sum_ij D_ij (D H)_ij: one GEMM, no N x N product.
+  Matrix product = multiply(residual, hessian);
+  double sum = 0.0;
+  for (size_t i = 0; i < residual.data.size(); ++i)
+    sum += residual.data[i] * product.data[i];
+  return 0.5 * sum;
+}
+
+} // namespace slr::compression

@@ -1,0 +1,503 @@
+//===- CompressionTest.cpp - compress(): methods, invariants, errors ------===//
+
+#include "TestUtil.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+
+using namespace slr::compression;
+using namespace slr::compression::test;
+
+namespace {
+
+/// One synthetic layer: W with a low-rank component plus noise (so that the
+/// low-rank part has something to capture) and a correlated H.
+struct Layer {
+  int64_t rows = 0, cols = 0;
+  std::vector<float> weights;
+  std::vector<double> hessian;
+};
+
+Layer makeLayer(int64_t rows, int64_t cols, uint64_t seed,
+                double correlation = 0.7, int64_t samples = -1,
+                int64_t signalRank = 4) {
+  std::mt19937_64 rng(seed);
+  Layer layer;
+  layer.rows = rows;
+  layer.cols = cols;
+  Matrix weights = randomMatrix(rows, cols, rng);
+  if (signalRank > 0) {
+    Matrix signal = multiply(randomMatrix(rows, signalRank, rng),
+                             randomMatrix(signalRank, cols, rng, 0.7));
+    for (size_t i = 0; i < weights.data.size(); ++i)
+      weights.data[i] += signal.data[i];
+  }
+  layer.weights = weights.toFloats();
+  layer.hessian = correlatedHessian(cols, samples > 0 ? samples : 4 * cols,
+                                    correlation, rng)
+                      .data;
+  return layer;
+}
+
+Result run(const Layer &layer, const Options &options) {
+  Result result;
+  Status status = compress(layer.weights, layer.rows, layer.cols, layer.hessian,
+                           options, result);
+  EXPECT_TRUE(status.ok) << status.message;
+  return result;
+}
+
+Status runStatus(const Layer &layer, const Options &options) {
+  Result result;
+  return compress(layer.weights, layer.rows, layer.cols, layer.hessian, options,
+                  result);
+}
+
+Options optionsFor(Method method, int64_t rank = 8) {
+  Options options;
+  options.method = method;
+  options.rank = rank;
+  return options;
+}
+
+bool allFinite(const std::vector<float> &values) {
+  return std::all_of(values.begin(), values.end(),
+                     [](float value) { return std::isfinite(value); });
+}
+
+/// Relative objective recomputed from the returned matrices.
+double recomputeRelative(const Layer &layer, const Result &result) {
+  Matrix weights =
+      Matrix::fromFloats(layer.weights.data(), layer.rows, layer.cols);
+  Matrix hessian(layer.cols, layer.cols);
+  hessian.data = layer.hessian;
+  Matrix sparse = Matrix::fromFloats(result.S.data(), layer.rows, layer.cols);
+  Matrix lowRank;
+  if (result.rank > 0)
+    lowRank =
+        multiply(Matrix::fromFloats(result.U.data(), layer.rows, result.rank),
+                 Matrix::fromFloats(result.V.data(), result.rank, layer.cols));
+  return objective(weights, sparse, lowRank, hessian) /
+         objective(weights, Matrix(), Matrix(), hessian);
+}
+
+const Method allMethods[] = {Method::Magnitude, Method::Wanda,
+                             Method::SparseGPT, Method::OATS,
+                             Method::SVDOnly,   Method::HassleFree};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Names and budgets
+//===----------------------------------------------------------------------===//
+
+TEST(Names, MethodsRoundTrip) {
+  for (Method method : allMethods) {
+    std::optional<Method> parsed = parseMethod(methodName(method));
+    ASSERT_TRUE(parsed.has_value()) << methodName(method);
+    EXPECT_EQ(*parsed, method);
+  }
+  EXPECT_EQ(parseMethod("hassle-free"), Method::HassleFree);
+  EXPECT_EQ(parseMethod("SparseGPT"), Method::SparseGPT);
+  EXPECT_EQ(parseMethod("svd"), Method::SVDOnly);
+  EXPECT_FALSE(parseMethod("alps").has_value());
+  EXPECT_EQ(parseSparseStep("admm"), SparseStep::ADMM);
+  EXPECT_EQ(parseSparseStep(sparseStepName(SparseStep::OBS)), SparseStep::OBS);
+  EXPECT_FALSE(parseSparseStep("adam").has_value());
+}
+
+TEST(Names, SparsityPatterns) {
+  std::optional<SparsityPattern> pattern = parseSparsityPattern("2:4");
+  ASSERT_TRUE(pattern);
+  EXPECT_EQ(pattern->n, 2);
+  EXPECT_EQ(pattern->m, 4);
+  EXPECT_FALSE(pattern->isUnstructured());
+  EXPECT_EQ(toString(*pattern), "2:4");
+  pattern = parseSparsityPattern("unstructured:0.6");
+  ASSERT_TRUE(pattern);
+  EXPECT_TRUE(pattern->isUnstructured());
+  EXPECT_DOUBLE_EQ(pattern->unstructuredFraction, 0.6);
+  EXPECT_EQ(toString(*pattern), "unstructured:0.6");
+  EXPECT_DOUBLE_EQ(parseSparsityPattern("50%")->unstructuredFraction, 0.5);
+  EXPECT_DOUBLE_EQ(parseSparsityPattern("0.25")->unstructuredFraction, 0.25);
+  EXPECT_DOUBLE_EQ(parseSparsityPattern("4:8")->density(), 0.5);
+  for (const char *bad : {"4:2", "2:0", "a:b", "2:", "1.5", "-0.1", "", "x"})
+    EXPECT_FALSE(parseSparsityPattern(bad).has_value()) << bad;
+}
+
+TEST(Budget, RankForCompressionRatio) {
+  // (1 - 1/2 - 0.4) * 100 * 100 / 200 = 5, despite 0.0999... rounding.
+  EXPECT_EQ(rankForCompressionRatio(100, 100, 0.5, 0.4), 5);
+  // 576 x 1536 at 2:4 and c = 0.4: 0.1 * 884736 / 2112 = 41.89.
+  EXPECT_EQ(rankForCompressionRatio(576, 1536, 0.5, 0.4), 41);
+  EXPECT_EQ(rankForCompressionRatio(64, 64, 0.0, 0.5), 16);
+  EXPECT_LT(rankForCompressionRatio(64, 64, 0.5, 0.6), 0);
+
+  Layer layer = makeLayer(32, 64, 1);
+  Options options = optionsFor(Method::HassleFree);
+  options.compressionRatio = 0.4;
+  options.iterations = 2;
+  EXPECT_EQ(run(layer, options).rank,
+            rankForCompressionRatio(32, 64, 0.5, 0.4));
+  options.method = Method::SVDOnly;
+  EXPECT_EQ(run(layer, options).rank,
+            rankForCompressionRatio(32, 64, 0.0, 0.4));
+  options.method = Method::HassleFree;
+  options.compressionRatio = 0.7;
+  Status status = runStatus(layer, options);
+  EXPECT_FALSE(status.ok);
+  EXPECT_NE(status.message.find("not reachable"), std::string::npos);
+}
+
+TEST(Objective, MatchesDefinition) {
+  std::mt19937_64 rng(2);
+  Matrix weights = randomMatrix(3, 5, rng), sparse = randomMatrix(3, 5, rng),
+         lowRank = randomMatrix(3, 5, rng);
+  Matrix hessian = correlatedHessian(5, 9, 0.3, rng);
+  double expected = 0.0;
+  for (int64_t row = 0; row < 3; ++row)
+    for (int64_t i = 0; i < 5; ++i)
+      for (int64_t j = 0; j < 5; ++j)
+        expected += 0.5 * (weights(row, i) - sparse(row, i) - lowRank(row, i)) *
+                    hessian(i, j) *
+                    (weights(row, j) - sparse(row, j) - lowRank(row, j));
+  EXPECT_NEAR(objective(weights, sparse, lowRank, hessian), expected,
+              1e-12 * std::fabs(expected));
+}
+
+//===----------------------------------------------------------------------===//
+// Invariants of every method
+//===----------------------------------------------------------------------===//
+
+TEST(Compress, EveryMethodRespectsEveryPattern) {
+  Layer layer = makeLayer(24, 48, 3);
+  const SparsityPattern patterns[] = {
+      SparsityPattern::nm(2, 4), SparsityPattern::nm(1, 4),
+      SparsityPattern::nm(4, 8), SparsityPattern::unstructured(0.6)};
+  for (Method method : allMethods) {
+    for (const SparsityPattern &pattern : patterns) {
+      for (SparseStep step : {SparseStep::OBS, SparseStep::ADMM}) {
+        if (step == SparseStep::ADMM && method != Method::HassleFree &&
+            method != Method::SparseGPT)
+          continue;
+        Options options = optionsFor(method, 6);
+        options.pattern = pattern;
+        options.iterations = 4;
+        options.sparseStep = step;
+        options.blockSize = 16;
+        Result result = run(layer, options);
+        SCOPED_TRACE(std::string(methodName(method)) + " " + toString(pattern) +
+                     " " + sparseStepName(step));
+        ASSERT_EQ(result.S.size(), size_t(24 * 48));
+        EXPECT_TRUE(satisfiesPattern(result.S.data(), 24, 48, pattern));
+        if (method == Method::SVDOnly) {
+          EXPECT_TRUE(std::all_of(result.S.begin(), result.S.end(),
+                                  [](float value) { return value == 0.0f; }));
+        }
+        bool pruningOnly = method == Method::Magnitude ||
+                           method == Method::Wanda ||
+                           method == Method::SparseGPT;
+        EXPECT_EQ(result.rank, pruningOnly ? 0 : 6);
+        EXPECT_EQ(result.U.size(), size_t(24 * result.rank));
+        EXPECT_EQ(result.V.size(), size_t(result.rank * 48));
+        EXPECT_TRUE(allFinite(result.S) && allFinite(result.U) &&
+                    allFinite(result.V));
+        EXPECT_GT(result.relativeObjective, 0.0);
+        EXPECT_LT(result.relativeObjective, 1.0);
+        EXPECT_NEAR(result.relativeObjective, recomputeRelative(layer, result),
+                    1e-9);
+      }
+    }
+  }
+}
+
+TEST(Compress, DensePatternKeepsEverything) {
+  Layer layer = makeLayer(8, 16, 4);
+  for (Method method : {Method::Magnitude, Method::Wanda, Method::SparseGPT}) {
+    Options options = optionsFor(method);
+    options.pattern = SparsityPattern::nm(4, 4);
+    Result result = run(layer, options);
+    EXPECT_EQ(result.S, layer.weights) << methodName(method);
+    EXPECT_EQ(result.relativeObjective, 0.0);
+  }
+}
+
+TEST(Compress, HassleFreeNeverWorseThanItsPruningOnlyStart) {
+  for (SparseStep step : {SparseStep::OBS, SparseStep::ADMM}) {
+    for (uint64_t seed : {11, 12, 13}) {
+      Layer layer = makeLayer(32, 64, seed, 0.8);
+      Options options = optionsFor(Method::HassleFree, 8);
+      options.sparseStep = step;
+      options.iterations = step == SparseStep::OBS ? 20 : 5;
+      Result result = run(layer, options);
+      ASSERT_GE(result.objectiveHistory.size(), 2u);
+      double start = result.objectiveHistory.front();
+      double best = *std::min_element(result.objectiveHistory.begin(),
+                                      result.objectiveHistory.end());
+      // Round 1 prunes with L = 0: exactly the SparseGPT method.
+      Options sparseGPT = optionsFor(Method::SparseGPT);
+      sparseGPT.sparseStep = step;
+      EXPECT_NEAR(start, run(layer, sparseGPT).relativeObjective, 1e-6);
+      // The best iterate is returned (up to float rounding of the factors)
+      // and the low rank part does help.
+      EXPECT_NEAR(result.relativeObjective, best, 1e-6 * best);
+      EXPECT_LE(result.relativeObjective, start * (1 + 1e-6));
+      EXPECT_LT(best, 0.9 * start);
+      // Alternating exact minimisation: with the sparse step a heuristic the
+      // sequence may wiggle, but the history's running best is what we keep
+      // and it must settle well below the first round.
+      EXPECT_LT(best, result.objectiveHistory[1] * (1 + 1e-12));
+    }
+  }
+}
+
+TEST(Compress, HassleFreeBeatsOATSOnCorrelatedInputs) {
+  // OATS solves the diagonal relaxation of H; with strongly correlated inputs
+  // that relaxation is poor and the exact objective shows it.
+  for (uint64_t seed : {21, 22}) {
+    Layer layer = makeLayer(48, 96, seed, 0.9, -1, 6);
+    Result hassleFree = run(layer, optionsFor(Method::HassleFree, 8));
+    Result oats = run(layer, optionsFor(Method::OATS, 8));
+    EXPECT_LT(hassleFree.relativeObjective, 0.8 * oats.relativeObjective)
+        << "HASSLE-free " << hassleFree.relativeObjective << " vs OATS "
+        << oats.relativeObjective;
+    // And the usual ordering of the pruning-only baselines.
+    double sparseGPT =
+        run(layer, optionsFor(Method::SparseGPT)).relativeObjective;
+    double wanda = run(layer, optionsFor(Method::Wanda)).relativeObjective;
+    double magnitude =
+        run(layer, optionsFor(Method::Magnitude)).relativeObjective;
+    EXPECT_LT(hassleFree.relativeObjective, sparseGPT);
+    EXPECT_LT(sparseGPT, wanda);
+    EXPECT_LT(wanda, magnitude);
+  }
+}
+
+TEST(Compress, SVDAlgorithmsAgreeOnALargerLayer) {
+  // Big enough for blocked OBS sweeps (K > blockSize) and a rank well below
+  // min(N, K); the randomized SVD must track the exact ones closely.
+  Layer layer = makeLayer(96, 320, 71, 0.6, -1, 8);
+  double reference = -1.0;
+  for (SVDAlgorithm algorithm :
+       {SVDAlgorithm::Eigen, SVDAlgorithm::FullSVD, SVDAlgorithm::Randomized}) {
+    Options options = optionsFor(Method::HassleFree, 16);
+    options.svdAlgorithm = algorithm;
+    options.iterations = 10;
+    Result result = run(layer, options);
+    if (reference < 0.0)
+      reference = result.relativeObjective;
+    EXPECT_NEAR(result.relativeObjective, reference,
+                algorithm == SVDAlgorithm::Randomized ? 0.02 * reference
+                                                      : 1e-6 * reference)
+        << static_cast<int>(algorithm);
+    EXPECT_LT(result.relativeObjective, 0.5 * result.objectiveHistory[0]);
+  }
+}
+
+TEST(Compress, IdenticalSeedsGiveIdenticalResults) {
+  Layer layer = makeLayer(40, 80, 31);
+  for (SVDAlgorithm algorithm :
+       {SVDAlgorithm::Randomized, SVDAlgorithm::Auto}) {
+    for (Method method : {Method::HassleFree, Method::OATS}) {
+      Options options = optionsFor(method, 5);
+      options.svdAlgorithm = algorithm;
+      options.powerIterations = 1;
+      options.iterations = 5;
+      options.seed = 1234;
+      Result first = run(layer, options), second = run(layer, options);
+      EXPECT_EQ(first.S, second.S);
+      EXPECT_EQ(first.U, second.U);
+      EXPECT_EQ(first.V, second.V);
+      EXPECT_EQ(first.objectiveHistory, second.objectiveHistory);
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Degenerate inputs
+//===----------------------------------------------------------------------===//
+
+TEST(Compress, DeadInputsAreZeroInSAndIgnored) {
+  const int64_t rows = 16, cols = 32;
+  std::mt19937_64 rng(41);
+  // Inputs 3, 4 and 17 are always zero: H has zero rows/columns there.
+  Matrix inputs = randomMatrix(100, cols, rng);
+  for (int64_t s = 0; s < 100; ++s)
+    for (int64_t dead : {3, 4, 17})
+      inputs(s, dead) = 0.0;
+  Layer layer;
+  layer.rows = rows;
+  layer.cols = cols;
+  layer.hessian = multiply(inputs, inputs, true).data;
+  layer.weights = randomMatrix(rows, cols, rng).toFloats();
+  for (Method method : allMethods) {
+    Result result = run(layer, optionsFor(method, 4));
+    SCOPED_TRACE(methodName(method));
+    EXPECT_EQ(result.deadInputs, 3);
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t dead : {3, 4, 17}) {
+        EXPECT_EQ(result.S[row * cols + dead], 0.0f);
+        for (int64_t k = 0; k < result.rank; ++k)
+          EXPECT_NEAR(result.V[k * cols + dead], 0.0, 1e-6);
+      }
+    EXPECT_TRUE(allFinite(result.S) && allFinite(result.U) &&
+                allFinite(result.V));
+    EXPECT_LT(result.relativeObjective, 1.0);
+  }
+}
+
+TEST(Compress, FullRankReconstructsExactly) {
+  Layer layer = makeLayer(12, 20, 43);
+  for (Method method : {Method::HassleFree, Method::SVDOnly, Method::OATS}) {
+    Options options = optionsFor(method, 1000);
+    options.iterations = 3;
+    Result result = run(layer, options);
+    SCOPED_TRACE(methodName(method));
+    EXPECT_EQ(result.rank, 12);
+    EXPECT_LT(result.relativeObjective, 1e-10);
+    for (int64_t row = 0; row < 12; ++row)
+      for (int64_t col = 0; col < 20; ++col) {
+        double sum = result.S[row * 20 + col];
+        for (int64_t k = 0; k < 12; ++k)
+          sum += double(result.U[row * 12 + k]) * result.V[k * 20 + col];
+        EXPECT_NEAR(sum, layer.weights[row * 20 + col], 1e-5);
+      }
+  }
+}
+
+TEST(Compress, RankDeficientHessianIsDamped) {
+  // Fewer calibration samples than inputs: H has many (numerically) zero
+  // eigenvalues. Damping must make every step well-defined.
+  Layer layer = makeLayer(16, 64, 47, 0.5, /*samples=*/10);
+  for (Method method : allMethods) {
+    for (double percdamp : {0.01, 0.0}) {
+      Options options = optionsFor(method, 4);
+      options.percdamp = percdamp;
+      Result result = run(layer, options);
+      SCOPED_TRACE(std::string(methodName(method)) + " percdamp " +
+                   std::to_string(percdamp));
+      EXPECT_TRUE(allFinite(result.S) && allFinite(result.U) &&
+                  allFinite(result.V));
+      EXPECT_GE(result.relativeObjective, 0.0);
+      EXPECT_LT(result.relativeObjective, 1.0);
+      if (percdamp == 0.0) {
+        EXPECT_GT(result.damping, 0.0); // raised after a failed Cholesky
+      }
+    }
+  }
+}
+
+TEST(Compress, ZeroWeightsOrHessian) {
+  Layer layer = makeLayer(8, 16, 53);
+  Layer zeroWeights = layer;
+  std::fill(zeroWeights.weights.begin(), zeroWeights.weights.end(), 0.0f);
+  Layer zeroHessian = layer;
+  std::fill(zeroHessian.hessian.begin(), zeroHessian.hessian.end(), 0.0);
+  for (Method method : allMethods) {
+    SCOPED_TRACE(methodName(method));
+    Result result = run(zeroWeights, optionsFor(method, 2));
+    EXPECT_EQ(result.relativeObjective, 0.0);
+    EXPECT_TRUE(std::all_of(result.S.begin(), result.S.end(),
+                            [](float value) { return value == 0.0f; }));
+    result = run(zeroHessian, optionsFor(method, 2));
+    EXPECT_EQ(result.deadInputs, 16);
+    EXPECT_EQ(result.relativeObjective, 0.0);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+namespace {
+void expectError(const Layer &layer, const Options &options,
+                 const std::string &fragment) {
+  Result result;
+  result.rank = -7; // must stay untouched
+  Status status = compress(layer.weights, layer.rows, layer.cols, layer.hessian,
+                           options, result);
+  EXPECT_FALSE(status.ok);
+  EXPECT_NE(status.message.find(fragment), std::string::npos)
+      << "message: " << status.message;
+  EXPECT_EQ(result.rank, -7);
+}
+} // namespace
+
+TEST(Errors, NonFiniteInputs) {
+  Layer layer = makeLayer(4, 8, 61);
+  Layer bad = layer;
+  bad.weights[13] = std::numeric_limits<float>::quiet_NaN();
+  expectError(bad, Options(), "W has a non-finite entry");
+  expectError(bad, Options(), "(1, 5)");
+  bad = layer;
+  bad.weights[0] = std::numeric_limits<float>::infinity();
+  expectError(bad, Options(), "W has a non-finite entry");
+  bad = layer;
+  bad.hessian[2 * 8 + 3] = std::numeric_limits<double>::infinity();
+  expectError(bad, Options(), "H has a non-finite entry");
+  bad.hessian[2 * 8 + 3] = std::numeric_limits<double>::quiet_NaN();
+  expectError(bad, Options(), "(2, 3)");
+}
+
+TEST(Errors, BadHessian) {
+  Layer layer = makeLayer(4, 8, 62);
+  Layer bad = layer;
+  bad.hessian[1 * 8 + 6] += 1.0;
+  expectError(bad, Options(), "not symmetric");
+  bad = layer;
+  bad.hessian[5 * 8 + 5] = -1.0;
+  expectError(bad, Options(), "negative diagonal");
+  bad = layer;
+  bad.hessian[2 * 8 + 2] = 0.0;
+  expectError(bad, Options(), "H(2, 2) = 0 but H(2, 0)");
+  // Symmetric, non-negative diagonal, but strongly indefinite: no damping up
+  // to mean(diag H) rescues the Cholesky.
+  bad = layer;
+  std::fill(bad.hessian.begin(), bad.hessian.end(), 0.0);
+  for (int64_t i = 0; i < 8; ++i) {
+    bad.hessian[i * 8 + i] = 1.0;
+    bad.hessian[i * 8 + (7 - i)] = i == 7 - i ? 1.0 : 10.0;
+  }
+  expectError(bad, Options(),
+              "Cholesky factorisation of the damped Hessian "
+              "failed");
+  expectError(bad, optionsFor(Method::Wanda), "not positive semi-definite");
+}
+
+TEST(Errors, ShapesAndOptions) {
+  Layer layer = makeLayer(4, 8, 63);
+  Result result;
+  EXPECT_FALSE(
+      compress(layer.weights, 4, 9, layer.hessian, Options(), result).ok);
+  Status status =
+      compress(layer.weights, 5, 8, layer.hessian, Options(), result);
+  EXPECT_NE(status.message.find("expected N x K"), std::string::npos);
+  std::vector<double> smallHessian(49, 0.0);
+  status = compress(layer.weights, 4, 8, smallHessian, Options(), result);
+  EXPECT_NE(status.message.find("expected K x K"), std::string::npos);
+  EXPECT_FALSE(
+      compress(layer.weights, 0, 8, layer.hessian, Options(), result).ok);
+
+  Layer odd = makeLayer(4, 10, 64);
+  expectError(odd, Options(), "K = 10 is not a multiple of m = 4");
+  Options unstructured;
+  unstructured.pattern = SparsityPattern::unstructured(0.5);
+  EXPECT_TRUE(runStatus(odd, unstructured).ok);
+
+  Options options;
+  options.rank = -1;
+  expectError(layer, options, "rank must be non-negative");
+  options = Options();
+  options.pattern = SparsityPattern::nm(5, 4);
+  expectError(layer, options, "invalid n:m pattern");
+  options = Options();
+  options.pattern = SparsityPattern::unstructured(1.5);
+  expectError(layer, options, "fraction must lie in [0, 1]");
+  options = Options();
+  options.iterations = 0;
+  expectError(layer, options, "iterations");
+  options = Options();
+  options.percdamp = std::numeric_limits<double>::quiet_NaN();
+  expectError(layer, options, "percdamp");
+}
