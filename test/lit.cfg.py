@@ -2,6 +2,7 @@
 import os
 import shutil
 import subprocess
+import sys
 
 import lit.formats
 
@@ -27,6 +28,7 @@ config.substitutions.append(
 )
 config.substitutions.append(("%slr_shared_data", config.slr_shared_data_dir))
 config.substitutions.append(("%slr_src", config.slr_src_root))
+config.substitutions.append(("%python", sys.executable))
 
 
 def has_cuda_gpu():

@@ -1,6 +1,10 @@
 //===- Pipelines.cpp - slr pass pipelines ---------------------------------===//
 
 #include "slr/Pipelines/Pipelines.h"
+#include "slr/Conversion/Passes.h"
+#include "slr/Dialect/SLR/Transforms/Passes.h"
+
+#include "mlir/InitAllPasses.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -24,9 +28,45 @@ static constexpr const char *kCPUReferencePipeline =
     "convert-to-llvm,"
     "reconcile-unrealized-casts";
 
+static constexpr const char *kCPUFastPipeline =
+    "convert-slr-to-linalg,"
+    "canonicalize,"
+    "func.func(convert-elementwise-to-linalg),"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline,"
+    "convert-contractions-to-slr-runtime,"
+    "func.func(convert-linalg-to-loops),"
+    "convert-bufferization-to-memref,"
+    "convert-scf-to-cf,"
+    "expand-strided-metadata,"
+    "lower-affine,"
+    "convert-math-to-llvm,"
+    "convert-arith-to-llvm,"
+    "finalize-memref-to-llvm,"
+    "convert-to-llvm,"
+    "reconcile-unrealized-casts";
+
+static void addTextualPipeline(OpPassManager &pm, const char *pipeline) {
+  // Library users (the tools) have not necessarily registered the passes the
+  // textual pipelines name; do it once here.
+  static const bool registered = [] {
+    registerAllPasses();
+    slr::registerSLRConversionPasses();
+    slr::registerSLRTransformsPasses();
+    return true;
+  }();
+  (void)registered;
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error("slr: malformed built-in pipeline");
+}
+
 void slr::buildCPUReferencePipeline(OpPassManager &pm) {
-  if (failed(parsePassPipeline(kCPUReferencePipeline, pm)))
-    llvm::report_fatal_error("slr: malformed built-in CPU pipeline");
+  addTextualPipeline(pm, kCPUReferencePipeline);
+}
+
+void slr::buildCPUFastPipeline(OpPassManager &pm) {
+  addTextualPipeline(pm, kCPUFastPipeline);
 }
 
 void slr::registerSLRPipelines() {
@@ -35,4 +75,9 @@ void slr::registerSLRPipelines() {
       "Lower slr and linalg-on-tensors to the LLVM dialect (reference CPU "
       "path, runs under mlir-runner)",
       buildCPUReferencePipeline);
+  PassPipelineRegistration<>(
+      "slr-cpu-fast-pipeline",
+      "Lower slr and model IR to the LLVM dialect with BLAS calls for every "
+      "f32 contraction (link the slr CPU runtime)",
+      buildCPUFastPipeline);
 }

@@ -2,6 +2,7 @@
 
 #include "slr/Conversion/Passes.h"
 #include "slr/Dialect/SLR/IR/SLR.h"
+#include "slr/Dialect/SLR/Transforms/Passes.h"
 #include "slr/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -13,6 +14,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   slr::registerSLRConversionPasses();
+  slr::registerSLRTransformsPasses();
   slr::registerSLRPipelines();
 
   mlir::DialectRegistry registry;

@@ -3,6 +3,7 @@
 #ifndef SLR_CONVERSION_PASSES_H
 #define SLR_CONVERSION_PASSES_H
 
+#include "slr/Conversion/ContractionsToRuntime/ContractionsToRuntime.h"
 #include "slr/Conversion/SLRToLinalg/SLRToLinalg.h"
 
 namespace slr {

@@ -22,4 +22,25 @@ def ConvertSLRToLinalg : Pass<"convert-slr-to-linalg"> {
   ];
 }
 
+def ConvertContractionsToSLRRuntime
+    : Pass<"convert-contractions-to-slr-runtime", "::mlir::ModuleOp"> {
+  let summary = "Turn f32 matmul-shaped linalg ops on memrefs into BLAS calls";
+  let description = [{
+    After bufferization, replaces every f32 `linalg` contraction with one
+    reduction, one row and one column dimension (and at most one batch
+    dimension, which may be absent from one operand, i.e. broadcast) —
+    `linalg.matmul` with any indexing maps, `linalg.batch_matmul`, matmul-like
+    `linalg.generic` — by calls to `slr_rt_sgemm` of the slr CPU runtime
+    (`C += A·B` on strided 2-D views; transposed operands become transposed
+    views, batches an `scf.for`). This is what makes model IR run at BLAS
+    speed on the CPU; everything else keeps the upstream loop lowering.
+  }];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::arith::ArithDialect",
+  ];
+}
+
 #endif // SLR_CONVERSION_PASSES_TD

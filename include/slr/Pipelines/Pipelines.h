@@ -14,6 +14,12 @@ namespace slr {
 /// `slr-cpu-reference-pipeline`; its output runs under mlir-runner.
 void buildCPUReferencePipeline(mlir::OpPassManager &pm);
 
+/// slr + model IR -> LLVM dialect for fast CPU execution: like the
+/// reference pipeline, but every f32 contraction (all matmuls, attention, and
+/// the x*S^T / low-rank products of slr.linear) becomes a BLAS call into the
+/// slr CPU runtime. Registered as `slr-cpu-fast-pipeline`.
+void buildCPUFastPipeline(mlir::OpPassManager &pm);
+
 /// Registers the pipelines above with the global pass registry.
 void registerSLRPipelines();
 

@@ -1,0 +1,220 @@
+//===- CompressionBench.cpp - compression methods on real layers ----------===//
+//
+// For every linear layer of a real llama checkpoint, with H = X^T X from real
+// activations (the reference forward pass over calibration text), runs each
+// compression method at the same N:M + rank budget and prints relative
+// objective f/f(W,0), time, rank and density. Ends with the HASSLE-free/OATS
+// objective ratio per layer and the summary table.
+//
+//   slr-bench-compression --gguf ../shared/data/models/stories260K.gguf \
+//       --text ../shared/data/text/tinystories_val.txt --rank 16
+//
+//===----------------------------------------------------------------------===//
+
+#include "slr/Compression/Compression.h"
+#include "slr/Model/Evaluation.h"
+#include "slr/Model/LlamaReference.h"
+#include "slr/Support/GGUF.h"
+#include "slr/Support/Tokenizer.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+
+using namespace llvm;
+namespace cmp = slr::compression;
+
+static cl::opt<std::string> ggufPath("gguf", cl::desc("llama GGUF checkpoint"),
+                                     cl::Required);
+static cl::opt<std::string> textPath("text", cl::desc("calibration text"),
+                                     cl::Required);
+static cl::opt<int64_t> maxTokens("tokens",
+                                  cl::desc("calibration tokens (0 = all)"),
+                                  cl::init(32768));
+static cl::opt<int64_t> rankOption("rank", cl::desc("rank of the low-rank part"),
+                             cl::init(64));
+static cl::opt<std::string> sparsity("sparsity", cl::desc("N:M pattern"),
+                                     cl::init("2:4"));
+static cl::opt<int> iterations("iterations", cl::desc("alternating rounds"),
+                               cl::init(20));
+static cl::opt<std::string> layerFilter(
+    "layers", cl::desc("regex over layer names (default: all)"), cl::init(""));
+static cl::list<std::string>
+    methods("method", cl::desc("methods to run (default: all)"));
+static cl::opt<std::string>
+    csvPath("csv", cl::desc("also write the per-layer table as CSV"),
+            cl::init(""));
+
+static int fail(const Twine &message) {
+  WithColor::error(errs(), "slr-bench-compression") << message << "\n";
+  return 1;
+}
+
+namespace {
+struct Row {
+  std::string layer, method;
+  int64_t numRows, numCols, rank;
+  double relativeObjective, seconds, density;
+};
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "slr compression benchmark\n");
+
+  auto file = slr::GGUFFile::open(ggufPath);
+  if (!file)
+    return fail(toString(file.takeError()));
+  auto model = slr::LlamaModel::load(**file);
+  if (!model)
+    return fail(toString(model.takeError()));
+  auto tokenizer = slr::Tokenizer::fromGGUF(**file);
+  if (!tokenizer)
+    return fail(toString(tokenizer.takeError()));
+  auto text = MemoryBuffer::getFile(textPath);
+  if (!text)
+    return fail("cannot read " + textPath + ": " + text.getError().message());
+  auto pattern = cmp::parseSparsityPattern(sparsity);
+  if (!pattern)
+    return fail("bad --sparsity " + sparsity);
+
+  SmallVector<cmp::Method> selected;
+  if (methods.empty())
+    selected = {cmp::Method::Magnitude, cmp::Method::Wanda,
+                cmp::Method::SparseGPT, cmp::Method::SVDOnly,
+                cmp::Method::OATS, cmp::Method::HassleFree};
+  for (const std::string &name : methods) {
+    auto method = cmp::parseMethod(name);
+    if (!method)
+      return fail("unknown --method " + name);
+    selected.push_back(*method);
+  }
+
+  errs() << "calibrating on " << textPath << " (" << maxTokens
+         << " tokens max) ...\n";
+  auto start = std::chrono::steady_clock::now();
+  slr::CalibrationOptions calibration;
+  calibration.maxTokens = maxTokens;
+  auto grams = slr::accumulateInputGrams(**model, **tokenizer,
+                                         (*text)->getBuffer(), calibration);
+  if (!grams)
+    return fail(toString(grams.takeError()));
+  errs() << llvm::format("calibration: %.1f s\n",
+                         std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - start)
+                             .count());
+
+  Regex filter(layerFilter);
+  std::vector<Row> rows;
+  outs() << llvm::format("%-22s %-12s %6s %6s %5s %12s %9s %8s\n", "layer",
+                         "method", "N", "K", "rank", "rel.obj", "time[s]",
+                         "density");
+  for (const std::string &name : (*model)->getLinearNames()) {
+    if (!layerFilter.empty() && !filter.match(name))
+      continue;
+    const slr::LinearWeight *weight = (*model)->findLinear(name);
+    auto gram = grams->find(name);
+    if (!weight || gram == grams->end())
+      return fail("no weight or statistics for " + name);
+    for (cmp::Method method : selected) {
+      cmp::Options options;
+      options.method = method;
+      options.pattern = *pattern;
+      options.rank = rankOption;
+      options.iterations = iterations;
+      cmp::Result result;
+      auto begin = std::chrono::steady_clock::now();
+      cmp::Status status = cmp::compress(
+          weight->values, weight->outFeatures, weight->inFeatures,
+          gram->second.gram, options, result);
+      double seconds = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - begin)
+                           .count();
+      if (!status)
+        return fail(name + " / " + cmp::methodName(method) + ": " +
+                    status.message);
+      int64_t nonZeros = std::count_if(result.S.begin(), result.S.end(),
+                                       [](float v) { return v != 0.0f; });
+      Row row{name,
+              cmp::methodName(method),
+              weight->outFeatures,
+              weight->inFeatures,
+              result.rank,
+              result.relativeObjective,
+              seconds,
+              static_cast<double>(nonZeros) / result.S.size()};
+      outs() << llvm::format("%-22s %-12s %6lld %6lld %5lld %12.6f %9.3f %8.3f\n",
+                             row.layer.c_str(), row.method.c_str(),
+                             (long long)row.numRows, (long long)row.numCols,
+                             (long long)row.rank, row.relativeObjective,
+                             row.seconds, row.density);
+      outs().flush();
+      rows.push_back(row);
+    }
+  }
+
+  // Summary: mean objective and time per method, HASSLE-free / OATS ratios.
+  outs() << "\nsummary (" << sparsity << ", rank " << rankOption << ", T = "
+         << iterations << ")\n";
+  outs() << llvm::format("%-12s %14s %14s %12s\n", "method", "mean rel.obj",
+                         "max rel.obj", "total[s]");
+  for (cmp::Method method : selected) {
+    double sum = 0, max = 0, seconds = 0;
+    int count = 0;
+    for (const Row &row : rows)
+      if (row.method == cmp::methodName(method)) {
+        sum += row.relativeObjective;
+        max = std::max(max, row.relativeObjective);
+        seconds += row.seconds;
+        ++count;
+      }
+    if (count)
+      outs() << llvm::format("%-12s %14.6f %14.6f %12.2f\n",
+                             cmp::methodName(method), sum / count, max,
+                             seconds);
+  }
+  double worstRatio = 0;
+  std::string worstLayer;
+  for (const Row &hassle : rows) {
+    if (hassle.method != cmp::methodName(cmp::Method::HassleFree))
+      continue;
+    for (const Row &oats : rows)
+      if (oats.layer == hassle.layer &&
+          oats.method == cmp::methodName(cmp::Method::OATS) &&
+          oats.relativeObjective > 0) {
+        double ratio = hassle.relativeObjective / oats.relativeObjective;
+        if (ratio > worstRatio) {
+          worstRatio = ratio;
+          worstLayer = hassle.layer;
+        }
+      }
+  }
+  if (!worstLayer.empty())
+    outs() << llvm::format(
+        "hassle-free / oats objective: worst layer %s at %.3fx (target <= "
+        "0.5x)\n",
+        worstLayer.c_str(), worstRatio);
+
+  if (!csvPath.empty()) {
+    std::error_code ec;
+    raw_fd_ostream csv(csvPath, ec, sys::fs::OF_Text);
+    if (ec)
+      return fail("cannot write " + csvPath + ": " + ec.message());
+    csv << "layer,method,N,K,rank,relative_objective,seconds,density\n";
+    for (const Row &row : rows)
+      csv << row.layer << "," << row.method << "," << row.numRows << ","
+          << row.numCols << "," << row.rank << ","
+          << llvm::format("%.9g", row.relativeObjective) << ","
+          << llvm::format("%.4f", row.seconds) << ","
+          << llvm::format("%.4f", row.density) << "\n";
+  }
+  return 0;
+}

@@ -1,0 +1,81 @@
+//===- Passes.td - slr transformation passes ---------------*- tablegen -*-===//
+
+#ifndef SLR_DIALECT_SLR_TRANSFORMS_PASSES_TD
+#define SLR_DIALECT_SLR_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
+  let summary = "Compress constant-weight matmuls into slr.linear (S + U*V)";
+  let description = [{
+    Finds linear layers with a constant weight — `linalg.matmul` (plain or
+    with transposed indexing maps), `linalg.batch_matmul` with a broadcast
+    weight, and matmul-shaped `linalg.generic` contractions, with the weight
+    an `arith.constant` of `dense<...>` or `dense_resource<...>` — and
+    replaces each by an `slr.linear` whose packed N:M part and low-rank
+    factors come from the compression library (HASSLE-free by default),
+    driven by the calibration statistic `H = XᵀX` of that layer.
+
+    Layers are keyed by their `slr.name` attribute (set by slr-import), or
+    `<function>.linear<i>` in walk order when absent; the same names are used
+    by `--slr-instrument-calibration`. Matmuls that cannot be compressed are
+    left untouched; `explain-skipped` emits a remark saying why. Missing
+    calibration entries, calibration matrices of the wrong shape and
+    non-finite weights are errors.
+
+    Progress goes to stderr; `report=<file>` writes a JSON per-layer report
+    (relative objective, rank, time) and a table is printed at the end.
+  }];
+  let options = [
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "safetensors file with one K x K matrix H = X^T X per layer name">,
+    Option<"method", "method", "std::string", /*default=*/"\"hassle-free\"",
+           "hassle-free | sparsegpt | oats | wanda | magnitude">,
+    Option<"sparsity", "sparsity", "std::string", /*default=*/"\"2:4\"",
+           "N:M pattern along K">,
+    Option<"rank", "rank", "int64_t", /*default=*/"64",
+           "rank of the low-rank part (clamped to min(N, K))">,
+    Option<"compressionRatio", "compression-ratio", "double",
+           /*default=*/"-1.0",
+           "when >= 0, the rank follows from this compression ratio">,
+    Option<"iterations", "iterations", "int", /*default=*/"20",
+           "alternating rounds (hassle-free, oats)">,
+    Option<"percdamp", "percdamp", "double", /*default=*/"0.01",
+           "damping lambda = percdamp * mean(diag H)">,
+    Option<"sparseStep", "sparse-step", "std::string", /*default=*/"\"obs\"",
+           "sparse step of hassle-free / sparsegpt: obs | admm">,
+    Option<"layers", "layers", "std::string", /*default=*/"\"\"",
+           "regular expression over layer names to compress (empty: all)">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "write the per-layer JSON report to this file">,
+    Option<"explainSkipped", "explain-skipped", "bool", /*default=*/"false",
+           "emit a remark for every matmul left untouched, saying why">,
+    Option<"quiet", "quiet", "bool", /*default=*/"false",
+           "no progress or summary table on stderr">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "seed of the randomized parts (randomized SVD)">,
+  ];
+  let dependentDialects = ["::slr::SLRDialect", "::mlir::arith::ArithDialect"];
+}
+
+def SLRInstrumentCalibration
+    : Pass<"slr-instrument-calibration", "::mlir::ModuleOp"> {
+  let summary = "Record the input of every linear layer for calibration";
+  let description = [{
+    Before each constant-weight linear layer that `--slr-compress` would
+    consider (same matcher, same stable names), inserts a call
+    `slr_rt_record_activation(id, x2d)` handing the layer's f32 input,
+    flattened to [rows, K], to the slr CPU runtime, which accumulates
+    `H = XᵀX` per layer in float64. The layer names, indexed by `id`, are
+    recorded in the module attribute `slr.calibration_layers`.
+    Layers whose input is not f32 are skipped with a warning.
+  }];
+  let options = [
+    Option<"layers", "layers", "std::string", /*default=*/"\"\"",
+           "regular expression over layer names to record (empty: all)">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+#endif // SLR_DIALECT_SLR_TRANSFORMS_PASSES_TD

@@ -1,0 +1,72 @@
+//===- CompiledModel.h - JIT-compiled model IR -------------------*- C++ -*-===//
+//
+// Lowers model IR (`func.func @forward(tensor<?xi32>) -> tensor<?xVxf32>`,
+// as slr-import writes it, possibly with slr.linear after --slr-compress)
+// through the fast CPU pipeline (contractions become BLAS calls into the slr
+// CPU runtime) and JIT-compiles it with MLIR's ExecutionEngine.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SLR_EXECUTION_COMPILEDMODEL_H
+#define SLR_EXECUTION_COMPILEDMODEL_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class ExecutionEngine;
+} // namespace mlir
+
+namespace mlir {
+class DialectRegistry;
+class MLIRContext;
+} // namespace mlir
+
+namespace slr {
+
+/// Dialects of model IR: upstream ones slr-import emits plus slr.
+void registerModelIRDialects(mlir::DialectRegistry &registry);
+
+/// Parses model IR (text or bytecode) from `path`.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+loadModelIR(mlir::MLIRContext &context, llvm::StringRef path);
+
+class CompiledModel {
+public:
+  /// Lowers (in place) and compiles `module`. `calibrationLayers` receives
+  /// the names of the layers instrumented by --slr-instrument-calibration, if
+  /// the module was instrumented.
+  static llvm::Expected<std::unique_ptr<CompiledModel>>
+  compile(mlir::ModuleOp module);
+
+  ~CompiledModel();
+
+  /// Logits [tokens.size(), vocabSize()] (row-major) for one sequence.
+  llvm::Error forward(llvm::ArrayRef<int32_t> tokens,
+                      std::vector<float> &logits);
+
+  int64_t vocabSize() const { return vocab; }
+  /// Names of instrumented layers (module attribute
+  /// `slr.calibration_layers`), in hook-id order; empty if none.
+  const std::vector<std::string> &calibrationLayers() const {
+    return layerNames;
+  }
+
+private:
+  CompiledModel() = default;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  void *entry = nullptr;
+  int64_t vocab = 0;
+  std::vector<std::string> layerNames;
+};
+
+} // namespace slr
+
+#endif // SLR_EXECUTION_COMPILEDMODEL_H

@@ -1,0 +1,75 @@
+//===- LlamaImporter.h - Llama checkpoint to model IR -----------*- C++ -*-===//
+//
+// Builds the model IR of a llama-architecture language model in upstream
+// dialects (linalg/tensor/arith/math on tensors): `func.func @forward(
+// %tokens: tensor<?xi32>) -> tensor<?xVxf32>` computing next-token logits for
+// every position of one sequence (positions 0..T-1). Weights become
+// dense_resource constants; every weight matmul is a linalg.matmul with
+// transposed-B maps carrying its stable name (`slr.name = "blk.3.ffn_down"`),
+// the keys used by calibration and --slr-compress.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SLR_IMPORT_LLAMAIMPORTER_H
+#define SLR_IMPORT_LLAMAIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace slr {
+
+struct LlamaConfig {
+  int64_t vocabSize = 0;
+  int64_t dim = 0;        // model width D
+  int64_t hiddenDim = 0;  // FFN width
+  int64_t numLayers = 0;
+  int64_t numHeads = 0;
+  int64_t numKVHeads = 0; // grouped-query attention when < numHeads
+  int64_t contextLength = 0;
+  double rmsNormEps = 1e-5;
+  double ropeFreqBase = 10000.0;
+  /// The output head reuses token_embd.weight.
+  bool tiedOutput = true;
+
+  int64_t headDim() const { return numHeads ? dim / numHeads : 0; }
+  int64_t kvDim() const { return headDim() * numKVHeads; }
+  /// Checks the shape relations the IR relies on.
+  llvm::Error validate() const;
+};
+
+/// Supplies a weight by GGUF tensor name (e.g. "blk.0.attn_q.weight") as a
+/// row-major float32 array of `numElements` values ([N, K] for linears,
+/// [V, D] for the embedding, [D] for norms); returns an error when missing or
+/// of the wrong size.
+using WeightProvider = llvm::function_ref<llvm::Expected<std::vector<float>>(
+    llvm::StringRef name, int64_t numElements)>;
+
+/// Builds the model IR. Fails with a clear message when a weight is missing
+/// or malformed.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+buildLlamaModule(mlir::MLIRContext &context, const LlamaConfig &config,
+                 WeightProvider weights);
+
+class GGUFFile;
+
+/// Reads the llama hyper-parameters from GGUF metadata (`llama.*` keys);
+/// fails for other architectures or inconsistent values.
+llvm::Expected<LlamaConfig> readLlamaConfig(const GGUFFile &file);
+
+/// slr-import: GGUF (F32/F16/BF16/Q8_0/Q4_0/Q4_1, dequantised to f32) to
+/// model IR.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importLlamaGGUF(mlir::MLIRContext &context, const GGUFFile &file);
+
+/// Registers the dialects the model IR uses.
+void registerLlamaModelDialects(mlir::DialectRegistry &registry);
+
+} // namespace slr
+
+#endif // SLR_IMPORT_LLAMAIMPORTER_H

@@ -1,0 +1,160 @@
+//===- slr-eval.cpp - perplexity of model IR on a text file ---------------===//
+//
+//   slr-eval model.mlirbc --tokenizer model.gguf --text tinystories_val.txt
+//
+// Compiles the model IR (dense or after --slr-compress) with the fast CPU
+// pipeline and reports mean NLL and perplexity under the protocol of
+// ../shared/data/README.md (blocks split on blank lines, each scored from BOS
+// with context <= 512) or, with --protocol=stream, the WikiText protocol
+// (whole text, non-overlapping windows).
+//
+//===----------------------------------------------------------------------===//
+
+#include "slr/Execution/CompiledModel.h"
+#include "slr/Model/Evaluation.h"
+#include "slr/Support/GGUF.h"
+#include "slr/Support/Tokenizer.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
+
+#include <chrono>
+
+using namespace llvm;
+
+static cl::opt<std::string> modelPath(cl::Positional,
+                                      cl::desc("<model IR (.mlir/.mlirbc)>"),
+                                      cl::Required);
+static cl::opt<std::string>
+    tokenizerPath("tokenizer", cl::desc("GGUF file holding the tokenizer"),
+                  cl::Required);
+static cl::opt<std::string> textPath("text", cl::desc("text to score"),
+                                     cl::Required);
+static cl::opt<slr::PerplexityOptions::Protocol> protocol(
+    "protocol", cl::desc("how the text is cut into windows"),
+    cl::init(slr::PerplexityOptions::Protocol::Blocks),
+    cl::values(clEnumValN(slr::PerplexityOptions::Protocol::Blocks, "blocks",
+                          "blank-line separated blocks, each from BOS"),
+               clEnumValN(slr::PerplexityOptions::Protocol::Stream, "stream",
+                          "whole text, non-overlapping windows")));
+static cl::opt<int64_t> contextLength("context", cl::desc("window length"),
+                                      cl::init(512));
+static cl::opt<int64_t> maxBlocks("max-blocks",
+                                  cl::desc("stop after N blocks (0: all)"),
+                                  cl::init(0));
+static cl::opt<int64_t> maxWindows("max-windows",
+                                   cl::desc("stop after N windows (0: all)"),
+                                   cl::init(0));
+static cl::opt<std::string> jsonPath("json",
+                                     cl::desc("also write the result as JSON"),
+                                     cl::init(""));
+
+static int fail(const Twine &message) {
+  WithColor::error(errs(), "slr-eval") << message << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "slr-eval: perplexity of model IR\n");
+  if (contextLength < 2)
+    return fail("--context must be at least 2");
+
+  auto gguf = slr::GGUFFile::open(tokenizerPath);
+  if (!gguf)
+    return fail(toString(gguf.takeError()));
+  auto tokenizer = slr::Tokenizer::fromGGUF(**gguf);
+  if (!tokenizer)
+    return fail(toString(tokenizer.takeError()));
+  auto text = MemoryBuffer::getFile(textPath);
+  if (!text)
+    return fail("cannot read '" + textPath + "': " + text.getError().message());
+
+  mlir::DialectRegistry registry;
+  slr::registerModelIRDialects(registry);
+  mlir::MLIRContext context(registry);
+  auto module = slr::loadModelIR(context, modelPath);
+  if (!module)
+    return fail(toString(module.takeError()));
+  auto start = std::chrono::steady_clock::now();
+  auto model = slr::CompiledModel::compile(**module);
+  if (!model)
+    return fail(toString(model.takeError()));
+  double compileSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  if ((*model)->vocabSize() != (*tokenizer)->getVocabularySize())
+    return fail("the model has " + Twine((*model)->vocabSize()) +
+                " logits but the tokenizer " +
+                Twine((*tokenizer)->getVocabularySize()) + " tokens");
+  errs() << format("slr-eval: compiled %s in %.1f s\n", modelPath.c_str(),
+                   compileSeconds);
+
+  slr::PerplexityOptions options;
+  options.protocol = protocol;
+  options.contextLength = contextLength;
+  options.maxBlocks = maxBlocks;
+  options.maxWindows = maxWindows;
+  start = std::chrono::steady_clock::now();
+  options.progress = [&](const slr::NLLSum &running, int64_t windows) {
+    if (windows % 200 == 0)
+      errs() << format("  %6lld windows, %8lld tokens, mean NLL %.4f\n",
+                       (long long)windows, (long long)running.numPredicted,
+                       running.totalNLL / std::max<int64_t>(1, running.numPredicted));
+  };
+  std::vector<float> logits;
+  slr::WindowScorer scorer =
+      [&](ArrayRef<int32_t> window) -> Expected<slr::NLLSum> {
+    if (Error error = (*model)->forward(window, logits))
+      return error;
+    return slr::nllFromLogits(logits, (*model)->vocabSize(), window);
+  };
+  auto result =
+      slr::evaluatePerplexity(scorer, **tokenizer, (*text)->getBuffer(), options);
+  if (!result)
+    return fail(toString(result.takeError()));
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+
+  outs() << format("%-28s %10s %10s %10s %10s %10s\n", "model", "protocol",
+                   "tokens", "mean NLL", "perplexity", "time[s]");
+  outs() << format("%-28s %10s %10lld %10.4f %10.3f %10.1f\n",
+                   sys::path::filename(modelPath).str().c_str(),
+                   protocol == slr::PerplexityOptions::Protocol::Blocks
+                       ? "blocks"
+                       : "stream",
+                   (long long)result->sum.numPredicted, result->meanNLL(),
+                   result->perplexity(), seconds);
+  if (!jsonPath.empty()) {
+    std::error_code ec;
+    raw_fd_ostream os(jsonPath, ec, sys::fs::OF_Text);
+    if (ec)
+      return fail("cannot write '" + jsonPath + "': " + ec.message());
+    json::OStream json(os, 2);
+    json.object([&] {
+      json.attribute("model", modelPath);
+      json.attribute("text", textPath);
+      json.attribute("protocol",
+                     protocol == slr::PerplexityOptions::Protocol::Blocks
+                         ? "blocks"
+                         : "stream");
+      json.attribute("context", static_cast<int64_t>(contextLength));
+      json.attribute("blocks", result->numBlocks);
+      json.attribute("windows", result->numWindows);
+      json.attribute("predicted_tokens", result->sum.numPredicted);
+      json.attribute("mean_nll", result->meanNLL());
+      json.attribute("perplexity", result->perplexity());
+      json.attribute("seconds", seconds);
+    });
+    os << "\n";
+  }
+  return 0;
+}

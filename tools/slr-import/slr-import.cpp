@@ -1,0 +1,76 @@
+//===- slr-import.cpp - GGUF checkpoint to slr model IR -------------------===//
+//
+//   slr-import model.gguf -o model.mlirbc     (bytecode: weights stay binary)
+//   slr-import model.gguf -o model.mlir --emit=text
+//
+//===----------------------------------------------------------------------===//
+
+#include "slr/Import/LlamaImporter.h"
+#include "slr/Support/GGUF.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace llvm;
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.gguf>"),
+                                      cl::Required);
+static cl::opt<std::string> outputPath("o", cl::desc("output file"),
+                                       cl::value_desc("path"), cl::Required);
+enum class EmitKind { Bytecode, Text };
+static cl::opt<EmitKind> emitKind(
+    "emit", cl::desc("output format"), cl::init(EmitKind::Bytecode),
+    cl::values(clEnumValN(EmitKind::Bytecode, "bytecode", "MLIR bytecode"),
+               clEnumValN(EmitKind::Text, "text", "textual MLIR")));
+
+static int fail(const Twine &message) {
+  WithColor::error(errs(), "slr-import") << message << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "slr-import: llama GGUF checkpoint to model IR\n");
+  auto file = slr::GGUFFile::open(inputPath);
+  if (!file)
+    return fail(toString(file.takeError()));
+
+  mlir::DialectRegistry registry;
+  slr::registerLlamaModelDialects(registry);
+  mlir::MLIRContext context(registry);
+  auto config = slr::readLlamaConfig(**file);
+  if (!config)
+    return fail(toString(config.takeError()));
+  errs() << "slr-import: llama, " << config->numLayers << " layers, dim "
+         << config->dim << ", FFN " << config->hiddenDim << ", heads "
+         << config->numHeads << "/" << config->numKVHeads << ", vocab "
+         << config->vocabSize << (config->tiedOutput ? ", tied output" : "")
+         << "\n";
+  auto module = slr::importLlamaGGUF(context, **file);
+  if (!module)
+    return fail(toString(module.takeError()));
+  if (failed(mlir::verify(**module)))
+    return fail("internal error: the generated IR does not verify");
+
+  std::string error;
+  auto output = mlir::openOutputFile(outputPath, &error);
+  if (!output)
+    return fail(error);
+  if (emitKind == EmitKind::Bytecode) {
+    if (failed(mlir::writeBytecodeToFile(**module, output->os())))
+      return fail("cannot write bytecode");
+  } else {
+    (*module)->print(output->os());
+  }
+  output->keep();
+  errs() << "slr-import: wrote " << outputPath << "\n";
+  return 0;
+}

@@ -1,0 +1,399 @@
+//===- TokenizerTest.cpp - Tokenizer and Unicode class tests --------------===//
+
+#include "slr/Support/Tokenizer.h"
+#include "slr/Support/GGUF.h"
+#include "slr/Support/Unicode.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Process.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+
+using namespace slr;
+
+namespace {
+
+std::string sharedDataPath(llvm::StringRef relative) {
+  return (llvm::Twine(SLR_SHARED_DATA_DIR) + "/" + relative).str();
+}
+
+std::vector<std::string> toStrings(const std::vector<llvm::StringRef> &refs) {
+  return std::vector<std::string>(refs.begin(), refs.end());
+}
+
+//===----------------------------------------------------------------------===//
+// Unicode helpers
+//===----------------------------------------------------------------------===//
+
+TEST(UnicodeTest, DecodesAndEncodesUTF8) {
+  uint32_t codePoint;
+  EXPECT_EQ(decodeUTF8("A", 0, codePoint), 1u);
+  EXPECT_EQ(codePoint, 0x41u);
+  EXPECT_EQ(decodeUTF8("\xc3\xa9", 0, codePoint), 2u); // é
+  EXPECT_EQ(codePoint, 0xe9u);
+  EXPECT_EQ(decodeUTF8("\xe2\x96\x81", 0, codePoint), 3u); // ▁
+  EXPECT_EQ(codePoint, 0x2581u);
+  EXPECT_EQ(decodeUTF8("\xf0\x9f\x98\x80", 0, codePoint), 4u); // emoji
+  EXPECT_EQ(codePoint, 0x1f600u);
+  // Invalid input is consumed one byte at a time as U+FFFD.
+  EXPECT_EQ(decodeUTF8("\xff", 0, codePoint), 1u);
+  EXPECT_EQ(codePoint, 0xfffdu);
+  EXPECT_EQ(decodeUTF8("\xe2\x96", 0, codePoint), 1u);     // truncated
+  EXPECT_EQ(decodeUTF8("\xc0\xaf", 0, codePoint), 1u);     // overlong '/'
+  EXPECT_EQ(decodeUTF8("\xed\xa0\x80", 0, codePoint), 1u); // surrogate
+  for (uint32_t value : {0x24u, 0xe9u, 0x2581u, 0x1f600u}) {
+    std::string encoded;
+    appendUTF8(value, encoded);
+    EXPECT_EQ(decodeUTF8(encoded, 0, codePoint), encoded.size());
+    EXPECT_EQ(codePoint, value);
+  }
+}
+
+TEST(UnicodeTest, ClassifiesCharacters) {
+  for (uint32_t letter : std::vector<uint32_t>{
+           'a', 'Z', 0xe9u /*é*/, 0x3b1u /*α*/, 0x436u /*ж*/, 0x5d0u /*א*/,
+           0x4e2du /*中*/, 0x3042u /*あ*/, 0xac00u /*가*/, 0x915u /*क*/})
+    EXPECT_TRUE(isUnicodeLetter(letter)) << letter;
+  for (uint32_t notLetter :
+       std::vector<uint32_t>{'1', ' ', '.', '\'', 0xd7u /*×*/, 0x2014u /*—*/,
+                             0x301u /*combining acute*/, 0x1f600u, 0x3002u})
+    EXPECT_FALSE(isUnicodeLetter(notLetter)) << notLetter;
+  for (uint32_t number :
+       std::vector<uint32_t>{'0', '9', 0xb2u /*²*/, 0xbdu /*½*/, 0x663u,
+                             0x967u /*१*/, 0xff11u /*１*/, 0x2160u /*Ⅰ*/})
+    EXPECT_TRUE(isUnicodeNumber(number)) << number;
+  EXPECT_FALSE(isUnicodeNumber('a'));
+  EXPECT_FALSE(isUnicodeLetter(0x967u));
+  for (uint32_t space :
+       std::vector<uint32_t>{' ', '\t', '\n', '\r', 0xa0u, 0x3000u, 0x2009u})
+    EXPECT_TRUE(isUnicodeWhitespace(space)) << space;
+  EXPECT_FALSE(isUnicodeWhitespace('x'));
+  EXPECT_FALSE(isUnicodeWhitespace(0x200bu)); // zero width space is Cf
+}
+
+//===----------------------------------------------------------------------===//
+// Byte-level BPE on a small hand-made vocabulary
+//===----------------------------------------------------------------------===//
+
+/// Vocabulary: specials, the 256 byte characters (GPT-2 mapping), then the
+/// merge results. Merges: "h e", "l l", "he ll", "hell o", "Ġ w", "o r".
+std::unique_ptr<Tokenizer>
+makeBytePairTokenizer(Tokenizer::PreTokenizer preTokenizer) {
+  std::vector<std::string> tokens = {"<|endoftext|>", "<|im_start|>"};
+  std::vector<int32_t> types = {Tokenizer::Control, Tokenizer::Control};
+  for (unsigned b = 0; b < 256; ++b) {
+    // GPT-2 bytes_to_unicode, written out independently of the library.
+    unsigned codePoint = b;
+    bool printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) ||
+                     (b >= 0xae && b <= 0xff);
+    if (!printable) {
+      unsigned rank = 0;
+      for (unsigned c = 0; c < b; ++c)
+        rank += !((c >= 0x21 && c <= 0x7e) || (c >= 0xa1 && c <= 0xac) ||
+                  (c >= 0xae && c <= 0xff));
+      codePoint = 0x100 + rank;
+    }
+    std::string text;
+    appendUTF8(codePoint, text);
+    tokens.push_back(text);
+    types.push_back(Tokenizer::Normal);
+  }
+  std::vector<std::string> merges = {"h e", "l l", "he ll", "hell o",
+                                     "Ġ w", "o r", "Ġw or"};
+  for (const char *merged : {"he", "ll", "hell", "hello", "Ġw", "or", "Ġwor"}) {
+    tokens.push_back(merged);
+    types.push_back(Tokenizer::Normal);
+  }
+  return llvm::cantFail(Tokenizer::createBytePair(
+      tokens, merges, types, preTokenizer, /*bosId=*/1, /*eosId=*/0,
+      /*unknownId=*/-1));
+}
+
+TEST(BytePairTokenizerTest, AppliesMergesByRank) {
+  auto tokenizer = makeBytePairTokenizer(Tokenizer::PreTokenizer::GPT2);
+  const int32_t byteBase = 2;
+  std::vector<int32_t> ids = tokenizer->encode("hello world");
+  ASSERT_EQ(ids.size(), 4u);
+  EXPECT_EQ(tokenizer->getTokenText(ids[0]), "hello");
+  EXPECT_EQ(tokenizer->getTokenText(ids[1]), "Ġwor");
+  EXPECT_EQ(ids[2], byteBase + 'l');
+  EXPECT_EQ(ids[3], byteBase + 'd');
+  EXPECT_EQ(tokenizer->decode(ids), "hello world");
+  // Newline and space map to Ċ and Ġ.
+  ids = tokenizer->encode("\n ");
+  EXPECT_EQ(tokenizer->getTokenText(ids[0]), "\xc4\x8a");
+  EXPECT_EQ(tokenizer->getTokenText(ids[1]), "\xc4\xa0");
+  // Control tokens vanish from decoded text; every byte round-trips.
+  std::string allBytes;
+  for (int b = 1; b < 256; ++b)
+    allBytes.push_back(static_cast<char>(b));
+  std::vector<int32_t> withControl = tokenizer->encode(allBytes);
+  withControl.insert(withControl.begin(), 1);
+  EXPECT_EQ(tokenizer->decode(withControl), allBytes);
+}
+
+TEST(BytePairTokenizerTest, GPT2PreTokenizer) {
+  auto tokenizer = makeBytePairTokenizer(Tokenizer::PreTokenizer::GPT2);
+  EXPECT_EQ(toStrings(tokenizer->preTokenize(
+                "Hello world's  test 123!!\n\nx DON'T caf\xc3\xa9 ")),
+            (std::vector<std::string>{"Hello", " world", "'s", " ", " test",
+                                      " 123", "!!", "\n", "\n", "x", " DON",
+                                      "'", "T", " caf\xc3\xa9", " "}));
+  EXPECT_EQ(
+      toStrings(tokenizer->preTokenize("   a\t\tb ...  ")),
+      (std::vector<std::string>{"  ", " a", "\t", "\t", "b", " ...", "  "}));
+  EXPECT_TRUE(tokenizer->preTokenize("").empty());
+}
+
+TEST(BytePairTokenizerTest, SingleDigitPreTokenizer) {
+  auto tokenizer =
+      makeBytePairTokenizer(Tokenizer::PreTokenizer::GPT2SingleDigits);
+  EXPECT_EQ(toStrings(tokenizer->preTokenize("in 2024, x9")),
+            (std::vector<std::string>{"in", " ", "2", "0", "2", "4", ",", " x",
+                                      "9"}));
+}
+
+TEST(BytePairTokenizerTest, Llama3PreTokenizer) {
+  auto tokenizer = makeBytePairTokenizer(Tokenizer::PreTokenizer::Llama3);
+  EXPECT_EQ(
+      toStrings(tokenizer->preTokenize(
+          "Hello world's  test 12345!!\n\nx DON'T \"quoted\"\n  \n y")),
+      (std::vector<std::string>{"Hello", " world", "'s", " ", " test", " ",
+                                "123", "45", "!!\n\n", "x", " DON", "'T", " \"",
+                                "quoted", "\"\n", "  \n", " y"}));
+}
+
+// Expected pieces from the Hugging Face `tokenizers` library's Split
+// pre-tokenizer (Oniguruma regex engine) with the patterns above, for text
+// that exercises combining marks (Devanagari vowel signs are \p{M}, not
+// \p{L}), non-ASCII digits, Greek, emoji and Latin-1 numbers.
+TEST(BytePairTokenizerTest, PreTokenizersMatchTheRegexOnMultiScriptText) {
+  const char *text = "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0"
+                     "\xa4\xa4\xe0\xa5\x87 \xe0\xa4\xa6\xe0\xa5\x81\xe0\xa4"
+                     "\xa8\xe0\xa4\xbf\xe0\xa4\xaf\xe0\xa4\xbe \xe0\xa5\xa7"
+                     "\xe0\xa5\xa8\xe0\xa5\xa9, \xce\x9a\xce\xb1\xce\xbb\xce"
+                     "\xb7\xce\xbc\xce\xad\xcf\x81\xce\xb1! \xf0\x9f\x98\x80"
+                     "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd x\xc2\xb2+\xc2\xbd "
+                     "caf\xc3\xa9";
+  auto gpt2 = makeBytePairTokenizer(Tokenizer::PreTokenizer::GPT2);
+  EXPECT_EQ(
+      toStrings(gpt2->preTokenize(text)),
+      (std::vector<std::string>{
+          "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8",
+          "\xe0\xa5\x8d",
+          "\xe0\xa4\xa4",
+          "\xe0\xa5\x87",
+          " \xe0\xa4\xa6",
+          "\xe0\xa5\x81",
+          "\xe0\xa4\xa8",
+          "\xe0\xa4\xbf",
+          "\xe0\xa4\xaf",
+          "\xe0\xa4\xbe",
+          " \xe0\xa5\xa7\xe0\xa5\xa8\xe0\xa5\xa9",
+          ",",
+          " \xce\x9a\xce\xb1\xce\xbb\xce\xb7\xce\xbc\xce\xad\xcf\x81\xce\xb1",
+          "!",
+          " \xf0\x9f\x98\x80\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd",
+          " x",
+          "\xc2\xb2",
+          "+",
+          "\xc2\xbd",
+          " caf\xc3\xa9"}));
+  auto llama3 = makeBytePairTokenizer(Tokenizer::PreTokenizer::Llama3);
+  EXPECT_EQ(
+      toStrings(llama3->preTokenize(text)),
+      (std::vector<std::string>{
+          "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8", "\xe0\xa5\x8d\xe0\xa4\xa4",
+          "\xe0\xa5\x87", " \xe0\xa4\xa6", "\xe0\xa5\x81\xe0\xa4\xa8",
+          "\xe0\xa4\xbf\xe0\xa4\xaf", "\xe0\xa4\xbe", " ",
+          "\xe0\xa5\xa7\xe0\xa5\xa8\xe0\xa5\xa9", ",",
+          " \xce\x9a\xce\xb1\xce\xbb\xce\xb7\xce\xbc\xce\xad\xcf\x81\xce\xb1",
+          "!", " \xf0\x9f\x98\x80\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", " x",
+          "\xc2\xb2", "+", "\xc2\xbd", " caf\xc3\xa9"}));
+}
+
+//===----------------------------------------------------------------------===//
+// SentencePiece-style BPE on the real stories260K vocabulary
+//===----------------------------------------------------------------------===//
+
+class StoriesTokenizerTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string path = sharedDataPath("models/stories260K.gguf");
+    if (!llvm::sys::fs::exists(path))
+      GTEST_SKIP() << "missing " << path;
+    auto file = GGUFFile::open(path);
+    ASSERT_TRUE(static_cast<bool>(file)) << llvm::toString(file.takeError());
+    auto created = Tokenizer::fromGGUF(**file);
+    ASSERT_TRUE(static_cast<bool>(created))
+        << llvm::toString(created.takeError());
+    tokenizer = std::move(*created);
+  }
+  std::unique_ptr<Tokenizer> tokenizer;
+};
+
+TEST_F(StoriesTokenizerTest, ReadsVocabularyAndSpecialTokens) {
+  EXPECT_EQ(tokenizer->getKind(), Tokenizer::Kind::SentencePiece);
+  EXPECT_EQ(tokenizer->getVocabularySize(), 512);
+  EXPECT_EQ(tokenizer->getBosId(), 1);
+  EXPECT_EQ(tokenizer->getEosId(), 2);
+  EXPECT_EQ(tokenizer->getUnknownId(), 0);
+  EXPECT_TRUE(tokenizer->getAddBos());
+  EXPECT_EQ(tokenizer->getTokenText(1), "<s>");
+  EXPECT_EQ(tokenizer->lookup("\xe2\x96\x81"
+                              "Once"),
+            403);
+  EXPECT_EQ(tokenizer->lookup("no such token"), -1);
+}
+
+// Expected ids come from an independent reimplementation of llama2.c's
+// encoder (run.c: add the dummy prefix, look up each UTF-8 character or fall
+// back to <0xNN> = 3 + byte, then repeatedly merge the adjacent pair whose
+// concatenation has the highest score, leftmost on ties) in Python over this
+// vocabulary; the same reimplementation reproduces all 4,302 blocks of
+// tinystories_val.txt token for token.
+TEST_F(StoriesTokenizerTest, EncodesKnownStrings) {
+  struct Case {
+    const char *text;
+    std::vector<int32_t> ids;
+  } cases[] = {
+      {"Once upon a time", {403, 407, 261, 378}},
+      {"Hello world", {346, 306, 414, 263, 304, 341}},
+      {"Lily and Tim", {317, 269, 326}},
+      {"caf\xc3\xa9 \xe2\x98\x83", {280, 412, 431, 485, 410, 229, 155, 134}},
+      {"a\nb", {261, 13, 430}},
+      {"  two  spaces ",
+       {410, 410, 259, 424, 414, 410, 262, 427, 412, 331, 419, 410}},
+      {"The cat sat. \"Wow!\" said Ben.",
+       {291, 280, 294, 262, 294, 426, 313, 448, 327, 443, 436, 336, 368, 302,
+        426}},
+      {"", {}},
+  };
+  for (const Case &c : cases)
+    EXPECT_EQ(tokenizer->encode(c.text), c.ids) << c.text;
+}
+
+TEST_F(StoriesTokenizerTest, DecodeInvertsEncode) {
+  for (const char *text :
+       {"Once upon a time, there was a little girl named Lily.",
+        "  leading and trailing  ", "tabs\tand\nnewlines\n\n", "",
+        "snowman \xe2\x98\x83 and caf\xc3\xa9 and \xe6\x97\xa5\xe6\x9c\xac",
+        "\"Quotes\" and 'apostrophes' -- 123 + 456 = 579!", " "}) {
+    std::vector<int32_t> ids = tokenizer->encode(text);
+    EXPECT_EQ(tokenizer->decode(ids), text) << text;
+    // BOS/EOS are control tokens and do not appear in the text.
+    ids.insert(ids.begin(), tokenizer->getBosId());
+    ids.push_back(tokenizer->getEosId());
+    EXPECT_EQ(tokenizer->decode(ids), text) << text;
+  }
+  EXPECT_EQ(tokenizer->decodeToken(403), " Once");
+  EXPECT_EQ(tokenizer->decodeToken(13), "\n");
+}
+
+TEST_F(StoriesTokenizerTest, TokenizesTheStoriesCorpusLosslessly) {
+  std::string path = sharedDataPath("text/tinystories_val.txt");
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    GTEST_SKIP() << "missing " << path;
+  llvm::StringRef text = (*buffer)->getBuffer().take_front(100000);
+  std::vector<int32_t> ids = tokenizer->encode(text);
+  EXPECT_EQ(tokenizer->decode(ids), text);
+  // The llama2.c-style Python reimplementation (see EncodesKnownStrings)
+  // also gives 47,692 tokens for these 100,000 bytes as one sequence.
+  EXPECT_EQ(ids.size(), 47692u);
+}
+
+//===----------------------------------------------------------------------===//
+// Tokenizers from synthetic GGUF metadata
+//===----------------------------------------------------------------------===//
+
+TEST(TokenizerFromGGUFTest, ReportsBadMetadata) {
+  auto build = [](const std::function<void(GGUFWriter &)> &fill) {
+    GGUFWriter writer;
+    fill(writer);
+    auto file =
+        llvm::cantFail(GGUFFile::parse(llvm::MemoryBuffer::getMemBufferCopy(
+            writer.serialize(), "tokenizer.gguf")));
+    auto tokenizer = Tokenizer::fromGGUF(*file);
+    if (tokenizer)
+      return std::string();
+    return llvm::toString(tokenizer.takeError());
+  };
+  EXPECT_EQ(build([](GGUFWriter &) {}),
+            "gguf: missing metadata key 'tokenizer.ggml.model'");
+  EXPECT_EQ(build([](GGUFWriter &w) {
+              w.addString("tokenizer.ggml.model", "bert");
+              w.addStringArray("tokenizer.ggml.tokens", {"a"});
+            }),
+            "tokenizer: unsupported tokenizer model 'bert'");
+  EXPECT_EQ(build([](GGUFWriter &w) {
+              w.addString("tokenizer.ggml.model", "llama");
+            }),
+            "tokenizer: tokenizer.ggml.tokens is missing or not an array of "
+            "strings");
+  EXPECT_EQ(build([](GGUFWriter &w) {
+              w.addString("tokenizer.ggml.model", "llama");
+              w.addStringArray("tokenizer.ggml.tokens", {"a", "b"});
+              w.addFloat32Array("tokenizer.ggml.scores", {0.0f});
+            }),
+            "tokenizer: scores has 1 entries for 2 tokens");
+  EXPECT_EQ(build([](GGUFWriter &w) {
+              w.addString("tokenizer.ggml.model", "llama");
+              w.addStringArray("tokenizer.ggml.tokens", {"a", "b"});
+              w.addUInt32("tokenizer.ggml.bos_token_id", 2);
+            }),
+            "tokenizer: special token id 2 is outside the vocabulary");
+  EXPECT_EQ(build([](GGUFWriter &w) {
+              w.addString("tokenizer.ggml.model", "gpt2");
+              w.addStringArray("tokenizer.ggml.tokens", {"a", "b"});
+            }),
+            "tokenizer: tokenizer.ggml.merges is missing or not an array of "
+            "strings");
+  EXPECT_EQ(build([](GGUFWriter &w) {
+              w.addString("tokenizer.ggml.model", "gpt2");
+              w.addStringArray("tokenizer.ggml.tokens", {"a", "b"});
+              w.addStringArray("tokenizer.ggml.merges", {"ab"});
+            }),
+            "tokenizer: malformed merge #0 'ab'");
+  EXPECT_EQ(build([](GGUFWriter &w) {
+              w.addString("tokenizer.ggml.model", "llama");
+              w.addStringArray("tokenizer.ggml.tokens", {"a", "b"});
+            }),
+            "");
+}
+
+// SmolLM2-135M's tokenizer (GPT-2 byte-level BPE, "smollm" pre-tokenizer)
+// when the model has been fetched (see ../shared/data/README.md); set
+// SLR_SMOLLM2_GGUF to its path.
+TEST(SmolLMTokenizerTest, EncodesWikiTextLosslessly) {
+  std::optional<std::string> path =
+      llvm::sys::Process::GetEnv("SLR_SMOLLM2_GGUF");
+  if (!path || !llvm::sys::fs::exists(*path))
+    GTEST_SKIP() << "set SLR_SMOLLM2_GGUF to SmolLM2-135M-Instruct.Q4_1.gguf";
+  auto file = llvm::cantFail(GGUFFile::open(*path));
+  auto tokenizer = llvm::cantFail(Tokenizer::fromGGUF(*file));
+  EXPECT_EQ(tokenizer->getKind(), Tokenizer::Kind::BytePairGPT2);
+  EXPECT_EQ(tokenizer->getVocabularySize(), 49152);
+  std::string text =
+      " = Robert Boulter = \n \n Robert Boulter is an English film , "
+      "television and theatre actor . He had a guest @-@ starring role in "
+      "2000 .\n";
+  std::vector<int32_t> ids = tokenizer->encode(text);
+  EXPECT_EQ(tokenizer->decode(ids), text);
+  std::vector<std::string> pieces;
+  for (int32_t id : ids)
+    pieces.push_back(tokenizer->decodeToken(id));
+  // Whole words with their leading space, digits one by one.
+  EXPECT_EQ(pieces[0], " =");
+  EXPECT_EQ(pieces[1], " Robert");
+  auto year = std::find(pieces.begin(), pieces.end(), "2");
+  ASSERT_NE(year, pieces.end());
+  EXPECT_EQ(*std::prev(year), " ");
+  EXPECT_EQ(*std::next(year), "0");
+}
+
+} // namespace
