@@ -19,14 +19,18 @@ path = os.pathsep.join(
 )
 config.environment["PATH"] = path
 
-config.substitutions.append(("%mlir_runner", config.mlir_runner))
 config.substitutions.append(
     ("%mlir_runner_utils", os.path.join(config.mlir_lib_dir, "libmlir_runner_utils.so"))
 )
 config.substitutions.append(
     ("%mlir_c_runner_utils", os.path.join(config.mlir_lib_dir, "libmlir_c_runner_utils.so"))
 )
+# After the *_utils keys: lit substitutes in order and %mlir_runner is a prefix.
+config.substitutions.append(("%mlir_runner", config.mlir_runner))
 config.substitutions.append(("%slr_shared_data", config.slr_shared_data_dir))
+config.substitutions.append(
+    ("%slr_cpu_runtime", os.path.join(config.slr_lib_dir, "libslr_cpu_runtime.so"))
+)
 config.substitutions.append(("%slr_src", config.slr_src_root))
 config.substitutions.append(("%python", sys.executable))
 

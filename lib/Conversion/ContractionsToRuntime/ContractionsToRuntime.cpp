@@ -115,7 +115,19 @@ struct ConvertContractionsToSLRRuntimePass
         continue;
       FailureOr<linalg::ContractionDimensions> dims =
           linalg::inferContractionDims(op);
-      if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      if (failed(dims))
+        continue;
+      // A batch that one operand lacks (a broadcast weight) shows up as a
+      // second m (or n) dim; treat the outer one as the batch.
+      if (dims->batch.empty() && dims->m.size() == 2 && dims->n.size() == 1) {
+        dims->batch.push_back(dims->m.front());
+        dims->m.erase(dims->m.begin());
+      } else if (dims->batch.empty() && dims->n.size() == 2 &&
+                 dims->m.size() == 1) {
+        dims->batch.push_back(dims->n.front());
+        dims->n.erase(dims->n.begin());
+      }
+      if (dims->m.size() != 1 || dims->n.size() != 1 ||
           dims->k.size() != 1 || dims->batch.size() > 1)
         continue;
       if (!callee)
