@@ -1,6 +1,6 @@
 //===- slr-calibrate.cpp - calibration statistics by running model IR -----===//
 //
-//   slr-calibrate model.mlirbc --tokenizer model.gguf \
+//   slr-calibrate model.mlirbc --tokenizer model.gguf
 //       --text tinystories_val.txt -o calib.safetensors [--max-tokens N]
 //
 // Instruments the model IR (--slr-instrument-calibration), JIT-compiles it
@@ -14,6 +14,7 @@
 #include "slr/Calibration/CalibrationFile.h"
 #include "slr/Dialect/SLR/Transforms/Passes.h"
 #include "slr/Execution/CompiledModel.h"
+#include "slr/Execution/TextTask.h"
 #include "slr/Model/Evaluation.h"
 #include "slr/Runtime/CPURuntime.h"
 #include "slr/Support/GGUF.h"
@@ -59,29 +60,22 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
                               "slr-calibrate: H = X^T X per linear layer\n");
-  auto gguf = slr::GGUFFile::open(tokenizerPath);
-  if (!gguf)
-    return fail(toString(gguf.takeError()));
-  auto tokenizer = slr::Tokenizer::fromGGUF(**gguf);
-  if (!tokenizer)
-    return fail(toString(tokenizer.takeError()));
-  auto text = MemoryBuffer::getFile(textPath);
-  if (!text)
-    return fail("cannot read '" + textPath + "': " + text.getError().message());
-
   mlir::DialectRegistry registry;
   slr::registerModelIRDialects(registry);
   mlir::MLIRContext context(registry);
-  auto module = slr::loadModelIR(context, modelPath);
-  if (!module)
-    return fail(toString(module.takeError()));
+  auto task = slr::loadTextTask(context, modelPath, tokenizerPath, textPath);
+  if (!task)
+    return fail(toString(task.takeError()));
+  auto &tokenizer = task->tokenizer;
+  auto &text = task->text;
+  auto &module = task->module;
   mlir::PassManager pm(&context);
   slr::SLRInstrumentCalibrationOptions instrumentOptions;
   instrumentOptions.layers = layers;
   pm.addPass(slr::createSLRInstrumentCalibration(instrumentOptions));
-  if (failed(pm.run(**module)))
+  if (failed(pm.run(*module)))
     return fail("instrumenting the model IR failed");
-  auto model = slr::CompiledModel::compile(**module);
+  auto model = slr::CompiledModel::compile(*module);
   if (!model)
     return fail(toString(model.takeError()));
   if ((*model)->calibrationLayers().empty())
@@ -105,7 +99,7 @@ int main(int argc, char **argv) {
     return Error::success();
   };
   if (Error error = slr::forEachCalibrationWindow(
-          **tokenizer, (*text)->getBuffer(), options, run))
+          *tokenizer, text->getBuffer(), options, run))
     return fail(toString(std::move(error)));
   slr::runtime::setActivationRecorder(nullptr);
   if (!recorder.error().empty())

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "slr/Execution/CompiledModel.h"
+#include "slr/Execution/TextTask.h"
 #include "slr/Model/Evaluation.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
@@ -67,33 +68,26 @@ int main(int argc, char **argv) {
   if (contextLength < 2)
     return fail("--context must be at least 2");
 
-  auto gguf = slr::GGUFFile::open(tokenizerPath);
-  if (!gguf)
-    return fail(toString(gguf.takeError()));
-  auto tokenizer = slr::Tokenizer::fromGGUF(**gguf);
-  if (!tokenizer)
-    return fail(toString(tokenizer.takeError()));
-  auto text = MemoryBuffer::getFile(textPath);
-  if (!text)
-    return fail("cannot read '" + textPath + "': " + text.getError().message());
-
   mlir::DialectRegistry registry;
   slr::registerModelIRDialects(registry);
   mlir::MLIRContext context(registry);
-  auto module = slr::loadModelIR(context, modelPath);
-  if (!module)
-    return fail(toString(module.takeError()));
+  auto task = slr::loadTextTask(context, modelPath, tokenizerPath, textPath);
+  if (!task)
+    return fail(toString(task.takeError()));
+  auto &tokenizer = task->tokenizer;
+  auto &text = task->text;
+  auto &module = task->module;
   auto start = std::chrono::steady_clock::now();
-  auto model = slr::CompiledModel::compile(**module);
+  auto model = slr::CompiledModel::compile(*module);
   if (!model)
     return fail(toString(model.takeError()));
   double compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
-  if ((*model)->vocabSize() != (*tokenizer)->getVocabularySize())
+  if ((*model)->vocabSize() != tokenizer->getVocabularySize())
     return fail("the model has " + Twine((*model)->vocabSize()) +
                 " logits but the tokenizer " +
-                Twine((*tokenizer)->getVocabularySize()) + " tokens");
+                Twine(tokenizer->getVocabularySize()) + " tokens");
   errs() << format("slr-eval: compiled %s in %.1f s\n", modelPath.c_str(),
                    compileSeconds);
 
@@ -117,7 +111,7 @@ int main(int argc, char **argv) {
     return slr::nllFromLogits(logits, (*model)->vocabSize(), window);
   };
   auto result =
-      slr::evaluatePerplexity(scorer, **tokenizer, (*text)->getBuffer(), options);
+      slr::evaluatePerplexity(scorer, *tokenizer, text->getBuffer(), options);
   if (!result)
     return fail(toString(result.takeError()));
   double seconds =

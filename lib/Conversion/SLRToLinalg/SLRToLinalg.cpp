@@ -8,6 +8,7 @@
 
 #include "slr/Conversion/SLRToLinalg/SLRToLinalg.h"
 #include "slr/Dialect/SLR/IR/SLR.h"
+#include "slr/Dialect/SLR/Utils/RowMatrix.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -333,25 +334,11 @@ struct LinearOpLowering : OpConversionPattern<LinearOp> {
     RankedTensorType outputType = op.getOutput().getType();
     Type elementType = inputType.getElementType();
     Type accType = rewriter.getF32Type();
-    int64_t rank = inputType.getRank();
     int64_t numInputFeatures = op.getInputFeatures();
     int64_t numOutputFeatures = op.getOutputFeatures();
 
     // x : [..., K] -> [M, K].
-    Value input = adaptor.getInput();
-    if (rank == 1) {
-      input = tensor::ExpandShapeOp::create(
-          rewriter, loc,
-          RankedTensorType::get({1, numInputFeatures}, elementType), input,
-          {ReassociationIndices{0, 1}});
-    } else if (rank > 2) {
-      ReassociationIndices batch;
-      for (int64_t dim = 0; dim < rank - 1; ++dim)
-        batch.push_back(dim);
-      input = tensor::CollapseShapeOp::create(
-          rewriter, loc, input,
-          ArrayRef<ReassociationIndices>{batch, ReassociationIndices{rank - 1}});
-    }
+    Value input = collapseToRowMatrix(rewriter, loc, adaptor.getInput());
     auto input2dType = cast<RankedTensorType>(input.getType());
     SmallVector<Value> dynamicRows;
     if (input2dType.isDynamicDim(0))
@@ -408,28 +395,8 @@ struct LinearOpLowering : OpConversionPattern<LinearOp> {
     Value result = buildConvertTensor(rewriter, loc, acc, elementType);
 
     // [M, N] -> [..., N].
-    if (rank == 1) {
-      result = tensor::CollapseShapeOp::create(
-          rewriter, loc, result,
-          ArrayRef<ReassociationIndices>{ReassociationIndices{0, 1}});
-    } else if (rank > 2) {
-      ReassociationIndices batch;
-      SmallVector<OpFoldResult> outputShape;
-      for (int64_t dim = 0; dim < rank - 1; ++dim) {
-        batch.push_back(dim);
-        if (outputType.isDynamicDim(dim))
-          outputShape.push_back(
-              tensor::DimOp::create(rewriter, loc, adaptor.getInput(), dim)
-                  .getResult());
-        else
-          outputShape.push_back(
-              rewriter.getIndexAttr(outputType.getDimSize(dim)));
-      }
-      outputShape.push_back(rewriter.getIndexAttr(numOutputFeatures));
-      result = tensor::ExpandShapeOp::create(
-          rewriter, loc, outputType, result,
-          {batch, ReassociationIndices{rank - 1}}, outputShape);
-    }
+    result = expandFromRowMatrix(rewriter, loc, result, adaptor.getInput(),
+                                 outputType);
     if (result.getType() != outputType)
       result = tensor::CastOp::create(rewriter, loc, outputType, result);
     rewriter.replaceOp(op, result);

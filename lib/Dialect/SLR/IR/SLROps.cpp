@@ -74,17 +74,24 @@ static LogicalResult verifyDenseMatrix(Operation *op,
   return success();
 }
 
+/// The shape rules shared by slr.pack and slr.unpack.
+static LogicalResult verifyDenseAndPacked(Operation *op, NMSparsityAttr pattern,
+                                          RankedTensorType denseType,
+                                          RankedTensorType valuesType,
+                                          RankedTensorType positionsType) {
+  if (failed(verifyDenseMatrix(op, denseType, valuesType)))
+    return failure();
+  return verifyPackedOperands(op, pattern, valuesType, positionsType,
+                              denseType.getDimSize(0), denseType.getDimSize(1));
+}
+
 //===----------------------------------------------------------------------===//
 // PackOp
 //===----------------------------------------------------------------------===//
 
 LogicalResult PackOp::verify() {
-  RankedTensorType denseType = getDense().getType();
-  if (failed(verifyDenseMatrix(*this, denseType, getValues().getType())))
-    return failure();
-  return verifyPackedOperands(*this, getPattern(), getValues().getType(),
-                              getPositions().getType(), denseType.getDimSize(0),
-                              denseType.getDimSize(1));
+  return verifyDenseAndPacked(*this, getPattern(), getDense().getType(),
+                              getValues().getType(), getPositions().getType());
 }
 
 LogicalResult PackOp::fold(FoldAdaptor adaptor,
@@ -125,12 +132,8 @@ LogicalResult PackOp::fold(FoldAdaptor adaptor,
 //===----------------------------------------------------------------------===//
 
 LogicalResult UnpackOp::verify() {
-  RankedTensorType denseType = getDense().getType();
-  if (failed(verifyDenseMatrix(*this, denseType, getValues().getType())))
-    return failure();
-  return verifyPackedOperands(*this, getPattern(), getValues().getType(),
-                              getPositions().getType(), denseType.getDimSize(0),
-                              denseType.getDimSize(1));
+  return verifyDenseAndPacked(*this, getPattern(), getDense().getType(),
+                              getValues().getType(), getPositions().getType());
 }
 
 OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {

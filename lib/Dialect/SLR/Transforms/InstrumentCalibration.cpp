@@ -2,6 +2,7 @@
 
 #include "slr/Dialect/SLR/Transforms/LinearMatching.h"
 #include "slr/Dialect/SLR/Transforms/Passes.h"
+#include "slr/Dialect/SLR/Utils/RowMatrix.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -63,23 +64,8 @@ struct SLRInstrumentCalibrationPass
           }
           OpBuilder b(op);
           Location loc = op.getLoc();
-          Value input = match->input;
-          int64_t rank = inputType.getRank();
           // [..., K] -> [rows, K] so the runtime sees one 2-D matrix.
-          if (rank == 1) {
-            input = tensor::ExpandShapeOp::create(
-                b, loc,
-                RankedTensorType::get({1, inputType.getDimSize(0)},
-                                      inputType.getElementType()),
-                input, {ReassociationIndices{0, 1}});
-          } else if (rank > 2) {
-            ReassociationIndices leading;
-            for (int64_t d = 0; d < rank - 1; ++d)
-              leading.push_back(d);
-            input = tensor::CollapseShapeOp::create(
-                b, loc, input,
-                ArrayRef<ReassociationIndices>{leading, {rank - 1}});
-          }
+          Value input = collapseToRowMatrix(b, loc, match->input);
           input = tensor::CastOp::create(b, loc, dynamic2D, input);
           Value id = arith::ConstantIntOp::create(b, loc, names.size(), 64);
           func::CallOp::create(b, loc, hook, ValueRange{id, input});
