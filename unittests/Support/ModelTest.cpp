@@ -290,9 +290,15 @@ TEST_F(StoriesModelTest, AccumulatesInputGrams) {
   const LinearInputStatistics &down = grams->at("blk.3.ffn_down");
   EXPECT_EQ(down.numFeatures, 172);
   EXPECT_EQ(down.numTokens, expectedTokens);
-  for (size_t i = 0; i < expected.size(); ++i)
-    ASSERT_NEAR(down.gram[i], expected[i], 1e-6 * (1 + std::abs(expected[i])))
-        << i;
+  // The batched pass runs GEMMs of other shapes, so its float32 activations
+  // differ from the one-window pass by rounding; an entry's error is bounded
+  // relative to sqrt(H_ii H_jj) (Cauchy-Schwarz), not to |H_ij|, which can
+  // cancel.
+  for (int64_t i = 0; i < 172; ++i)
+    for (int64_t j = 0; j < 172; ++j)
+      ASSERT_NEAR(down.gram[i * 172 + j], expected[i * 172 + j],
+                  1e-5 * std::sqrt(expected[i * 173] * expected[j * 173]))
+          << i << ", " << j;
   for (const auto &[name, statistics] : *grams) {
     int64_t k = statistics.numFeatures;
     EXPECT_EQ(k, model->findLinear(name)->inFeatures) << name;
