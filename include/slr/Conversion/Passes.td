@@ -43,4 +43,78 @@ def ConvertContractionsToSLRRuntime
   ];
 }
 
+def ConvertSLRToGPU : Pass<"convert-slr-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower 2:4 f16/bf16 slr.linear to tensor-core GPU kernels";
+  let description = [{
+    Generates, for every `slr.linear` with the 2:4 pattern and f16 or bf16
+    operands, kernels in a `gpu.module` (one per shape/tiling, shared between
+    ops) and replaces the op by a call to a host launcher function:
+
+    * the main kernel computes a `tile-m x tile-n` block of `y` per CTA: x and
+      the packed values of S stream through workgroup memory in a
+      `stages`-deep `cp.async` pipeline, `ldmatrix` feeds
+      `nvvm.mma.sp.sync` (m16n8k32, ordered metadata, f32 accumulation);
+      the low-rank term `t*U^T` is added with dense `nvvm.mma.sync`
+      (m16n8k16) into the same accumulators, then the bias, and `y` is
+      written once, through workgroup memory, with 16-byte stores;
+    * the low-rank projection `t = x*V^T` (f32, [M, r]) is a dense
+      tensor-core kernel split over K across CTAs (atomic accumulation);
+    * the 2:4 positions are reordered into the `mma.sp` metadata fragment
+      layout at compile time when they are constant (an error is reported
+      for groups that are not strictly ascending), otherwise by a small
+      reorder kernel at run time.
+
+    M (rows of x, all leading dimensions) may be anything; N and K must be
+    multiples of `tile-n` and `tile-k`, the rank a multiple of 16, otherwise
+    the op is rejected with an error. The launcher (a private function with a
+    `slr.gpu_launcher` recipe and memref arguments) gets its body from
+    `--slr-gpu-materialize-launchers`, which runs after bufferization.
+  }];
+  let options = [
+    Option<"tileN", "tile-n", "int64_t", "128",
+           "Output features (N) per CTA">,
+    Option<"tileM", "tile-m", "int64_t", "64", "Rows of x (M) per CTA">,
+    Option<"tileK", "tile-k", "int64_t", "64",
+           "Input features (K) per pipeline stage">,
+    Option<"warpsN", "warps-n", "int64_t", "2", "Warps along N per CTA">,
+    Option<"warpsM", "warps-m", "int64_t", "2", "Warps along M per CTA">,
+    Option<"stages", "stages", "int64_t", "3", "cp.async pipeline depth">,
+    Option<"kernelModule", "kernel-module", "std::string",
+           "\"slr_gpu_kernels\"", "Name of the generated gpu.module">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def SLRGPUMaterializeLaunchers
+    : Pass<"slr-gpu-materialize-launchers", "::mlir::ModuleOp"> {
+  let summary = "Give slr GPU launchers their host bodies";
+  let description = [{
+    Fills in every private function carrying a `slr.gpu_launcher` recipe
+    (created by `--convert-slr-to-gpu`) with host code: device buffers
+    (`gpu.alloc`), host-to-device copies, the metadata reorder kernel when
+    needed, the zeroed low-rank buffer, `gpu.launch_func` of the low-rank
+    and main kernels (the split-K factor is chosen at run time from M), the
+    device-to-host copy of y and the frees, all on one async token chain.
+    Runs after bufferization and buffer deallocation, which do not accept
+    these ops.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // SLR_CONVERSION_PASSES_TD

@@ -1,0 +1,58 @@
+//===- GPUPipeline.h - slr GPU compilation pipeline -------------*- C++ -*-===//
+
+#ifndef SLR_CONVERSION_SLRTOGPU_GPUPIPELINE_H
+#define SLR_CONVERSION_SLRTOGPU_GPUPIPELINE_H
+
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace slr {
+
+struct SLRGPUPipelineOptions
+    : public mlir::PassPipelineOptions<SLRGPUPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture (sm_80, sm_90a)"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; mma.sp ordered metadata needs PTX >= 8.5"),
+      llvm::cl::init("+ptx85")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("gpu-module-to-binary format: bin (cubin), fatbin, isa "
+                     "(PTX, JIT-compiled at load time)"),
+      llvm::cl::init("fatbin")};
+  Option<int> optLevel{*this, "opt-level",
+                       llvm::cl::desc("NVPTX/ptxas optimisation level"),
+                       llvm::cl::init(3)};
+  Option<int64_t> tileN{*this, "tile-n", llvm::cl::init(128)};
+  Option<int64_t> tileM{*this, "tile-m", llvm::cl::init(64)};
+  Option<int64_t> tileK{*this, "tile-k", llvm::cl::init(64)};
+  Option<int64_t> warpsN{*this, "warps-n", llvm::cl::init(2)};
+  Option<int64_t> warpsM{*this, "warps-m", llvm::cl::init(2)};
+  Option<int64_t> stages{*this, "stages", llvm::cl::init(3)};
+};
+
+/// slr + linalg on tensors -> LLVM dialect with an embedded GPU binary:
+/// --convert-slr-to-gpu, the reference lowering for what is left of slr,
+/// bufferization + deallocation, --slr-gpu-materialize-launchers, NVVM
+/// lowering of the kernels, gpu-module-to-binary (NVPTX + ptxas from the CUDA
+/// toolkit) and host lowering to calls into the mgpu* runtime
+/// (libslr_cuda_runtime). Registered as `slr-gpu-pipeline`.
+void buildSLRGPUPipeline(mlir::OpPassManager &pm,
+                         const SLRGPUPipelineOptions &options);
+
+/// The pipeline as text (for logs and reproducers).
+std::string getSLRGPUPipelineText(const SLRGPUPipelineOptions &options);
+
+/// Registers `slr-gpu-pipeline` with the global pass registry.
+void registerSLRGPUPipeline();
+
+} // namespace slr
+
+#endif // SLR_CONVERSION_SLRTOGPU_GPUPIPELINE_H

@@ -1,0 +1,107 @@
+//===- SLRToGPU.h - slr.linear to GPU kernels --------------------*- C++ -*-===//
+//
+// --convert-slr-to-gpu turns every 2:4 f16/bf16 `slr.linear` into tensor-core
+// kernels inside a `gpu.module` (generated here, not hand-written CUDA) and a
+// call to a host launcher; --slr-gpu-materialize-launchers later gives the
+// launchers their bodies (device buffers, copies, `gpu.launch_func`), after
+// bufferization and buffer deallocation have run on the surrounding code.
+//
+// The kernel generator is also a library API so that programs (the GPU
+// benchmark) can build, compile and launch the very same kernels directly.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SLR_CONVERSION_SLRTOGPU_SLRTOGPU_H
+#define SLR_CONVERSION_SLRTOGPU_SLRTOGPU_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Pass/Pass.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace slr {
+
+#define GEN_PASS_DECL_CONVERTSLRTOGPU
+#define GEN_PASS_DECL_SLRGPUMATERIALIZELAUNCHERS
+#include "slr/Conversion/Passes.h.inc"
+
+/// CTA tiling of the main (sparse + low-rank) kernel. A CTA computes a
+/// tileM x tileN block of y with warpsN x warpsM warps, streaming K in
+/// tileK-wide blocks through a `stages`-deep cp.async pipeline.
+struct SLRGPUTileConfig {
+  int64_t tileN = 128;
+  int64_t tileM = 64;
+  int64_t tileK = 64;
+  int64_t warpsN = 2;
+  int64_t warpsM = 2;
+  int64_t stages = 3;
+};
+
+/// Everything a set of slr.linear kernels is specialised on. M (rows of x)
+/// stays dynamic.
+struct SLRLinearKernelSpec {
+  int64_t n = 0;    ///< output features (rows of S, U)
+  int64_t k = 0;    ///< input features (columns of S, V)
+  int64_t rank = 0; ///< rows of V (0: no low-rank part)
+  mlir::Type elementType; ///< f16 or bf16
+  bool hasBias = false;
+  SLRGPUTileConfig tiles;
+};
+
+/// The generated kernels and their launch parameters.
+///
+/// Kernel ABIs (memref arguments, lowered to the usual descriptor fields):
+///  * main:    (x: memref<?xKxT>, values: memref<NxK/2xT>,
+///              meta: memref<Wxi32>, [u: memref<NxRxT>, t: memref<?xRxf32>],
+///              [bias: memref<NxT>], y: memref<?xNxT>)
+///             grid (N / tileN, ceil(M / tileM), 1), block (threads, 1, 1).
+///  * lowRank: (x: memref<?xKxT>, v: memref<RxKxT>, t: memref<?xRxf32>)
+///             grid (R / lowRankTileN, ceil(M / lowRankTileM), splitK),
+///             block (lowRankThreads, 1, 1); accumulates t += x*V^T
+///             atomically, so t must be zeroed first.
+///  * reorder: (positions: memref<NxK/4xiP>, meta: memref<Wxi32>)
+///             grid (ceil(W / 256), 1, 1), block (256, 1, 1).
+/// W = metadataWordCount(N, K). All launches use `*SharedBytes` of dynamic
+/// shared memory.
+struct SLRLinearKernels {
+  mlir::gpu::GPUFuncOp main;
+  mlir::gpu::GPUFuncOp lowRank; ///< null without a low-rank part
+  int64_t threads = 0;
+  int64_t mainSharedBytes = 0;
+  int64_t lowRankTileN = 0;
+  int64_t lowRankTileM = 0;
+  int64_t lowRankThreads = 0;
+  int64_t lowRankSharedBytes = 0;
+  int64_t kBlocks = 0; ///< K / tileK: the upper bound of splitK
+};
+
+/// Returns a description of why `spec` cannot be compiled (shape not a
+/// multiple of the tiles, unsupported type, bad tile configuration...).
+std::optional<std::string> checkSLRLinearKernelSpec(
+    const SLRLinearKernelSpec &spec);
+
+/// Builds (or finds, by name) the kernels for `spec` in `module`. `spec` must
+/// pass checkSLRLinearKernelSpec.
+SLRLinearKernels buildSLRLinearKernels(mlir::OpBuilder &builder,
+                                       mlir::gpu::GPUModuleOp module,
+                                       const SLRLinearKernelSpec &spec);
+
+/// Builds (or finds) the kernel that reorders slr's packed positions
+/// [N, K/4] of integer type `positionType` into the sparse-MMA metadata words
+/// on the device (for positions that are not compile-time constants).
+mlir::gpu::GPUFuncOp buildMetadataReorderKernel(mlir::OpBuilder &builder,
+                                                mlir::gpu::GPUModuleOp module,
+                                                int64_t n, int64_t k,
+                                                mlir::Type positionType);
+
+/// Threads per CTA of the metadata reorder kernel.
+constexpr int64_t kReorderThreads = 256;
+
+/// Name of the discardable attribute carrying a launcher's launch recipe.
+inline constexpr const char *kLauncherAttrName = "slr.gpu_launcher";
+
+} // namespace slr
+
+#endif // SLR_CONVERSION_SLRTOGPU_SLRTOGPU_H

@@ -1,0 +1,243 @@
+//===- MaterializeLaunchers.cpp - Host bodies of slr GPU launchers --------===//
+//
+// --slr-gpu-materialize-launchers: every private function carrying a
+// `slr.gpu_launcher` recipe (see SLRToGPU.cpp) gets a body that uploads its
+// memref arguments, runs the kernels and downloads y:
+//
+//   %t0 = gpu.wait async
+//   device copies of x, values, metadata (or positions + reorder kernel),
+//   U, V, bias;  zeroed t [M, r] f32;  y [M, N]
+//   gpu.launch_func @lowrank  grid (r/tn, ceil(M/tm), splitK)
+//   gpu.launch_func @main     grid (N/tileN, ceil(M/tileM), 1)
+//   copy y back, free everything, gpu.wait
+//
+// all chained on one async token (gpu-to-llvm lowers async ops only). The
+// split-K factor of the low-rank kernel grows as M shrinks so that decode
+// (M = 1) still spreads V over the GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "slr/Conversion/SLRToGPU/SLRToGPU.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace slr {
+#define GEN_PASS_DEF_SLRGPUMATERIALIZELAUNCHERS
+#include "slr/Conversion/Passes.h.inc"
+} // namespace slr
+
+using namespace mlir;
+using namespace slr;
+
+namespace {
+
+/// CTAs the low-rank kernel aims for (about one wave on an A100/H100).
+constexpr int64_t kLowRankTargetCtas = 128;
+
+class LauncherBuilder {
+public:
+  LauncherBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value c(int64_t v) {
+    Value &cached = constants[v];
+    if (!cached)
+      cached = arith::ConstantIndexOp::create(b, loc, v);
+    return cached;
+  }
+  Value ceilDiv(Value x, int64_t d) {
+    return arith::CeilDivUIOp::create(b, loc, x, c(d));
+  }
+
+  /// Device buffer shaped like `host` (dynamic sizes taken from it).
+  Value alloc(MemRefType type, ValueRange dynamicSizes) {
+    auto op = mlir::gpu::AllocOp::create(
+        b, loc, type, tokenType(), ValueRange{token}, dynamicSizes,
+        ValueRange{}, /*hostShared=*/false);
+    token = op.getAsyncToken();
+    buffers.push_back(op.getMemref());
+    return op.getMemref();
+  }
+
+  SmallVector<Value> dynamicSizes(Value memref) {
+    SmallVector<Value> sizes;
+    auto type = cast<MemRefType>(memref.getType());
+    for (int64_t dim = 0; dim < type.getRank(); ++dim)
+      if (type.isDynamicDim(dim))
+        sizes.push_back(memref::DimOp::create(b, loc, memref, c(dim)));
+    return sizes;
+  }
+
+  Value upload(Value host) {
+    Value device =
+        alloc(cast<MemRefType>(host.getType()), dynamicSizes(host));
+    copy(device, host);
+    return device;
+  }
+
+  void copy(Value dst, Value src) {
+    token = mlir::gpu::MemcpyOp::create(b, loc, tokenType(), ValueRange{token},
+                                        dst, src)
+                .getAsyncToken();
+  }
+
+  void fill(Value dst, Value value) {
+    token = mlir::gpu::MemsetOp::create(b, loc, tokenType(), ValueRange{token},
+                                        dst, value)
+                .getAsyncToken();
+  }
+
+  void launch(SymbolRefAttr kernel, std::array<Value, 3> grid, int64_t threads,
+              int64_t sharedBytes, ValueRange args) {
+    Value one = c(1);
+    Value shared = arith::ConstantIntOp::create(b, loc, sharedBytes, 32);
+    auto op = mlir::gpu::LaunchFuncOp::create(
+        b, loc, kernel, {grid[0], grid[1], grid[2]}, {c(threads), one, one},
+        shared, args, tokenType(), ValueRange{token});
+    token = op.getAsyncToken();
+  }
+
+  void freeAll() {
+    for (Value buffer : buffers)
+      token = mlir::gpu::DeallocOp::create(b, loc, tokenType(),
+                                           ValueRange{token}, buffer)
+                  .getAsyncToken();
+  }
+
+  Type tokenType() { return mlir::gpu::AsyncTokenType::get(b.getContext()); }
+
+  OpBuilder &b;
+  Location loc;
+  Value token;
+  SmallVector<Value> buffers;
+  llvm::DenseMap<int64_t, Value> constants;
+};
+
+int64_t getInt(DictionaryAttr recipe, StringRef key) {
+  auto attr = recipe.getAs<IntegerAttr>(key);
+  return attr ? attr.getInt() : 0;
+}
+
+LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
+  auto main = recipe.getAs<SymbolRefAttr>("main");
+  if (!main)
+    return launcher.emitOpError("slr.gpu_launcher recipe lacks `main`");
+  auto lowRank = recipe.getAs<SymbolRefAttr>("lowrank");
+  auto reorder = recipe.getAs<SymbolRefAttr>("reorder");
+  int64_t n = getInt(recipe, "n"), rank = getInt(recipe, "rank");
+  bool hasBias = recipe.getAs<BoolAttr>("has_bias") &&
+                 recipe.getAs<BoolAttr>("has_bias").getValue();
+  unsigned expectedArgs = 4 + (rank ? 2 : 0) + (hasBias ? 1 : 0);
+  if (launcher.getNumArguments() != expectedArgs)
+    return launcher.emitOpError("launcher signature does not match its "
+                                "slr.gpu_launcher recipe");
+
+  Location loc = launcher.getLoc();
+  Block *entry = launcher.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockBegin(entry);
+  LauncherBuilder l(b, loc);
+  unsigned argIdx = 0;
+  Value x = entry->getArgument(argIdx++);
+  Value values = entry->getArgument(argIdx++);
+  Value metaOrPositions = entry->getArgument(argIdx++);
+  Value u, v, bias;
+  if (rank) {
+    u = entry->getArgument(argIdx++);
+    v = entry->getArgument(argIdx++);
+  }
+  if (hasBias)
+    bias = entry->getArgument(argIdx++);
+  Value y = entry->getArgument(argIdx++);
+
+  Value rows = memref::DimOp::create(b, loc, x, l.c(0));
+  l.token = mlir::gpu::WaitOp::create(b, loc, l.tokenType(), ValueRange{})
+                .getAsyncToken();
+  Value dx = l.upload(x);
+  Value dValues = l.upload(values);
+  Value dMeta;
+  if (reorder) {
+    int64_t words = getInt(recipe, "meta_words");
+    Value dPositions = l.upload(metaOrPositions);
+    dMeta = l.alloc(MemRefType::get({words}, b.getI32Type()), {});
+    l.launch(reorder,
+             {l.c((words + kReorderThreads - 1) / kReorderThreads), l.c(1),
+              l.c(1)},
+             kReorderThreads, 0, {dPositions, dMeta});
+  } else {
+    dMeta = l.upload(metaOrPositions);
+  }
+  Value dU, dV, dT, dBias;
+  if (rank) {
+    dU = l.upload(u);
+    dV = l.upload(v);
+    dT = l.alloc(MemRefType::get({ShapedType::kDynamic, rank}, b.getF32Type()),
+                 {rows});
+    l.fill(dT, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0)));
+  }
+  if (hasBias)
+    dBias = l.upload(bias);
+  Value dy = l.alloc(cast<MemRefType>(y.getType()), {rows});
+
+  if (rank) {
+    int64_t tn = getInt(recipe, "lowrank_tile_n");
+    int64_t tm = getInt(recipe, "lowrank_tile_m");
+    int64_t kBlocks = getInt(recipe, "k_blocks");
+    if (!lowRank || !tn || !tm || !kBlocks)
+      return launcher.emitOpError("incomplete low-rank launch recipe");
+    // splitK = clamp(ceil(target / ctas), 1, K blocks), ctas >= 1.
+    Value mTiles = l.ceilDiv(rows, tm);
+    Value ctas = rank / tn == 1 ? mTiles
+                                : arith::MulIOp::create(b, loc, l.c(rank / tn),
+                                                        mTiles)
+                                      .getResult();
+    ctas = arith::MaxUIOp::create(b, loc, ctas, l.c(1));
+    Value splits = arith::CeilDivUIOp::create(b, loc, l.c(kLowRankTargetCtas),
+                                              ctas);
+    splits = arith::MinUIOp::create(b, loc, splits, l.c(kBlocks));
+    l.launch(lowRank, {l.c(rank / tn), mTiles, splits},
+             getInt(recipe, "lowrank_threads"),
+             getInt(recipe, "lowrank_shared_bytes"), {dx, dV, dT});
+  }
+  SmallVector<Value> mainArgs = {dx, dValues, dMeta};
+  if (rank)
+    mainArgs.append({dU, dT});
+  if (hasBias)
+    mainArgs.push_back(dBias);
+  mainArgs.push_back(dy);
+  int64_t tileN = getInt(recipe, "tile_n"), tileM = getInt(recipe, "tile_m");
+  if (!tileN || !tileM || n % tileN)
+    return launcher.emitOpError("incomplete launch recipe");
+  l.launch(main, {l.c(n / tileN), l.ceilDiv(rows, tileM), l.c(1)},
+           getInt(recipe, "threads"), getInt(recipe, "shared_bytes"),
+           mainArgs);
+  l.copy(y, dy);
+  l.freeAll();
+  mlir::gpu::WaitOp::create(b, loc, Type(), ValueRange{l.token});
+  func::ReturnOp::create(b, loc);
+  launcher->removeAttr(kLauncherAttrName);
+  return success();
+}
+
+struct SLRGPUMaterializeLaunchersPass
+    : slr::impl::SLRGPUMaterializeLaunchersBase<
+          SLRGPUMaterializeLaunchersPass> {
+  void runOnOperation() override {
+    SmallVector<std::pair<func::FuncOp, DictionaryAttr>> launchers;
+    getOperation().walk([&](func::FuncOp func) {
+      if (auto recipe = func->getAttrOfType<DictionaryAttr>(kLauncherAttrName))
+        launchers.emplace_back(func, recipe);
+    });
+    for (auto [func, recipe] : launchers) {
+      if (!func.isExternal()) {
+        func.emitOpError("slr.gpu_launcher function already has a body");
+        return signalPassFailure();
+      }
+      if (failed(materialize(func, recipe)))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
