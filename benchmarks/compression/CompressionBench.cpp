@@ -6,14 +6,16 @@
 // objective f/f(W,0), time, rank and density. Ends with the HASSLE-free/OATS
 // objective ratio per layer and the summary table.
 //
-//   slr-bench-compression --gguf ../shared/data/models/stories260K.gguf \
+//   slr-bench-compression --gguf ../shared/data/models/stories260K.gguf
 //       --text ../shared/data/text/tinystories_val.txt --rank 16
 //
 //===----------------------------------------------------------------------===//
 
+#include "slr/Calibration/CalibrationFile.h"
 #include "slr/Compression/Compression.h"
 #include "slr/Model/Evaluation.h"
 #include "slr/Model/LlamaReference.h"
+#include "slr/Support/Blas.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 
@@ -32,30 +34,84 @@
 using namespace llvm;
 namespace cmp = slr::compression;
 
+static cl::OptionCategory benchmarkCategory("slr-bench-compression options");
+
 static cl::opt<std::string> ggufPath("gguf", cl::desc("llama GGUF checkpoint"),
-                                     cl::Required);
+                                     cl::Required, cl::cat(benchmarkCategory));
 static cl::opt<std::string> textPath("text", cl::desc("calibration text"),
-                                     cl::Required);
+                                     cl::Required, cl::cat(benchmarkCategory));
 static cl::opt<int64_t> maxTokens("tokens",
                                   cl::desc("calibration tokens (0 = all)"),
-                                  cl::init(32768));
-static cl::opt<int64_t> rankOption("rank", cl::desc("rank of the low-rank part"),
-                             cl::init(64));
+                                  cl::init(32768), cl::cat(benchmarkCategory));
+static cl::opt<int64_t> rankOption("rank",
+                                   cl::desc("rank of the low-rank part"),
+                                   cl::init(64), cl::cat(benchmarkCategory));
 static cl::opt<std::string> sparsity("sparsity", cl::desc("N:M pattern"),
-                                     cl::init("2:4"));
+                                     cl::init("2:4"),
+                                     cl::cat(benchmarkCategory));
 static cl::opt<int> iterations("iterations", cl::desc("alternating rounds"),
-                               cl::init(20));
-static cl::opt<std::string> layerFilter(
-    "layers", cl::desc("regex over layer names (default: all)"), cl::init(""));
-static cl::list<std::string>
-    methods("method", cl::desc("methods to run (default: all)"));
+                               cl::init(cmp::Options().iterations),
+                               cl::cat(benchmarkCategory));
+static cl::opt<std::string> sparseStep("sparse-step",
+                                       cl::desc("HASSLE-free's sparse step "
+                                                "(obs, admm)"),
+                                       cl::init("obs"),
+                                       cl::cat(benchmarkCategory));
+static cl::opt<std::string>
+    layerFilter("layers", cl::desc("regex over layer names (default: all)"),
+                cl::init(""), cl::cat(benchmarkCategory));
+static cl::list<std::string> methods("method",
+                                     cl::desc("methods to run (default: all)"),
+                                     cl::cat(benchmarkCategory));
 static cl::opt<std::string>
     csvPath("csv", cl::desc("also write the per-layer table as CSV"),
-            cl::init(""));
+            cl::init(""), cl::cat(benchmarkCategory));
+static cl::opt<double> percdamp("percdamp",
+                                cl::desc("damping, fraction of mean(diag H)"),
+                                cl::init(cmp::Options().percdamp),
+                                cl::cat(benchmarkCategory));
+static cl::opt<std::string> calibrationPath(
+    "calibration",
+    cl::desc("calibration file (safetensors, as slr-calibrate writes): read "
+             "H from it when it exists, otherwise compute H and write it "
+             "there, so repeated runs skip the forward passes"),
+    cl::init(""), cl::cat(benchmarkCategory));
 
 static int fail(const Twine &message) {
   WithColor::error(errs(), "slr-bench-compression") << message << "\n";
   return 1;
+}
+
+/// H per layer: from --calibration when that file exists, otherwise from the
+/// reference forward pass over the text (then cached in --calibration).
+static Expected<slr::CalibrationFile>
+loadOrComputeCalibration(slr::LlamaModel &model,
+                         const slr::Tokenizer &tokenizer, StringRef text) {
+  if (!calibrationPath.empty() && sys::fs::exists(calibrationPath)) {
+    errs() << "calibration: reading " << calibrationPath << "\n";
+    return slr::CalibrationFile::read(calibrationPath);
+  }
+  errs() << "calibrating on " << textPath << " (" << maxTokens
+         << " tokens max) ...\n";
+  auto start = std::chrono::steady_clock::now();
+  slr::CalibrationOptions options;
+  options.maxTokens = maxTokens;
+  auto grams = slr::accumulateInputGrams(model, tokenizer, text, options);
+  if (!grams)
+    return grams.takeError();
+  slr::CalibrationFile calibration;
+  for (auto &[name, statistics] : *grams) {
+    calibration.tokenCount = statistics.numTokens;
+    calibration.add(name, {statistics.numFeatures, std::move(statistics.gram)});
+  }
+  errs() << llvm::format(
+      "calibration: %.1f s\n",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  if (!calibrationPath.empty())
+    if (Error error = calibration.write(calibrationPath))
+      return error;
+  return calibration;
 }
 
 namespace {
@@ -67,7 +123,9 @@ struct Row {
 } // namespace
 
 int main(int argc, char **argv) {
+  slr::selectBlasKernelsForHost(argv);
   InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(benchmarkCategory);
   cl::ParseCommandLineOptions(argc, argv, "slr compression benchmark\n");
 
   auto file = slr::GGUFFile::open(ggufPath);
@@ -86,11 +144,15 @@ int main(int argc, char **argv) {
   if (!pattern)
     return fail("bad --sparsity " + sparsity);
 
+  std::optional<cmp::SparseStep> step = cmp::parseSparseStep(sparseStep);
+  if (!step)
+    return fail("bad --sparse-step " + sparseStep);
+
   SmallVector<cmp::Method> selected;
   if (methods.empty())
     selected = {cmp::Method::Magnitude, cmp::Method::Wanda,
                 cmp::Method::SparseGPT, cmp::Method::SVDOnly,
-                cmp::Method::OATS, cmp::Method::HassleFree};
+                cmp::Method::OATS,      cmp::Method::HassleFree};
   for (const std::string &name : methods) {
     auto method = cmp::parseMethod(name);
     if (!method)
@@ -98,19 +160,10 @@ int main(int argc, char **argv) {
     selected.push_back(*method);
   }
 
-  errs() << "calibrating on " << textPath << " (" << maxTokens
-         << " tokens max) ...\n";
-  auto start = std::chrono::steady_clock::now();
-  slr::CalibrationOptions calibration;
-  calibration.maxTokens = maxTokens;
-  auto grams = slr::accumulateInputGrams(**model, **tokenizer,
-                                         (*text)->getBuffer(), calibration);
-  if (!grams)
-    return fail(toString(grams.takeError()));
-  errs() << llvm::format("calibration: %.1f s\n",
-                         std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count());
+  Expected<slr::CalibrationFile> calibration =
+      loadOrComputeCalibration(**model, **tokenizer, (*text)->getBuffer());
+  if (!calibration)
+    return fail(toString(calibration.takeError()));
 
   Regex filter(layerFilter);
   std::vector<Row> rows;
@@ -121,20 +174,22 @@ int main(int argc, char **argv) {
     if (!layerFilter.empty() && !filter.match(name))
       continue;
     const slr::LinearWeight *weight = (*model)->findLinear(name);
-    auto gram = grams->find(name);
-    if (!weight || gram == grams->end())
+    const slr::LayerCalibration *gram = calibration->lookup(name);
+    if (!weight || !gram)
       return fail("no weight or statistics for " + name);
     for (cmp::Method method : selected) {
       cmp::Options options;
+      options.percdamp = percdamp;
       options.method = method;
       options.pattern = *pattern;
       options.rank = rankOption;
       options.iterations = iterations;
+      options.sparseStep = *step;
       cmp::Result result;
       auto begin = std::chrono::steady_clock::now();
-      cmp::Status status = cmp::compress(
-          weight->values, weight->outFeatures, weight->inFeatures,
-          gram->second.gram, options, result);
+      cmp::Status status =
+          cmp::compress(weight->values, weight->outFeatures, weight->inFeatures,
+                        gram->hessian, options, result);
       double seconds = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - begin)
                            .count();
@@ -151,19 +206,19 @@ int main(int argc, char **argv) {
               result.relativeObjective,
               seconds,
               static_cast<double>(nonZeros) / result.S.size()};
-      outs() << llvm::format("%-22s %-12s %6lld %6lld %5lld %12.6f %9.3f %8.3f\n",
-                             row.layer.c_str(), row.method.c_str(),
-                             (long long)row.numRows, (long long)row.numCols,
-                             (long long)row.rank, row.relativeObjective,
-                             row.seconds, row.density);
+      outs() << llvm::format(
+          "%-22s %-12s %6lld %6lld %5lld %12.6f %9.3f %8.3f\n",
+          row.layer.c_str(), row.method.c_str(), (long long)row.numRows,
+          (long long)row.numCols, (long long)row.rank, row.relativeObjective,
+          row.seconds, row.density);
       outs().flush();
       rows.push_back(row);
     }
   }
 
   // Summary: mean objective and time per method, HASSLE-free / OATS ratios.
-  outs() << "\nsummary (" << sparsity << ", rank " << rankOption << ", T = "
-         << iterations << ")\n";
+  outs() << "\nsummary (" << sparsity << ", rank " << rankOption
+         << ", T = " << iterations << ")\n";
   outs() << llvm::format("%-12s %14s %14s %12s\n", "method", "mean rel.obj",
                          "max rel.obj", "total[s]");
   for (cmp::Method method : selected) {

@@ -17,6 +17,7 @@
 #include "slr/Execution/TextTask.h"
 #include "slr/Model/Evaluation.h"
 #include "slr/Runtime/CPURuntime.h"
+#include "slr/Support/Blas.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 
@@ -57,6 +58,7 @@ static int fail(const Twine &message) {
 }
 
 int main(int argc, char **argv) {
+  slr::selectBlasKernelsForHost(argv);
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
                               "slr-calibrate: H = X^T X per linear layer\n");

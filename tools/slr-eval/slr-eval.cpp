@@ -13,6 +13,7 @@
 #include "slr/Execution/CompiledModel.h"
 #include "slr/Execution/TextTask.h"
 #include "slr/Model/Evaluation.h"
+#include "slr/Support/Blas.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 
@@ -63,6 +64,7 @@ static int fail(const Twine &message) {
 }
 
 int main(int argc, char **argv) {
+  slr::selectBlasKernelsForHost(argv);
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "slr-eval: perplexity of model IR\n");
   if (contextLength < 2)

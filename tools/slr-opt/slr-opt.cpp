@@ -5,6 +5,7 @@
 #include "slr/Dialect/SLR/IR/SLR.h"
 #include "slr/Dialect/SLR/Transforms/Passes.h"
 #include "slr/Pipelines/Pipelines.h"
+#include "slr/Support/Blas.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -14,6 +15,7 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
+  slr::selectBlasKernelsForHost(argv);
   mlir::registerAllPasses();
   slr::registerSLRConversionPasses();
   slr::registerSLRTransformsPasses();

@@ -2,6 +2,7 @@
 
 #include "slr/Model/Evaluation.h"
 #include "slr/Model/LlamaReference.h"
+#include "slr/Support/Blas.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 

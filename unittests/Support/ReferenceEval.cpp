@@ -14,6 +14,7 @@
 
 #include "slr/Model/Evaluation.h"
 #include "slr/Model/LlamaReference.h"
+#include "slr/Support/Blas.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 
@@ -67,6 +68,7 @@ static int fail(llvm::Error error) {
 }
 
 int main(int argc, char **argv) {
+  slr::selectBlasKernelsForHost(argv);
   cl::ParseCommandLineOptions(argc, argv, "reference llama perplexity\n");
   auto start = std::chrono::steady_clock::now();
   auto seconds = [&] {

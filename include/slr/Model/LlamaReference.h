@@ -166,12 +166,6 @@ private:
   bool hookIncludesOutput = false;
 };
 
-/// Sets the number of threads BLAS may use, when the BLAS is OpenBLAS (and
-/// returns false otherwise). Small models run fastest on one thread: their
-/// products are tiny, and OpenBLAS's waiting workers then only take CPU
-/// from the attention and softmax code between the calls.
-bool setBlasThreadCount(int count);
-
 } // namespace slr
 
 #endif // SLR_MODEL_LLAMAREFERENCE_H
