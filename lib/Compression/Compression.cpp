@@ -199,6 +199,9 @@ static Status validateOptions(const Options &options, int64_t numCols) {
   if (options.iterations < 1)
     return Status::error("iterations must be at least 1, got " +
                          std::to_string(options.iterations));
+  if (options.warmStartRounds < 0)
+    return Status::error("warmStartRounds must be non-negative, got " +
+                         std::to_string(options.warmStartRounds));
   if (!(options.percdamp >= 0.0) || !std::isfinite(options.percdamp))
     return Status::error("percdamp must be a finite non-negative number");
   if (options.blockSize < 1)
@@ -248,6 +251,8 @@ private:
     return reference > 0.0 ? value / reference : 0.0;
   }
 
+  Status runDiagonalRelaxation(int rounds, Iterate &last,
+                               std::vector<double> *roundObjectives);
   Status runPruningOnly(Iterate &best);
   Status runSVDOnly(Iterate &best);
   Status runOATS(Iterate &best);
@@ -299,11 +304,14 @@ Matrix LayerCompressor::sparseStep(const Matrix &target) const {
   }
   pruneOBS(sparse, factors.inverseCholUpper, options.pattern,
            options.blockSize);
-  if (options.refitIterations > 0) {
+  int refitIterations = options.refitIterations;
+  if (refitIterations < 0)
+    refitIterations = options.method == Method::HassleFree ? 3 : 0;
+  if (refitIterations > 0) {
     std::vector<uint8_t> mask(sparse.data.size());
     for (size_t i = 0; i < mask.size(); ++i)
       mask[i] = sparse.data[i] != 0.0;
-    refitOnSupport(target, factors.damped, mask, options.refitIterations, 1e-10,
+    refitOnSupport(target, factors.damped, mask, refitIterations, 1e-10,
                    sparse);
   }
   return sparse;
@@ -353,10 +361,13 @@ Status LayerCompressor::runSVDOnly(Iterate &best) {
   return Status::success();
 }
 
-Status LayerCompressor::runOATS(Iterate &best) {
+/// OATS's alternation: truncated SVD of (W - S) D and hard thresholding of
+/// (W - L) D, D = sqrt(diag H) (damped, so dead inputs do not divide by zero),
+/// i.e. the error treated as unweighted after scaling the inputs. Returns the
+/// last iterate and, when asked, every round's relative exact objective.
+Status LayerCompressor::runDiagonalRelaxation(
+    int rounds, Iterate &last, std::vector<double> *roundObjectives) {
   const int64_t numRows = weights.rows, numCols = weights.cols;
-  // OATS scales by the input norms sqrt(H_jj) (damped, so dead inputs do not
-  // divide by zero) and then treats the error as unweighted.
   std::vector<double> scale(numCols);
   for (int64_t j = 0; j < numCols; ++j)
     scale[j] = std::sqrt(factors.damped(j, j));
@@ -366,7 +377,6 @@ Status LayerCompressor::runOATS(Iterate &best) {
       scaledWeights(row, col) *= scale[col];
 
   Matrix scaledSparse(numRows, numCols), left, right;
-  int rounds = rank > 0 ? options.iterations : 1;
   for (int round = 0; round < rounds; ++round) {
     Matrix scaledLowRank(numRows, numCols);
     if (rank > 0) {
@@ -388,49 +398,70 @@ Status LayerCompressor::runOATS(Iterate &best) {
     applyMask(scaledSparse,
               selectMask(scores, options.pattern, BudgetScope::PerRow));
 
-    // Unscale: S = S~ D^-1, L = left (right D^-1). OATS keeps the last
-    // iterate; the history records every round's exact objective.
-    best.sparse = scaledSparse;
-    best.u = left;
-    best.v = right;
+    // Unscale: S = S~ D^-1, L = left (right D^-1).
+    last.sparse = scaledSparse;
+    last.u = left;
+    last.v = right;
     for (int64_t col = 0; col < numCols; ++col) {
       for (int64_t row = 0; row < numRows; ++row)
-        best.sparse(row, col) /= scale[col];
-      for (int64_t k = 0; k < best.v.rows; ++k)
-        best.v(k, col) /= scale[col];
+        last.sparse(row, col) /= scale[col];
+      for (int64_t k = 0; k < last.v.rows; ++k)
+        last.v(k, col) /= scale[col];
     }
     if (rank == 0) {
-      best.u = Matrix(numRows, 0);
-      best.v = Matrix(0, numCols);
+      last.u = Matrix(numRows, 0);
+      last.v = Matrix(0, numCols);
     }
-    best.objective = evaluate(best.sparse, best.u, best.v);
-    history.push_back(relative(best.objective));
+    if (roundObjectives || round + 1 == rounds) {
+      last.objective = evaluate(last.sparse, last.u, last.v);
+      if (roundObjectives)
+        roundObjectives->push_back(relative(last.objective));
+    }
   }
-  balanceFactors(best.u, best.v);
+  balanceFactors(last.u, last.v);
   return Status::success();
+}
+
+Status LayerCompressor::runOATS(Iterate &best) {
+  // OATS keeps the last iterate, not the best.
+  return runDiagonalRelaxation(rank > 0 ? options.iterations : 1, best,
+                               &history);
 }
 
 Status LayerCompressor::runHassleFree(Iterate &best) {
   const int64_t numRows = weights.rows, numCols = weights.cols;
-  Matrix lowRank(numRows, numCols); // L = 0 first: round 1 is SparseGPT.
+  // The pruning-only start (L = 0) is a candidate: never worse than it.
+  best.sparse = sparseStep(liveWeights);
+  best.u = Matrix(numRows, 0);
+  best.v = Matrix(0, numCols);
+  best.objective = evaluate(best.sparse, best.u, best.v);
+  history.push_back(relative(best.objective));
+  if (rank == 0)
+    return Status::success(); // Nothing alternates.
+
+  Matrix lowRank(numRows, numCols);
   Iterate current;
+  if (options.warmStartRounds > 0) {
+    // Only the last warm-start round is a candidate and a history entry.
+    if (Status status = runDiagonalRelaxation(options.warmStartRounds, current,
+                                              /*roundObjectives=*/nullptr);
+        !status)
+      return status;
+    history.push_back(relative(current.objective));
+    if (current.objective < best.objective)
+      best = current;
+    lowRank = multiply(current.u, current.v);
+  }
   double previous = std::numeric_limits<double>::infinity();
   for (int round = 0; round < options.iterations; ++round) {
-    Matrix target = liveWeights;
-    for (size_t i = 0; i < target.data.size(); ++i)
-      target.data[i] -= lowRank.data[i];
-    current.sparse = sparseStep(target);
-    if (round == 0) {
-      // The pruning-only start is a candidate too: the result is never worse.
-      best.sparse = current.sparse;
-      best.u = Matrix(numRows, 0);
-      best.v = Matrix(0, numCols);
-      best.objective = evaluate(best.sparse, best.u, best.v);
-      history.push_back(relative(best.objective));
+    if (round == 0 && options.warmStartRounds == 0) {
+      current.sparse = best.sparse; // L = 0: the pruning-only start.
+    } else {
+      Matrix target = liveWeights;
+      for (size_t i = 0; i < target.data.size(); ++i)
+        target.data[i] -= lowRank.data[i];
+      current.sparse = sparseStep(target);
     }
-    if (rank == 0)
-      break; // Nothing alternates: every round would repeat round 1.
-
     Matrix residual = liveWeights;
     for (size_t i = 0; i < residual.data.size(); ++i)
       residual.data[i] -= current.sparse.data[i];

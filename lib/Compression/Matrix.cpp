@@ -4,6 +4,8 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+
 namespace slr::compression {
 
 Matrix Matrix::fromFloats(const float *values, int64_t rows, int64_t cols) {
@@ -17,19 +19,31 @@ std::vector<float> Matrix::toFloats() const {
   return std::vector<float>(data.begin(), data.end());
 }
 
-Matrix multiply(const Matrix &a, const Matrix &b, bool transposeA,
-                bool transposeB) {
+void multiplyInto(const Matrix &a, const Matrix &b, Matrix &product,
+                  bool transposeA, bool transposeB) {
   int64_t m = transposeA ? a.cols : a.rows;
   int64_t k = transposeA ? a.rows : a.cols;
   int64_t n = transposeB ? b.rows : b.cols;
-  Matrix c(m, n);
-  if (m == 0 || n == 0 || k == 0)
-    return c;
+  if (product.rows != m || product.cols != n ||
+      product.data.size() != static_cast<size_t>(m * n))
+    product = Matrix(m, n);
+  if (m == 0 || n == 0)
+    return;
+  if (k == 0) {
+    std::fill(product.data.begin(), product.data.end(), 0.0);
+    return;
+  }
   cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
               transposeB ? CblasTrans : CblasNoTrans, m, n, k, 1.0,
-              a.data.data(), a.cols, b.data.data(), b.cols, 0.0, c.data.data(),
-              c.cols);
-  return c;
+              a.data.data(), a.cols, b.data.data(), b.cols, 0.0,
+              product.data.data(), product.cols);
+}
+
+Matrix multiply(const Matrix &a, const Matrix &b, bool transposeA,
+                bool transposeB) {
+  Matrix product;
+  multiplyInto(a, b, product, transposeA, transposeB);
+  return product;
 }
 
 double objective(const Matrix &weights, const Matrix &sparse,

@@ -213,6 +213,7 @@ int refitOnSupport(const Matrix &target, const Matrix &hessian,
 
   const double toleranceSquared = relativeTolerance * relativeTolerance;
   int iteration = 0;
+  Matrix product;
   while (iteration < maxIterations) {
     bool anyActive = false;
     for (int64_t row = 0; row < numRows; ++row)
@@ -220,7 +221,7 @@ int refitOnSupport(const Matrix &target, const Matrix &hessian,
     if (!anyActive)
       break;
     ++iteration;
-    Matrix product = multiply(direction, hessian);
+    multiplyInto(direction, hessian, product);
     applyMask(product, mask);
     for (int64_t row = 0; row < numRows; ++row) {
       if (!(rz[row] > toleranceSquared * initialRz[row]))

@@ -48,6 +48,10 @@ struct Matrix {
 /// C = A * B (or with transposes), via BLAS dgemm.
 Matrix multiply(const Matrix &a, const Matrix &b, bool transposeA = false,
                 bool transposeB = false);
+/// The same into `product`, reusing its storage when it has the right size
+/// (iterative steps call it on large matrices many times).
+void multiplyInto(const Matrix &a, const Matrix &b, Matrix &product,
+                  bool transposeA = false, bool transposeB = false);
 
 //===----------------------------------------------------------------------===//
 // Hessian preparation
