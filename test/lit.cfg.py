@@ -31,6 +31,9 @@ config.substitutions.append(("%slr_shared_data", config.slr_shared_data_dir))
 config.substitutions.append(
     ("%slr_cpu_runtime", os.path.join(config.slr_lib_dir, "libslr_cpu_runtime.so"))
 )
+config.substitutions.append(
+    ("%slr_cuda_runtime", os.path.join(config.slr_lib_dir, "libslr_cuda_runtime.so"))
+)
 config.substitutions.append(("%slr_src", config.slr_src_root))
 config.substitutions.append(("%python", sys.executable))
 
@@ -46,6 +49,25 @@ def has_cuda_gpu():
         return False
     return out.returncode == 0 and "GPU" in out.stdout
 
+
+def find_ptxas():
+    """gpu-module-to-binary runs the CUDA toolkit's ptxas to make cubins."""
+    found = shutil.which("ptxas", path=config.environment["PATH"])
+    if found:
+        return found
+    for root in [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"]:
+        candidate = os.path.join(root, "bin", "ptxas") if root else None
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+ptxas = find_ptxas()
+if ptxas:
+    config.available_features.add("ptxas")
+    config.environment["PATH"] = os.pathsep.join(
+        [config.environment["PATH"], os.path.dirname(ptxas)]
+    )
 
 if has_cuda_gpu():
     config.available_features.add("cuda-gpu")

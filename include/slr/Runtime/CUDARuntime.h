@@ -1,0 +1,62 @@
+//===- CUDARuntime.h - slr's CUDA host runtime (C ABI) ----------*- C++ -*-===//
+//
+// The host functions that MLIR's `gpu-to-llvm` lowering and the `gpu.binary`
+// translation call (module load, kernel launch, streams, device memory),
+// implemented on the CUDA driver API. Debian's MLIR ships no CUDA runtime
+// wrappers, so `slr-opt --slr-gpu-pipeline` output links against this library
+// (`libslr_cuda_runtime.so`, e.g. `mlir-runner -shared-libs=`).
+//
+// The driver (libcuda.so.1) is loaded with dlopen on first use, so the
+// library builds, links and loads on machines without a GPU or CUDA toolkit;
+// there the first call reports that no driver was found. These functions have
+// no error results: any driver error is reported on stderr, with the failing
+// call, and the process exits with status 1 (a kernel that did not run must
+// not let the program go on with garbage).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SLR_RUNTIME_CUDARUNTIME_H
+#define SLR_RUNTIME_CUDARUNTIME_H
+
+#include <cstddef>
+#include <cstdint>
+
+extern "C" {
+// Modules and kernels.
+void *mgpuModuleLoad(void *data, size_t size);
+void *mgpuModuleLoadJIT(void *data, int optLevel);
+void mgpuModuleUnload(void *module);
+void *mgpuModuleGetFunction(void *module, const char *name);
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                      intptr_t blockZ, int32_t sharedMemBytes, void *stream,
+                      void **params, void **extra, size_t paramsCount);
+
+// Streams and events.
+void *mgpuStreamCreate();
+void mgpuStreamDestroy(void *stream);
+void mgpuStreamSynchronize(void *stream);
+void mgpuStreamWaitEvent(void *stream, void *event);
+void *mgpuEventCreate();
+void mgpuEventDestroy(void *event);
+void mgpuEventSynchronize(void *event);
+void mgpuEventRecord(void *event, void *stream);
+
+// Device memory (stream-ordered).
+void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool hostShared);
+void mgpuMemFree(void *ptr, void *stream);
+void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream);
+void mgpuMemset32(void *dst, unsigned int value, size_t count, void *stream);
+void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream);
+
+/// Selects the device later calls use (default 0); must precede the first
+/// other call.
+void mgpuSetDefaultDevice(int32_t device);
+
+/// Whether a CUDA driver and at least one device can be used, without
+/// reporting an error or exiting when not (for tests and tools that want to
+/// skip GPU work).
+bool slrCudaRuntimeIsUsable();
+}
+
+#endif // SLR_RUNTIME_CUDARUNTIME_H

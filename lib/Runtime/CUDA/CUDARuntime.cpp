@@ -1,0 +1,181 @@
+//===- CUDARuntime.cpp - slr's CUDA host runtime --------------------------===//
+//
+// The mgpu* entry points of MLIR's GPU host lowering on the CUDA driver API.
+// Every driver error ends the process with a message naming the call (the
+// ABI has no error results, and results of a kernel that did not run must
+// not be used).
+//
+//===----------------------------------------------------------------------===//
+
+#include "slr/Runtime/CUDARuntime.h"
+#include "slr/Runtime/CUDADriver.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+using namespace slr::cuda;
+
+[[noreturn]] static void fail(const std::string &message) {
+  std::fprintf(stderr, "slr_cuda_runtime: %s\n", message.c_str());
+  std::fflush(stderr);
+  std::exit(1);
+}
+
+static const DriverAPI &driver() {
+  std::string error;
+  const DriverAPI *api = getDriver(&error);
+  if (!api)
+    fail(error);
+  return *api;
+}
+
+static void check(CUresult result, const char *call) {
+  if (result != kSuccess)
+    fail(describeError(driver(), call, result));
+}
+
+#define SLR_CU(call, ...) check(driver().call(__VA_ARGS__), #call)
+
+static CUstream asStream(void *stream) { return static_cast<CUstream>(stream); }
+static CUdeviceptr asDevice(void *pointer) {
+  return reinterpret_cast<CUdeviceptr>(pointer);
+}
+
+extern "C" {
+
+void *mgpuModuleLoad(void *data, size_t /*size*/) {
+  CUmodule module = nullptr;
+  SLR_CU(cuModuleLoadData, &module, data);
+  return module;
+}
+
+void *mgpuModuleLoadJIT(void *data, int optLevel) {
+  // PTX: the driver compiles it for the device; keep its error log.
+  char log[8192] = {0};
+  int options[] = {kJitOptimizationLevel, kJitErrorLogBuffer,
+                   kJitErrorLogBufferSizeBytes};
+  void *values[] = {reinterpret_cast<void *>(static_cast<intptr_t>(optLevel)),
+                    log, reinterpret_cast<void *>(sizeof(log))};
+  CUmodule module = nullptr;
+  CUresult result =
+      driver().cuModuleLoadDataEx(&module, data, 3, options, values);
+  if (result != kSuccess)
+    fail(describeError(driver(), "cuModuleLoadDataEx", result) +
+         (log[0] ? std::string("\n") + log : std::string()));
+  return module;
+}
+
+void mgpuModuleUnload(void *module) {
+  SLR_CU(cuModuleUnload, static_cast<CUmodule>(module));
+}
+
+void *mgpuModuleGetFunction(void *module, const char *name) {
+  CUfunction function = nullptr;
+  CUresult result = driver().cuModuleGetFunction(
+      &function, static_cast<CUmodule>(module), name);
+  if (result != kSuccess)
+    fail(describeError(driver(), "cuModuleGetFunction", result) +
+         " for kernel '" + name + "'");
+  return function;
+}
+
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                      intptr_t blockZ, int32_t sharedMemBytes, void *stream,
+                      void **params, void **extra, size_t /*paramsCount*/) {
+  const DriverAPI &d = driver();
+  auto kernel = static_cast<CUfunction>(function);
+  // Beyond 48 KiB a kernel must opt in to dynamic shared memory.
+  if (sharedMemBytes > 48 * 1024) {
+    int limit = 0;
+    SLR_CU(cuDeviceGetAttribute, &limit,
+           kDeviceAttributeMaxSharedMemoryPerBlockOptin, currentDevice());
+    if (sharedMemBytes > limit)
+      fail("kernel needs " + std::to_string(sharedMemBytes) +
+           " bytes of shared memory; the device allows " +
+           std::to_string(limit) +
+           " per block (use smaller tiles or fewer "
+           "stages)");
+    SLR_CU(cuFuncSetAttribute, kernel, kFuncAttributeMaxDynamicSharedSizeBytes,
+           sharedMemBytes);
+  }
+  check(d.cuLaunchKernel(kernel, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                         sharedMemBytes, asStream(stream), params, extra),
+        "cuLaunchKernel");
+}
+
+void *mgpuStreamCreate() {
+  CUstream stream = nullptr;
+  SLR_CU(cuStreamCreate, &stream, kStreamNonBlocking);
+  return stream;
+}
+
+void mgpuStreamDestroy(void *stream) {
+  SLR_CU(cuStreamDestroy, asStream(stream));
+}
+
+void mgpuStreamSynchronize(void *stream) {
+  // Asynchronous kernel faults surface here.
+  SLR_CU(cuStreamSynchronize, asStream(stream));
+}
+
+void mgpuStreamWaitEvent(void *stream, void *event) {
+  SLR_CU(cuStreamWaitEvent, asStream(stream), static_cast<CUevent>(event), 0);
+}
+
+void *mgpuEventCreate() {
+  CUevent event = nullptr;
+  SLR_CU(cuEventCreate, &event, 0);
+  return event;
+}
+
+void mgpuEventDestroy(void *event) {
+  SLR_CU(cuEventDestroy, static_cast<CUevent>(event));
+}
+
+void mgpuEventSynchronize(void *event) {
+  SLR_CU(cuEventSynchronize, static_cast<CUevent>(event));
+}
+
+void mgpuEventRecord(void *event, void *stream) {
+  SLR_CU(cuEventRecord, static_cast<CUevent>(event), asStream(stream));
+}
+
+void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool hostShared) {
+  CUdeviceptr pointer = 0;
+  if (sizeBytes == 0)
+    return nullptr;
+  if (hostShared)
+    SLR_CU(cuMemAllocManaged, &pointer, sizeBytes, kMemAttachGlobal);
+  else
+    SLR_CU(cuMemAllocAsync, &pointer, sizeBytes, asStream(stream));
+  return reinterpret_cast<void *>(pointer);
+}
+
+void mgpuMemFree(void *ptr, void *stream) {
+  if (ptr)
+    SLR_CU(cuMemFreeAsync, asDevice(ptr), asStream(stream));
+}
+
+void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream) {
+  if (sizeBytes)
+    SLR_CU(cuMemcpyAsync, asDevice(dst), asDevice(src), sizeBytes,
+           asStream(stream));
+}
+
+void mgpuMemset32(void *dst, unsigned int value, size_t count, void *stream) {
+  if (count)
+    SLR_CU(cuMemsetD32Async, asDevice(dst), value, count, asStream(stream));
+}
+
+void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream) {
+  if (count)
+    SLR_CU(cuMemsetD16Async, asDevice(dst), value, count, asStream(stream));
+}
+
+void mgpuSetDefaultDevice(int32_t device) { setDevice(device); }
+
+bool slrCudaRuntimeIsUsable() { return getDriver() != nullptr; }
+
+} // extern "C"
