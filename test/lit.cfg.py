@@ -71,5 +71,7 @@ if ptxas:
 
 if has_cuda_gpu():
     config.available_features.add("cuda-gpu")
+if config.slr_build_benchmarks:
+    config.available_features.add("slr-benchmarks")
 if os.path.isdir(config.slr_shared_data_dir):
     config.available_features.add("shared-data")

@@ -12,6 +12,20 @@
 
 using namespace mlir;
 
+std::string slr::getSLRKernelTargetPipelineText(llvm::StringRef chip,
+                                                llvm::StringRef features,
+                                                int optLevel) {
+  return llvm::formatv("nvvm-attach-target{{chip={0} features={1} O={2}}",
+                       chip, features, optLevel)
+      .str();
+}
+
+std::string slr::getSLRKernelLoweringPipelineText() {
+  return "gpu.module(convert-scf-to-cf,convert-nvgpu-to-nvvm,"
+         "convert-gpu-to-nvvm,convert-vector-to-llvm,canonicalize,cse,"
+         "reconcile-unrealized-casts)";
+}
+
 std::string slr::getSLRGPUPipelineText(const SLRGPUPipelineOptions &o) {
   return llvm::formatv(
              "convert-slr-to-gpu{{tile-n={0} tile-m={1} tile-k={2} warps-n={3} "
@@ -24,22 +38,20 @@ std::string slr::getSLRGPUPipelineText(const SLRGPUPipelineOptions &o) {
              "slr-gpu-materialize-launchers,"
              "func.func(convert-linalg-to-loops),"
              "convert-bufferization-to-memref,"
-             "nvvm-attach-target{{chip={6} features={7} O={8}},"
-             "gpu.module(convert-scf-to-cf,convert-nvgpu-to-nvvm,"
-             "convert-gpu-to-nvvm,convert-vector-to-llvm,canonicalize,cse,"
-             "reconcile-unrealized-casts),"
+             "{6},{7},"
              "convert-scf-to-cf,"
              "expand-strided-metadata,"
              "lower-affine,"
              "gpu-to-llvm,"
-             "gpu-module-to-binary{{format={9}},"
+             "gpu-module-to-binary{{format={8}},"
              "convert-math-to-llvm,"
              "convert-arith-to-llvm,"
              "finalize-memref-to-llvm,"
              "convert-to-llvm,"
              "reconcile-unrealized-casts",
-             o.tileN, o.tileM, o.tileK, o.warpsN, o.warpsM, o.stages, o.chip,
-             o.features, o.optLevel, o.format)
+             o.tileN, o.tileM, o.tileK, o.warpsN, o.warpsM, o.stages,
+             getSLRKernelTargetPipelineText(o.chip, o.features, o.optLevel),
+             getSLRKernelLoweringPipelineText(), o.format)
       .str();
 }
 

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "slr/Conversion/SLRToGPU/LaunchPolicy.h"
 #include "slr/Conversion/SLRToGPU/SLRToGPU.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -33,9 +34,6 @@ using namespace mlir;
 using namespace slr;
 
 namespace {
-
-/// CTAs the low-rank kernel aims for (about one wave on an A100/H100).
-constexpr int64_t kLowRankTargetCtas = 128;
 
 class LauncherBuilder {
 public:
@@ -186,7 +184,7 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
     int64_t kBlocks = getInt(recipe, "k_blocks");
     if (!lowRank || !tn || !tm || !kBlocks)
       return launcher.emitOpError("incomplete low-rank launch recipe");
-    // splitK = clamp(ceil(target / ctas), 1, K blocks), ctas >= 1.
+    // splitK = lowRankSplitK() of LaunchPolicy.h, as IR (M is dynamic).
     Value mTiles = l.ceilDiv(rows, tm);
     Value ctas = rank / tn == 1 ? mTiles
                                 : arith::MulIOp::create(b, loc, l.c(rank / tn),

@@ -5,6 +5,8 @@
 
 #include "mlir/Pass/PassOptions.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include <string>
 
 namespace mlir {
@@ -49,6 +51,14 @@ void buildSLRGPUPipeline(mlir::OpPassManager &pm,
 
 /// The pipeline as text (for logs and reproducers).
 std::string getSLRGPUPipelineText(const SLRGPUPipelineOptions &options);
+
+/// Its kernel-side pieces, for programs that compile generated kernels
+/// without host code (the GPU benchmark): attaching the NVVM target, and
+/// lowering the gpu.module bodies to NVVM (gpu-module-to-binary follows).
+std::string getSLRKernelTargetPipelineText(llvm::StringRef chip,
+                                           llvm::StringRef features,
+                                           int optLevel);
+std::string getSLRKernelLoweringPipelineText();
 
 /// Registers `slr-gpu-pipeline` with the global pass registry.
 void registerSLRGPUPipeline();

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Prepares the GPU benchmark and check for the GPU machine, which has the CUDA
+# driver but no LLVM/MLIR: builds slr-gpu-kernels and slr-bench-gpu, then
+# compiles the kernels here into build/gpu-bench/{bench,check-bf16,check-f16}
+# (cubin + manifest each) next to a copy of slr-bench-gpu. Carry
+# build/gpu-bench to the GPU machine and run benchmarks/gpu/device.sh there.
+# Environment: SLR_GPU_CHIP (sm_90a), SLR_GPU_RANK (64).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+build="${SLR_BUILD_DIR:-$root/build}"
+out="$build/gpu-bench"
+chip="${SLR_GPU_CHIP:-sm_90a}"
+rank="${SLR_GPU_RANK:-64}"
+"$root/scripts/build.sh" slr-gpu-kernels slr-bench-gpu
+rm -rf "$out"
+mkdir -p "$out"
+cp "$build/bin/slr-bench-gpu" "$out/"
+# The issue's shapes (N x K): a 4096 projection and a Llama-3-8B FFN.
+"$build/bin/slr-gpu-kernels" --shape 4096x4096 --shape 14336x4096 \
+  --rank "$rank" --type bf16 --chip "$chip" -o "$out/bench"
+# Correctness on small and odd shapes, both element types, two tilings.
+for type in bf16 f16; do
+  "$build/bin/slr-gpu-kernels" --shape 128x64 --shape 384x256 --shape 256x1024 \
+    --rank 32 --type "$type" --chip "$chip" -o "$out/check-$type"
+  "$build/bin/slr-gpu-kernels" --shape 32x32 --shape 96x160 --rank 16 \
+    --type "$type" --chip "$chip" --tile-n 32 --tile-m 16 --tile-k 32 \
+    --warps-n 2 --warps-m 1 --stages 2 -o "$out/check-$type-small-tiles"
+done
+du -sh "$out"
