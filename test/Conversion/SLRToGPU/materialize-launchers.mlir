@@ -1,0 +1,79 @@
+// RUN: slr-opt %s -split-input-file -verify-diagnostics \
+// RUN:   -convert-slr-to-gpu="tile-n=16 tile-m=16 tile-k=32 warps-n=1 warps-m=1 stages=2" \
+// RUN:   -slr-gpu-materialize-launchers | FileCheck %s
+
+// Every term, positions reordered on the device: uploads, the reorder
+// kernel, the zeroed t buffer, the low-rank kernel with its split-K factor
+// computed from M, the main kernel, the download and the frees, all on one
+// async token chain.
+
+// CHECK-LABEL: func.func private @slr_linear_f16_n16_k32_r16_bias_t16x16x32_w1x1_s2_launch_dynmeta
+// CHECK-SAME: (%[[X:.*]]: memref<?x32xf16>, %[[V:.*]]: memref<16x16xf16>, %[[P:.*]]: memref<16x8xi8>, %[[U:.*]]: memref<16x16xf16>, %[[VT:.*]]: memref<16x32xf16>, %[[B:.*]]: memref<16xf16>, %[[Y:.*]]: memref<?x16xf16>)
+// CHECK-NOT: slr.gpu_launcher
+// CHECK: %[[M:.*]] = memref.dim %[[X]], %c0
+// CHECK: %[[T0:.*]] = gpu.wait async
+// CHECK: %[[DX:.*]], %{{.*}} = gpu.alloc async [%[[T0]]] (%{{.*}}) : memref<?x32xf16>
+// CHECK: gpu.memcpy async [%{{.*}}] %[[DX]], %[[X]]
+// CHECK: %[[DV:.*]], %{{.*}} = gpu.alloc async
+// CHECK: gpu.memcpy async [%{{.*}}] %[[DV]], %[[V]]
+// CHECK: %[[DP:.*]], %{{.*}} = gpu.alloc async
+// CHECK: gpu.memcpy async [%{{.*}}] %[[DP]], %[[P]]
+// CHECK: %[[DMETA:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] () : memref<16xi32>
+// CHECK: gpu.launch_func async [%{{.*}}] @slr_gpu_kernels::@slr_reorder_meta_n16_k32_i8 blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1) dynamic_shared_memory_size %{{.*}} args(%[[DP]] : memref<16x8xi8>, %[[DMETA]] : memref<16xi32>)
+// CHECK: %[[DT:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] (%[[M]]) : memref<?x16xf32>
+// CHECK: gpu.memset async [%{{.*}}] %[[DT]], %{{.*}} : memref<?x16xf32>, f32
+// CHECK: %[[DY:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] (%[[M]]) : memref<?x16xf16>
+// splitK = min(ceil(128 / max(ceil(M / 64), 1)), K / tile-k = 1).
+// CHECK: %[[MT:.*]] = arith.ceildivui %[[M]], %c64
+// CHECK: %[[CTAS:.*]] = arith.maxui %[[MT]], %c1
+// CHECK: %[[SPLIT0:.*]] = arith.ceildivui %c128, %[[CTAS]]
+// CHECK: %[[SPLIT:.*]] = arith.minui %[[SPLIT0]], %c1
+// CHECK: gpu.launch_func async [%{{.*}}] @slr_gpu_kernels::@slr_lowrank_f16_r16_k32_t32_s2 blocks in (%c1, %[[MT]], %[[SPLIT]]) threads in (%c128, %c1, %c1)
+// CHECK-SAME: args(%[[DX]] : memref<?x32xf16>, %{{.*}} : memref<16x32xf16>, %[[DT]] : memref<?x16xf32>)
+// CHECK: %[[MTILES:.*]] = arith.ceildivui %[[M]], %c16
+// CHECK: %[[LAST:.*]] = gpu.launch_func async [%{{.*}}] @slr_gpu_kernels::@slr_linear_f16_n16_k32_r16_bias_t16x16x32_w1x1_s2 blocks in (%c1, %[[MTILES]], %c1) threads in (%c32, %c1, %c1)
+// CHECK-SAME: args(%[[DX]] : memref<?x32xf16>, %[[DV]] : memref<16x16xf16>, %[[DMETA]] : memref<16xi32>, %{{.*}} : memref<16x16xf16>, %[[DT]] : memref<?x16xf32>, %{{.*}} : memref<16xf16>, %[[DY]] : memref<?x16xf16>)
+// CHECK: gpu.memcpy async [%[[LAST]]] %[[Y]], %[[DY]]
+// CHECK-COUNT-9: gpu.dealloc async
+// CHECK: gpu.wait [%{{.*}}]
+// CHECK-NEXT: return
+func.func @linear(%x: tensor<?x32xf16>, %v: tensor<16x16xf16>, %p: tensor<16x8xi8>, %u: tensor<16x16xf16>, %vt: tensor<16x32xf16>, %b: tensor<16xf16>) -> tensor<?x16xf16> {
+  %y = slr.linear %x, %v, %p lowrank(%u, %vt : tensor<16x16xf16>, tensor<16x32xf16>) bias(%b : tensor<16xf16>) {pattern = #slr.nm<2, 4>} : tensor<?x32xf16>, tensor<16x16xf16>, tensor<16x8xi8> -> tensor<?x16xf16>
+  return %y : tensor<?x16xf16>
+}
+
+// -----
+
+// Constant positions: the metadata words are uploaded, no reorder kernel;
+// without a low-rank part there is no t buffer and one launch.
+
+// CHECK-LABEL: func.func private @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2_launch
+// CHECK-NOT: gpu.launch_func
+// CHECK-NOT: gpu.memset
+// CHECK: gpu.launch_func async [%{{.*}}] @slr_gpu_kernels::@slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2
+// CHECK-NOT: gpu.launch_func
+// CHECK: return
+func.func @sparse_only(%x: tensor<?x32xbf16>, %v: tensor<16x16xbf16>) -> tensor<?x16xbf16> {
+  %p = arith.constant dense<9> : tensor<16x8xi8>
+  %y = slr.linear %x, %v, %p {pattern = #slr.nm<2, 4>} : tensor<?x32xbf16>, tensor<16x16xbf16>, tensor<16x8xi8> -> tensor<?x16xbf16>
+  return %y : tensor<?x16xbf16>
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op slr.gpu_launcher function already has a body}}
+func.func private @has_body(%x: memref<?x32xf16>) attributes {slr.gpu_launcher = {n = 16 : i64}} {
+  return
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @slr_gpu_kernels {
+    gpu.func @main(%x: memref<?x32xf16>) kernel {
+      gpu.return
+    }
+  }
+  // expected-error @+1 {{'func.func' op incomplete launch recipe}}
+  func.func private @no_tiles(%x: memref<?x32xf16>, %v: memref<16x16xf16>, %m: memref<16xi32>, %y: memref<?x16xf16>) attributes {slr.gpu_launcher = {has_bias = false, k = 32 : i64, n = 16 : i64, rank = 0 : i64, main = @slr_gpu_kernels::@main, meta_words = 16 : i64, threads = 32 : i64}}
+}
