@@ -83,17 +83,21 @@ ldmatrix(int tiles, const std::vector<const float *> &laneAddress) {
   return regs;
 }
 
-/// D = A(16x16) * B(16x8) + C from per-lane fragments.
-void hwMma(const std::vector<std::vector<Reg>> &a,
-           const std::vector<std::vector<Reg>> &b,
-           std::vector<std::array<float, 4>> &acc) {
-  float A[16][16], B[16][8], D[16][8];
+/// Scatters the per-lane fragments into the full matrices of one MMA: A
+/// (16 x 16, also the compressed A of the sparse op), B (BRows x 8, 16 or
+/// 32 rows) and C (16 x 8).
+template <int BRows>
+void gatherFragments(const std::vector<std::vector<Reg>> &a,
+                     const std::vector<std::vector<Reg>> &b,
+                     const std::vector<std::array<float, 4>> &acc,
+                     float (&A)[16][16], float (&B)[BRows][8],
+                     float (&D)[16][8]) {
   for (int lane = 0; lane < kWarpLanes; ++lane) {
     for (int i = 0; i < 8; ++i) {
       RowCol rc = hwA(lane, i);
       A[rc.row][rc.col] = a[lane][i / 2][i % 2];
     }
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < BRows / 4; ++i) {
       RowCol rc = hwB(lane, i);
       B[rc.row][rc.col] = b[lane][i / 2][i % 2];
     }
@@ -102,15 +106,29 @@ void hwMma(const std::vector<std::vector<Reg>> &a,
       D[rc.row][rc.col] = acc[lane][i];
     }
   }
-  for (int r = 0; r < 16; ++r)
-    for (int n = 0; n < 8; ++n)
-      for (int k = 0; k < 16; ++k)
-        D[r][n] += A[r][k] * B[k][n];
+}
+
+/// The inverse for the result: D back into the lanes' accumulators.
+void scatterAccumulators(const float (&D)[16][8],
+                         std::vector<std::array<float, 4>> &acc) {
   for (int lane = 0; lane < kWarpLanes; ++lane)
     for (int i = 0; i < 4; ++i) {
       RowCol rc = hwC(lane, i);
       acc[lane][i] = D[rc.row][rc.col];
     }
+}
+
+/// D = A(16x16) * B(16x8) + C from per-lane fragments.
+void hwMma(const std::vector<std::vector<Reg>> &a,
+           const std::vector<std::vector<Reg>> &b,
+           std::vector<std::array<float, 4>> &acc) {
+  float A[16][16], B[16][8], D[16][8];
+  gatherFragments(a, b, acc, A, B, D);
+  for (int r = 0; r < 16; ++r)
+    for (int n = 0; n < 8; ++n)
+      for (int k = 0; k < 16; ++k)
+        D[r][n] += A[r][k] * B[k][n];
+  scatterAccumulators(D, acc);
 }
 
 /// D = A_sparse(16x32, compressed 16x16 + metadata) * B(32x8) + C, ordered
@@ -121,20 +139,7 @@ bool hwMmaSparse(const std::vector<std::vector<Reg>> &a,
                  const std::vector<uint32_t> &meta,
                  std::vector<std::array<float, 4>> &acc) {
   float A[16][16], B[32][8], D[16][8];
-  for (int lane = 0; lane < kWarpLanes; ++lane) {
-    for (int i = 0; i < 8; ++i) {
-      RowCol rc = hwA(lane, i);
-      A[rc.row][rc.col] = a[lane][i / 2][i % 2];
-    }
-    for (int i = 0; i < 8; ++i) {
-      RowCol rc = hwB(lane, i);
-      B[rc.row][rc.col] = b[lane][i / 2][i % 2];
-    }
-    for (int i = 0; i < 4; ++i) {
-      RowCol rc = hwC(lane, i);
-      D[rc.row][rc.col] = acc[lane][i];
-    }
-  }
+  gatherFragments(a, b, acc, A, B, D);
   for (int r = 0; r < 16; ++r)
     for (int j = 0; j < 8; ++j) {
       uint32_t nibble = (meta[hwMetaLane(r, j)] >> hwMetaShift(r, j)) & 0xF;
@@ -145,11 +150,7 @@ bool hwMmaSparse(const std::vector<std::vector<Reg>> &a,
         D[r][n] += A[r][2 * j] * B[4 * j + first][n] +
                    A[r][2 * j + 1] * B[4 * j + second][n];
     }
-  for (int lane = 0; lane < kWarpLanes; ++lane)
-    for (int i = 0; i < 4; ++i) {
-      RowCol rc = hwC(lane, i);
-      acc[lane][i] = D[rc.row][rc.col];
-    }
+  scatterAccumulators(D, acc);
   return true;
 }
 
