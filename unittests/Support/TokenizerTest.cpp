@@ -367,13 +367,19 @@ TEST(TokenizerFromGGUFTest, ReportsBadMetadata) {
 }
 
 // SmolLM2-135M's tokenizer (GPT-2 byte-level BPE, "smollm" pre-tokenizer)
-// when the model has been fetched (see ../shared/data/README.md); set
-// SLR_SMOLLM2_GGUF to its path.
+// when the model has been fetched (see ../shared/data/README.md): from
+// SLR_SMOLLM2_GGUF, else where scripts/fetch-smollm2.sh caches it.
 TEST(SmolLMTokenizerTest, EncodesWikiTextLosslessly) {
   std::optional<std::string> path =
       llvm::sys::Process::GetEnv("SLR_SMOLLM2_GGUF");
+  if (!path) {
+    std::optional<std::string> home = llvm::sys::Process::GetEnv("HOME");
+    if (home)
+      path = *home + "/.cache/slr/SmolLM2-135M-Instruct.Q4_1.gguf";
+  }
   if (!path || !llvm::sys::fs::exists(*path))
-    GTEST_SKIP() << "set SLR_SMOLLM2_GGUF to SmolLM2-135M-Instruct.Q4_1.gguf";
+    GTEST_SKIP() << "set SLR_SMOLLM2_GGUF to SmolLM2-135M-Instruct.Q4_1.gguf "
+                    "or run scripts/fetch-smollm2.sh";
   auto file = llvm::cantFail(GGUFFile::open(*path));
   auto tokenizer = llvm::cantFail(Tokenizer::fromGGUF(*file));
   EXPECT_EQ(tokenizer->getKind(), Tokenizer::Kind::BytePairGPT2);
