@@ -9,6 +9,8 @@
 // RUN: not slr-opt %s -split-input-file -slr-compress="quiet=1" 2>&1 | FileCheck %s --check-prefix=NOCALIB
 // RUN: not slr-opt %s -split-input-file -slr-compress="method=magnitude sparsity=4:4 quiet=1" 2>&1 | FileCheck %s --check-prefix=BADPATTERN
 // RUN: not slr-opt %s -split-input-file -slr-compress="method=best quiet=1" 2>&1 | FileCheck %s --check-prefix=BADMETHOD
+// RUN: not slr-opt %s -split-input-file -slr-compress="calibration=%t.good.safetensors warm-start-rounds=-1 quiet=1" 2>&1 | FileCheck %s --check-prefix=BADWARM
+// RUN: not slr-opt %s -split-input-file -slr-compress="calibration=%t.good.safetensors refit-iterations=-2 quiet=1" 2>&1 | FileCheck %s --check-prefix=BADREFIT
 // RUN: printf 'not a safetensors file' > %t.corrupt.safetensors
 // RUN: not slr-opt %s -split-input-file -slr-compress="calibration=%t.corrupt.safetensors quiet=1" 2>&1 | FileCheck %s --check-prefix=CORRUPT
 
@@ -18,6 +20,8 @@
 // NOCALIB: error: slr-compress: method 'hassle-free' needs calibration=<file> (see slr-calibrate)
 // BADPATTERN: error: slr-compress: sparsity 4:4 needs 0 < N < M <= 64
 // BADMETHOD: error: slr-compress: unknown method 'best' (expected hassle-free, sparsegpt, oats, wanda or magnitude)
+// BADWARM: error: slr-compress: warm-start-rounds must be >= 0
+// BADREFIT: error: slr-compress: refit-iterations must be >= 0 (or -1: the default)
 // CORRUPT: error: slr-compress: calibration file '{{.*}}corrupt.safetensors': safetensors: header length {{[0-9]+}} exceeds the file size 22
 
 func.func @missing_entry(%x: tensor<3x8xf32>, %i: tensor<3x2xf32>) -> tensor<3x2xf32> {

@@ -105,11 +105,18 @@ LogicalResult SLRCompressPass::parseOptions(cmp::Options &options) {
     return module.emitError("slr-compress: iterations must be >= 1");
   if (!(percdamp >= 0.0))
     return module.emitError("slr-compress: percdamp must be >= 0");
+  if (warmStartRounds < 0)
+    return module.emitError("slr-compress: warm-start-rounds must be >= 0");
+  if (refitIterations < -1)
+    return module.emitError(
+        "slr-compress: refit-iterations must be >= 0 (or -1: the default)");
   options.method = *parsedMethod;
   options.pattern = *pattern;
   options.rank = rank;
   options.compressionRatio = compressionRatio;
   options.iterations = iterations;
+  options.warmStartRounds = warmStartRounds;
+  options.refitIterations = refitIterations;
   options.percdamp = percdamp;
   options.sparseStep = *step;
   options.seed = seed;
@@ -271,6 +278,8 @@ LogicalResult SLRCompressPass::writeReport(ArrayRef<LayerReport> reports,
     json.attribute("sparsity", std::string(sparsity));
     json.attribute("rank_option", static_cast<int64_t>(rank));
     json.attribute("iterations", static_cast<int64_t>(iterations));
+    json.attribute("warm_start_rounds", static_cast<int64_t>(warmStartRounds));
+    json.attribute("refit_iterations", static_cast<int64_t>(refitIterations));
     json.attribute("calibration", std::string(calibration));
     json.attributeArray("layers", [&] {
       for (const LayerReport &r : reports)
