@@ -52,6 +52,13 @@ static cl::opt<std::string> sparsity("sparsity", cl::desc("N:M pattern"),
 static cl::opt<int> iterations("iterations", cl::desc("alternating rounds"),
                                cl::init(cmp::Options().iterations),
                                cl::cat(benchmarkCategory));
+static cl::opt<int> warmStartRounds(
+    "warm-start-rounds", cl::desc("HASSLE-free's diagonal-relaxation rounds"),
+    cl::init(cmp::Options().warmStartRounds), cl::cat(benchmarkCategory));
+static cl::opt<int> refitIterations(
+    "refit-iterations",
+    cl::desc("CG refit iterations after each sparse step (-1: default)"),
+    cl::init(cmp::Options().refitIterations), cl::cat(benchmarkCategory));
 static cl::opt<std::string> sparseStep("sparse-step",
                                        cl::desc("HASSLE-free's sparse step "
                                                 "(obs, admm)"),
@@ -185,6 +192,8 @@ int main(int argc, char **argv) {
       options.rank = rankOption;
       options.iterations = iterations;
       options.sparseStep = *step;
+      options.warmStartRounds = warmStartRounds;
+      options.refitIterations = refitIterations;
       cmp::Result result;
       auto begin = std::chrono::steady_clock::now();
       cmp::Status status =
