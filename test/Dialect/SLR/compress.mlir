@@ -5,7 +5,7 @@
 //
 // HASSLE-free with calibration adds the low-rank part (rank 2 here) and
 // writes the per-layer report.
-// RUN: %python %S/Inputs/make-calibration.py %t.safetensors blk.0.attn_q:8 matmul_plain.linear0:8 batch_matmul_broadcast_weight.linear0:8 blk.1.ffn_up:8
+// RUN: %python %S/Inputs/make-calibration.py %t.safetensors blk.0.attn_q:8 matmul_plain.linear0:8 batch_matmul_broadcast_weight.linear0:8 blk.1.ffn_up:8 shared_weight.linear0:8
 // RUN: slr-opt %s -split-input-file -slr-compress="calibration=%t.safetensors rank=2 iterations=5 quiet=1" | FileCheck %s --check-prefix=HF
 // RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors rank=2 iterations=5 report=%t.json" 2> %t.stderr
 // RUN: FileCheck %s --check-prefix=REPORT < %t.json
@@ -30,6 +30,8 @@
 // keeps (1,2) (1,2) / (2,3) (0,3): positions 1|2<<2 = 9, 9 / 14, 12.
 // CHECK-LABEL: func @matmul_transposed_b
 // CHECK-SAME: (%[[X:.*]]: tensor<3x8xf32>)
+// The dense weight is gone with the matmul.
+// CHECK-NOT: tensor<2x8xf32>
 // CHECK-DAG: %[[V:.*]] = arith.constant dense<{{\[}}[-5.000000e+00, 2.000000e+00, 3.500000e+00, -4.000000e+00], [-7.500000e-01, 1.000000e+00, 8.000000e+00, 9.000000e+00]]> : tensor<2x4xf32>
 // CHECK-DAG: %[[P:.*]] = arith.constant dense<{{\[}}[9, 9], [14, 12]]> : tensor<2x2xi8>
 // CHECK: %[[Y:.*]] = slr.linear %[[X]], %[[V]], %[[P]] {pattern = #slr.nm<2, 4>, slr.name = "blk.0.attn_q"} : tensor<3x8xf32>, tensor<2x4xf32>, tensor<2x2xi8> -> tensor<3x2xf32>
@@ -155,4 +157,22 @@ func.func @activation_times_activation(%x: tensor<3x8xf32>, %w: tensor<8x2xf32>,
   // expected-remark @below {{slr-compress: left 'activation_times_activation.linear1' dense: both operands carry batch dimensions, so neither is a shared weight}}
   %z = linalg.batch_matmul ins(%a, %b : tensor<2x3x8xf32>, tensor<2x8x4xf32>) outs(%j : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
   return %y, %z : tensor<3x2xf32>, tensor<2x3x4xf32>
+}
+
+// -----
+
+// A weight that something else still reads stays beside the compressed layer.
+// CHECK-LABEL: func @shared_weight
+// CHECK: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<2x8xf32>
+// CHECK: slr.linear
+// CHECK: return %{{.*}}, %[[W]]
+func.func @shared_weight(%x: tensor<3x8xf32>) -> (tensor<3x2xf32>, tensor<2x8xf32>) {
+  %w = arith.constant dense<[[1.0, -5.0, 2.0, 0.5, 3.0, 3.5, -4.0, 1.0],
+                             [0.25, 0.5, -0.75, 1.0, 8.0, 1.0, 1.0, 9.0]]> : tensor<2x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3x2xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<3x2xf32>) -> tensor<3x2xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+         ins(%x, %w : tensor<3x8xf32>, tensor<2x8xf32>) outs(%i : tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %y, %w : tensor<3x2xf32>, tensor<2x8xf32>
 }

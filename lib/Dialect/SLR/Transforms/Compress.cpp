@@ -224,8 +224,18 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
   // Non-zero accumulators (e.g. a fused residual) are added back.
   if (!isZeroInit(layer.init))
     linear = arith::AddFOp::create(builder, loc, linear, layer.init);
+  // The dense weight's constant goes too once nothing else reads it, so
+  // that the compressed model does not carry W beside S, U and V.
+  SmallVector<Operation *> weightConstants;
+  for (Value operand : op->getOperands())
+    if (operand != layer.input && operand != layer.init)
+      if (auto constantOp = operand.getDefiningOp<arith::ConstantOp>())
+        weightConstants.push_back(constantOp);
   op->getResult(0).replaceAllUsesWith(linear);
   op->erase();
+  for (Operation *constantOp : weightConstants)
+    if (constantOp->use_empty())
+      constantOp->erase();
 
   report.name = layer.name;
   report.numOutputFeatures = numRows;
