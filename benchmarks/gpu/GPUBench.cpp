@@ -146,44 +146,44 @@ struct Layer {
   std::vector<uint16_t> uBits, vBits, dense; // U, V, W = S + U V
 };
 
-Layer makeLayer(int64_t n, int64_t k, int64_t rank, bool bf16,
-                std::mt19937 &rng) {
+/// Builds a layer from packed S (float values [N, K/2], positions [N, K/4]),
+/// U and V, rounding everything to the 16-bit type.
+Layer layerFromPacked(int64_t n, int64_t k, int64_t rank, bool bf16,
+                      const std::vector<float> &values,
+                      std::vector<uint8_t> positions,
+                      const std::vector<float> &u,
+                      const std::vector<float> &v) {
   Layer layer{n, k, rank, bf16, {}, {}, {}, {}, {}, {}, {}, {}, {}};
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::uniform_int_distribution<int> pair(0, 5);
-  const int pairs[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
   auto rounded = [&](float value) {
     return fromBits(toBits(value, bf16), bf16);
   };
+  layer.positions = std::move(positions);
   layer.s.assign(n * k, 0.0f);
-  layer.values.resize(n * k / 2);
-  layer.positions.resize(n * k / 4);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t g = 0; g < k / 4; ++g) {
-      const int *p = pairs[pair(rng)];
-      layer.positions[row * (k / 4) + g] =
-          static_cast<uint8_t>(p[0] | p[1] << 2);
-      for (int t = 0; t < 2; ++t) {
-        float value = rounded(uniform(rng));
-        layer.s[row * k + 4 * g + p[t]] = value;
-        layer.values[row * (k / 2) + 2 * g + t] = toBits(value, bf16);
+      unsigned nibble = layer.positions[row * (k / 4) + g] & 0xFu;
+      for (unsigned t = 0; t < 2; ++t) {
+        uint16_t bits = toBits(values[row * (k / 2) + 2 * g + t], bf16);
+        layer.values.push_back(bits);
+        layer.s[row * k + 4 * g + ((nibble >> (2 * t)) & 3u)] =
+            fromBits(bits, bf16);
       }
     }
   layer.metadata.resize(mma::metadataWordCount(n, k));
-  if (!mma::reorderMetadata(layer.positions.data(), n, k,
-                            layer.metadata.data()))
-    fail("internal error: unordered 2:4 positions");
-  // The low-rank part at a tenth of S's scale, as after compression.
-  layer.u.resize(n * rank);
-  layer.v.resize(rank * k);
-  for (float &value : layer.u)
-    value = rounded(0.3f * uniform(rng));
-  for (float &value : layer.v)
-    value = rounded(0.3f * uniform(rng));
-  for (float value : layer.u)
+  int64_t badRow = 0, badGroup = 0;
+  if (!mma::reorderMetadata(layer.positions.data(), n, k, layer.metadata.data(),
+                            &badRow, &badGroup))
+    fail("2:4 group " + std::to_string(badGroup) + " of row " +
+         std::to_string(badRow) +
+         " does not hold two ascending positions (ordered metadata)");
+  for (float value : u) {
     layer.uBits.push_back(toBits(value, bf16));
-  for (float value : layer.v)
+    layer.u.push_back(rounded(value));
+  }
+  for (float value : v) {
     layer.vBits.push_back(toBits(value, bf16));
+    layer.v.push_back(rounded(value));
+  }
   layer.dense.resize(n * k);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col) {
@@ -194,6 +194,48 @@ Layer makeLayer(int64_t n, int64_t k, int64_t rank, bool bf16,
       layer.dense[row * k + col] = toBits(static_cast<float>(w), bf16);
     }
   return layer;
+}
+
+/// Random 2:4 S with values in [-1, 1] and a low-rank part at a third of
+/// that scale.
+Layer randomLayer(int64_t n, int64_t k, int64_t rank, bool bf16,
+                  std::mt19937 &rng) {
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> pair(0, 5);
+  const int pairs[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
+  std::vector<float> values(n * k / 2), u(n * rank), v(rank * k);
+  std::vector<uint8_t> positions(n * k / 4);
+  for (uint8_t &group : positions) {
+    const int *p = pairs[pair(rng)];
+    group = static_cast<uint8_t>(p[0] | p[1] << 2);
+  }
+  for (float &value : values)
+    value = uniform(rng);
+  for (float &value : u)
+    value = 0.3f * uniform(rng);
+  for (float &value : v)
+    value = 0.3f * uniform(rng);
+  return layerFromPacked(n, k, rank, bf16, values, std::move(positions), u, v);
+}
+
+/// A layer exported by slr-gpu-kernels --model (see KernelManifest.h).
+Layer readLayer(const std::string &path, const bench::LayerWeights &w,
+                bool bf16) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    fail("cannot read " + path);
+  std::vector<float> values(w.n * w.k / 2), u(w.n * w.rank), v(w.rank * w.k);
+  std::vector<uint8_t> positions(w.n * w.k / 4);
+  in.read(reinterpret_cast<char *>(values.data()), values.size() * 4);
+  in.read(reinterpret_cast<char *>(positions.data()), positions.size());
+  in.read(reinterpret_cast<char *>(u.data()), u.size() * 4);
+  in.read(reinterpret_cast<char *>(v.data()), v.size() * 4);
+  if (!in || in.peek() != std::char_traits<char>::eof())
+    fail(path + " does not hold the " + std::to_string(w.n) + " x " +
+         std::to_string(w.k) + " rank-" + std::to_string(w.rank) +
+         " layer its manifest entry describes");
+  return layerFromPacked(w.n, w.k, w.rank, bf16, values, std::move(positions),
+                         u, v);
 }
 
 //===----------------------------------------------------------------------===//
@@ -340,6 +382,127 @@ std::vector<int64_t> parseList(const std::string &text) {
   return values;
 }
 
+/// Times and checks one layer's kernels for every M; prints a table.
+struct BenchContext {
+  CUmodule module;
+  CuBLAS &cublas;
+  bool haveCuBLAS;
+  CUstream stream;
+  const std::vector<int64_t> &ms;
+  int reps;
+  std::mt19937 &rng;
+};
+
+void benchmarkLayer(BenchContext &c, const std::string &title,
+                    const Layer &layer, const bench::KernelVariant &fused,
+                    const bench::KernelVariant *sparse) {
+  const DriverAPI &d = driver();
+  const int64_t n = layer.n, k = layer.k, r = layer.rank;
+  const bool bf16 = layer.bf16;
+  CUmodule module = c.module;
+  CuBLAS &cublas = c.cublas;
+  const bool haveCuBLAS = c.haveCuBLAS;
+  CUstream stream = c.stream;
+  const int reps = c.reps;
+  std::mt19937 &rng = c.rng;
+  const std::vector<int64_t> &ms = c.ms;
+  std::printf("\n%s: %lld x %lld (N x K), 2:4 + rank %lld, %s\n", title.c_str(),
+              (long long)n, (long long)k, (long long)r, bf16 ? "bf16" : "f16");
+  std::printf("%6s | %9s %8s | %9s %8s %7s | %9s %8s %7s | %9s %9s %9s\n", "M",
+              "dense ms", "TFLOP/s", "sparse ms", "TFLOP/s", "vs dense",
+              "fused ms", "TFLOP/s", "vs dense", "err dense", "err sparse",
+              "err fused");
+  DeviceBuffer dValues(layer.values), dMeta(layer.metadata), dU(layer.uBits),
+      dV(layer.vBits), dDense(layer.dense);
+  CUfunction mainFused =
+      loadKernel(module, fused.mainKernel, fused.mainSharedBytes);
+  CUfunction lowRank =
+      loadKernel(module, fused.lowRankKernel, fused.lowRankSharedBytes);
+  CUfunction mainSparse =
+      sparse ? loadKernel(module, sparse->mainKernel, sparse->mainSharedBytes)
+             : nullptr;
+  const int64_t words = mma::metadataWordCount(n, k);
+
+  for (int64_t m : ms) {
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    std::vector<float> x(m * k);
+    std::vector<uint16_t> xBits(m * k);
+    for (int64_t i = 0; i < m * k; ++i) {
+      xBits[i] = toBits(uniform(rng), bf16);
+      x[i] = fromBits(xBits[i], bf16);
+    }
+    DeviceBuffer dx(xBits), dT(m * r * sizeof(float)), dy(m * n * 2),
+        dySparse(m * n * 2), dyDense(m * n * 2);
+    const double flops = 2.0 * m * n * k;
+
+    KernelArguments lowRankArgs, fusedArgs, sparseArgs;
+    lowRankArgs.matrix(dx, m, k);
+    lowRankArgs.matrix(dV, r, k);
+    lowRankArgs.matrix(dT, m, r);
+    fusedArgs.matrix(dx, m, k);
+    fusedArgs.matrix(dValues, n, k / 2);
+    fusedArgs.vector(dMeta, words);
+    fusedArgs.matrix(dU, n, r);
+    fusedArgs.matrix(dT, m, r);
+    fusedArgs.matrix(dy, m, n);
+    sparseArgs.matrix(dx, m, k);
+    sparseArgs.matrix(dValues, n, k / 2);
+    sparseArgs.vector(dMeta, words);
+    sparseArgs.matrix(dySparse, m, n);
+    const int64_t splitK = lowRankSplitK(m, r, fused.lowRankTileN,
+                                         fused.lowRankTileM, fused.kBlocks);
+
+    auto runFused = [&] {
+      check(d.cuMemsetD32Async(dT.pointer, 0, m * r, stream),
+            "cuMemsetD32Async");
+      launch(lowRank, r / fused.lowRankTileN, ceilDiv(m, fused.lowRankTileM),
+             splitK, fused.lowRankThreads, fused.lowRankSharedBytes, stream,
+             lowRankArgs);
+      launch(mainFused, n / fused.tileN, ceilDiv(m, fused.tileM), 1,
+             fused.threads, fused.mainSharedBytes, stream, fusedArgs);
+    };
+    auto runSparse = [&] {
+      launch(mainSparse, n / sparse->tileN, ceilDiv(m, sparse->tileM), 1,
+             sparse->threads, sparse->mainSharedBytes, stream, sparseArgs);
+    };
+    auto runDense = [&] {
+      cublas.gemm(stream, m, n, k, dx.pointer, dDense.pointer, dyDense.pointer,
+                  bf16 ? CuBLAS::kR16BF : CuBLAS::kR16F);
+    };
+    const int warmup = 3;
+    double fusedMs = timeIt(stream, warmup, reps, runFused);
+    double sparseMs = sparse ? timeIt(stream, warmup, reps, runSparse) : NAN;
+    double denseMs = haveCuBLAS ? timeIt(stream, warmup, reps, runDense) : NAN;
+    check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
+
+    double fusedError =
+        relativeError(dy.download<uint16_t>(), layer, x, m, true);
+    double sparseError = sparse ? relativeError(dySparse.download<uint16_t>(),
+                                                layer, x, m, false)
+                                : NAN;
+    double denseError = haveCuBLAS ? relativeError(dyDense.download<uint16_t>(),
+                                                   layer, x, m, true)
+                                   : NAN;
+    auto tflops = [&](double msValue) {
+      return flops / (msValue * 1e-3) / 1e12;
+    };
+    std::printf("%6lld | %9.4f %8.1f | %9.4f %8.1f %6.2fx | %9.4f %8.1f "
+                "%6.2fx | %9.2e %9.2e %9.2e\n",
+                (long long)m, denseMs, tflops(denseMs), sparseMs,
+                tflops(sparseMs), denseMs / sparseMs, fusedMs, tflops(fusedMs),
+                denseMs / fusedMs, denseError, sparseError, fusedError);
+    std::fflush(stdout);
+    // 16-bit inputs and outputs keep 8 (bf16) or 11 (f16) significant
+    // bits: errors beyond a few percent of the output scale mean a wrong
+    // kernel, not rounding.
+    if (!(fusedError < 5e-2) || (sparse && !(sparseError < 5e-2)))
+      fail("a kernel's result differs from the host reference (relative "
+           "error fused " +
+           std::to_string(fusedError) + ", sparse-only " +
+           std::to_string(sparseError) + ")");
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -405,116 +568,37 @@ int main(int argc, char **argv) {
   check(d.cuStreamCreate(&stream, kStreamNonBlocking), "cuStreamCreate");
   std::mt19937 rng(20261201);
 
-  // Pair each fused variant with the sparse-only one of the same shape.
+  BenchContext context{module, cublas, haveCuBLAS, stream, ms, reps, rng};
+  auto findVariant = [&](int64_t n, int64_t k, int64_t rank,
+                         const std::string &type) {
+    const bench::KernelVariant *found = nullptr;
+    for (const bench::KernelVariant &v : manifest.variants)
+      if (v.n == n && v.k == k && v.rank == rank && v.type == type)
+        found = &v;
+    return found;
+  };
+  // Random weights for every fused variant, with the sparse-only kernel of
+  // the same shape; then the exported layers of a real model.
   for (const bench::KernelVariant &fused : manifest.variants) {
     if (fused.rank == 0)
       continue;
-    const bench::KernelVariant *sparse = nullptr;
+    Layer layer =
+        randomLayer(fused.n, fused.k, fused.rank, fused.type == "bf16", rng);
+    benchmarkLayer(context, "random W", layer, fused,
+                   findVariant(fused.n, fused.k, 0, fused.type));
+  }
+  std::string directory = manifestPath.substr(0, manifestPath.rfind('/') + 1);
+  for (const bench::LayerWeights &weights : manifest.weights) {
+    const bench::KernelVariant *fused = nullptr;
     for (const bench::KernelVariant &v : manifest.variants)
-      if (v.rank == 0 && v.n == fused.n && v.k == fused.k &&
-          v.type == fused.type)
-        sparse = &v;
-    const int64_t n = fused.n, k = fused.k, r = fused.rank;
-    const bool bf16 = fused.type == "bf16";
-    std::printf("\nW: %lld x %lld (N x K), 2:4 + rank %lld, %s\n", (long long)n,
-                (long long)k, (long long)r, fused.type.c_str());
-    std::printf("%6s | %9s %8s | %9s %8s %7s | %9s %8s %7s | %9s %9s %9s\n",
-                "M", "dense ms", "TFLOP/s", "sparse ms", "TFLOP/s", "vs dense",
-                "fused ms", "TFLOP/s", "vs dense", "err dense", "err sparse",
-                "err fused");
-    Layer layer = makeLayer(n, k, r, bf16, rng);
-    DeviceBuffer dValues(layer.values), dMeta(layer.metadata), dU(layer.uBits),
-        dV(layer.vBits), dDense(layer.dense);
-    CUfunction mainFused =
-        loadKernel(module, fused.mainKernel, fused.mainSharedBytes);
-    CUfunction lowRank =
-        loadKernel(module, fused.lowRankKernel, fused.lowRankSharedBytes);
-    CUfunction mainSparse =
-        sparse ? loadKernel(module, sparse->mainKernel, sparse->mainSharedBytes)
-               : nullptr;
-    const int64_t words = mma::metadataWordCount(n, k);
-
-    for (int64_t m : ms) {
-      std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-      std::vector<float> x(m * k);
-      std::vector<uint16_t> xBits(m * k);
-      for (int64_t i = 0; i < m * k; ++i) {
-        xBits[i] = toBits(uniform(rng), bf16);
-        x[i] = fromBits(xBits[i], bf16);
-      }
-      DeviceBuffer dx(xBits), dT(m * r * sizeof(float)), dy(m * n * 2),
-          dySparse(m * n * 2), dyDense(m * n * 2);
-      const double flops = 2.0 * m * n * k;
-
-      KernelArguments lowRankArgs, fusedArgs, sparseArgs;
-      lowRankArgs.matrix(dx, m, k);
-      lowRankArgs.matrix(dV, r, k);
-      lowRankArgs.matrix(dT, m, r);
-      fusedArgs.matrix(dx, m, k);
-      fusedArgs.matrix(dValues, n, k / 2);
-      fusedArgs.vector(dMeta, words);
-      fusedArgs.matrix(dU, n, r);
-      fusedArgs.matrix(dT, m, r);
-      fusedArgs.matrix(dy, m, n);
-      sparseArgs.matrix(dx, m, k);
-      sparseArgs.matrix(dValues, n, k / 2);
-      sparseArgs.vector(dMeta, words);
-      sparseArgs.matrix(dySparse, m, n);
-      const int64_t splitK = lowRankSplitK(m, r, fused.lowRankTileN,
-                                           fused.lowRankTileM, fused.kBlocks);
-
-      auto runFused = [&] {
-        check(d.cuMemsetD32Async(dT.pointer, 0, m * r, stream),
-              "cuMemsetD32Async");
-        launch(lowRank, r / fused.lowRankTileN, ceilDiv(m, fused.lowRankTileM),
-               splitK, fused.lowRankThreads, fused.lowRankSharedBytes, stream,
-               lowRankArgs);
-        launch(mainFused, n / fused.tileN, ceilDiv(m, fused.tileM), 1,
-               fused.threads, fused.mainSharedBytes, stream, fusedArgs);
-      };
-      auto runSparse = [&] {
-        launch(mainSparse, n / sparse->tileN, ceilDiv(m, sparse->tileM), 1,
-               sparse->threads, sparse->mainSharedBytes, stream, sparseArgs);
-      };
-      auto runDense = [&] {
-        cublas.gemm(stream, m, n, k, dx.pointer, dDense.pointer,
-                    dyDense.pointer, bf16 ? CuBLAS::kR16BF : CuBLAS::kR16F);
-      };
-      const int warmup = 3;
-      double fusedMs = timeIt(stream, warmup, reps, runFused);
-      double sparseMs = sparse ? timeIt(stream, warmup, reps, runSparse) : NAN;
-      double denseMs =
-          haveCuBLAS ? timeIt(stream, warmup, reps, runDense) : NAN;
-      check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
-
-      double fusedError =
-          relativeError(dy.download<uint16_t>(), layer, x, m, true);
-      double sparseError = sparse ? relativeError(dySparse.download<uint16_t>(),
-                                                  layer, x, m, false)
-                                  : NAN;
-      double denseError =
-          haveCuBLAS
-              ? relativeError(dyDense.download<uint16_t>(), layer, x, m, true)
-              : NAN;
-      auto tflops = [&](double msValue) {
-        return flops / (msValue * 1e-3) / 1e12;
-      };
-      std::printf("%6lld | %9.4f %8.1f | %9.4f %8.1f %6.2fx | %9.4f %8.1f "
-                  "%6.2fx | %9.2e %9.2e %9.2e\n",
-                  (long long)m, denseMs, tflops(denseMs), sparseMs,
-                  tflops(sparseMs), denseMs / sparseMs, fusedMs,
-                  tflops(fusedMs), denseMs / fusedMs, denseError, sparseError,
-                  fusedError);
-      std::fflush(stdout);
-      // 16-bit inputs and outputs keep 8 (bf16) or 11 (f16) significant
-      // bits: errors beyond a few percent of the output scale mean a wrong
-      // kernel, not rounding.
-      if (!(fusedError < 5e-2) || (sparse && !(sparseError < 5e-2)))
-        fail("a kernel's result differs from the host reference (relative "
-             "error fused " +
-             std::to_string(fusedError) + ", sparse-only " +
-             std::to_string(sparseError) + ")");
-    }
+      if (v.n == weights.n && v.k == weights.k && v.rank == weights.rank)
+        fused = &v;
+    if (!fused)
+      fail("no kernels for layer " + weights.layer + " in the manifest");
+    bool bf16 = fused->type == "bf16";
+    Layer layer = readLayer(directory + weights.file, weights, bf16);
+    benchmarkLayer(context, weights.layer, layer, *fused,
+                   findVariant(weights.n, weights.k, 0, fused->type));
   }
   return 0;
 }

@@ -9,20 +9,28 @@
 //   slr-gpu-kernels --shape 4096x4096 --shape 14336x4096 --rank 64
 //       --type bf16 --chip sm_90a -o build/gpu-bench
 //
+// With --model it also exports the layers of a compressed model (S packed, U,
+// V; the rank padded with zeros to a multiple of 16) with kernels for
+// their shapes, so that the GPU machine checks the kernels on real weights.
+//
 //===----------------------------------------------------------------------===//
 
 #include "KernelManifest.h"
 
 #include "slr/Conversion/SLRToGPU/GPUPipeline.h"
 #include "slr/Conversion/SLRToGPU/SLRToGPU.h"
+#include "slr/Dialect/SLR/IR/SLR.h"
+#include "slr/Dialect/SLR/Transforms/LinearMatching.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
@@ -31,6 +39,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Regex.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -39,7 +48,16 @@ using namespace mlir;
 
 static cl::OptionCategory category("slr-gpu-kernels options");
 static cl::list<std::string> shapes("shape", cl::desc("N x K, e.g. 4096x4096"),
-                                    cl::OneOrMore, cl::cat(category));
+                                    cl::cat(category));
+static cl::opt<std::string>
+    modelPath("model",
+              cl::desc("compressed model IR (slr-opt --slr-compress output): "
+                       "also export the weights of its slr.linear layers"),
+              cl::init(""), cl::cat(category));
+static cl::opt<std::string>
+    layerFilter("layers",
+                cl::desc("with --model: regex over layer names (default all)"),
+                cl::init(""), cl::cat(category));
 static cl::opt<int64_t> lowRank("rank", cl::desc("rank of the low-rank part"),
                                 cl::init(64), cl::cat(category));
 static cl::opt<std::string> typeName("type", cl::desc("bf16 or f16"),
@@ -71,6 +89,70 @@ static int fail(const Twine &message) {
   return 1;
 }
 
+namespace {
+/// One slr.linear of a compressed model, as float32 host data.
+struct ExportedLayer {
+  slr::bench::LayerWeights entry;
+  std::vector<float> values, u, v;
+  std::vector<uint8_t> positions;
+};
+
+/// Reads the constant operands of a 2:4 slr.linear without bias; the rank is
+/// padded with
+/// zero columns of U and rows of V to a multiple of 16 (the GPU kernels'
+/// requirement; the product is unchanged).
+std::optional<std::string> exportLayer(slr::LinearOp op, ExportedLayer &out) {
+  auto constant = [](mlir::Value value) -> ElementsAttr {
+    mlir::Attribute attr;
+    if (value && matchPattern(value, m_Constant(&attr)))
+      return dyn_cast<ElementsAttr>(attr);
+    return {};
+  };
+  if (op.getPattern().getN() != 2 || op.getPattern().getM() != 4)
+    return std::string("not 2:4");
+  ElementsAttr values = constant(op.getValues()),
+               positions = constant(op.getPositions());
+  if (!values || !positions)
+    return std::string("S is not a constant");
+  int64_t n = op.getOutputFeatures(), k = op.getInputFeatures(),
+          rank = op.getLowRank();
+  std::string error;
+  if (!slr::readFloatElements(values, out.values, error))
+    return error;
+  std::optional<std::vector<uint8_t>> nibbles =
+      slr::readPositionNibbles(positions);
+  if (!nibbles)
+    return std::string("positions are not a readable integer constant");
+  out.positions = std::move(*nibbles);
+  int64_t padded = (rank + 15) / 16 * 16;
+  out.u.assign(n * padded, 0.0f);
+  out.v.assign(padded * k, 0.0f);
+  if (rank > 0) {
+    ElementsAttr u = constant(op.getLowRankU()), v = constant(op.getLowRankV());
+    std::vector<float> uValues, vValues;
+    if (!u || !v || !slr::readFloatElements(u, uValues, error) ||
+        !slr::readFloatElements(v, vValues, error))
+      return error.empty() ? std::string("U or V is not a constant") : error;
+    for (int64_t row = 0; row < n; ++row)
+      std::copy_n(uValues.begin() + row * rank, rank,
+                  out.u.begin() + row * padded);
+    std::copy(vValues.begin(), vValues.end(), out.v.begin());
+  }
+  if (op.getBias())
+    return std::string("has a bias (the benchmark's kernels have none)");
+  out.entry.n = n;
+  out.entry.k = k;
+  out.entry.rank = padded;
+  return std::nullopt;
+}
+
+template <typename T>
+void writeArray(raw_ostream &os, const std::vector<T> &data) {
+  os.write(reinterpret_cast<const char *>(data.data()),
+           data.size() * sizeof(T));
+}
+} // namespace
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
@@ -82,6 +164,7 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllGPUToLLVMIRTranslations(registry);
+  registry.insert<slr::SLRDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   registerAllPasses();
@@ -102,9 +185,25 @@ int main(int argc, char **argv) {
   builder.setInsertionPointToEnd(module->getBody());
   auto kernelModule = gpu::GPUModuleOp::create(builder, loc, "slr_gpu_kernels");
 
+  auto makeSpec = [&](int64_t n, int64_t k, int64_t r) {
+    slr::SLRLinearKernelSpec spec;
+    spec.n = n;
+    spec.k = k;
+    spec.rank = r;
+    spec.elementType = elementType;
+    spec.tiles = {tileN, tileM, tileK, warpsN, warpsM, stages};
+    return spec;
+  };
+
   slr::bench::KernelManifest manifest;
   manifest.chip = chip;
   manifest.binary = "kernels.cubin";
+  // (N, K, rank) to build kernels for, in order, without repeats.
+  SmallVector<std::tuple<int64_t, int64_t, int64_t>> requests;
+  auto request = [&](int64_t n, int64_t k, int64_t r) {
+    if (!llvm::is_contained(requests, std::make_tuple(n, k, r)))
+      requests.push_back({n, k, r});
+  };
   for (const std::string &shape : shapes) {
     int64_t n = 0, k = 0;
     StringRef text(shape);
@@ -112,17 +211,59 @@ int main(int argc, char **argv) {
     if (nText.getAsInteger(10, n) || kText.getAsInteger(10, k) || n <= 0 ||
         k <= 0)
       return fail("--shape must be NxK, got '" + shape + "'");
+    request(n, k, lowRank);
+  }
+
+  std::vector<ExportedLayer> exported;
+  OwningOpRef<Operation *> model;
+  if (!modelPath.empty()) {
+    ParserConfig config(&context);
+    model = parseSourceFile(modelPath, config);
+    if (!model)
+      return fail("cannot parse " + modelPath);
+    Regex filter(layerFilter);
+    model->walk([&](slr::LinearOp op) {
+      auto name = op->getAttrOfType<StringAttr>("slr.name");
+      if (!name || (!layerFilter.empty() && !filter.match(name.getValue())))
+        return;
+      ExportedLayer layer;
+      layer.entry.layer = name.getValue().str();
+      layer.entry.file = layer.entry.layer + ".bin";
+      std::optional<std::string> reason = exportLayer(op, layer);
+      if (!reason)
+        reason = slr::checkSLRLinearKernelSpec(
+            makeSpec(layer.entry.n, layer.entry.k, layer.entry.rank));
+      if (reason) {
+        errs() << "slr-gpu-kernels: skipped " << layer.entry.layer << ": "
+               << *reason << "\n";
+        return;
+      }
+      exported.push_back(std::move(layer));
+    });
+    if (exported.empty())
+      return fail("no slr.linear layer of " + modelPath +
+                  (layerFilter.empty() ? "" : " matching --layers") +
+                  " could be exported");
+    for (const ExportedLayer &layer : exported)
+      request(layer.entry.n, layer.entry.k, layer.entry.rank);
+  }
+  if (requests.empty())
+    return fail("nothing to build: give --shape or --model");
+
+  for (auto [n, k, requestedRank] : requests) {
+    std::string shape = (Twine(n) + "x" + Twine(k)).str();
     // The fused kernels and the sparse-only main kernel (rank 0).
-    for (int64_t variantRank : {static_cast<int64_t>(lowRank), int64_t{0}}) {
-      slr::SLRLinearKernelSpec spec;
-      spec.n = n;
-      spec.k = k;
-      spec.rank = variantRank;
-      spec.elementType = elementType;
-      spec.tiles = {tileN, tileM, tileK, warpsN, warpsM, stages};
+    for (int64_t variantRank : {requestedRank, int64_t{0}}) {
+      if (variantRank == 0 && requestedRank == 0)
+        continue;
+      slr::SLRLinearKernelSpec spec = makeSpec(n, k, variantRank);
       if (std::optional<std::string> error =
               slr::checkSLRLinearKernelSpec(spec))
         return fail(shape + ", rank " + Twine(variantRank) + ": " + *error);
+      if (llvm::any_of(manifest.variants, [&](const auto &v) {
+            return v.n == n && v.k == k && v.rank == variantRank;
+          }))
+        continue;
       slr::SLRLinearKernels kernels =
           slr::buildSLRLinearKernels(builder, kernelModule, spec);
       slr::bench::KernelVariant v;
@@ -182,7 +323,20 @@ int main(int argc, char **argv) {
               << " binary=" << manifest.binary << "\n";
   for (const slr::bench::KernelVariant &v : manifest.variants)
     manifestOut << slr::bench::formatVariant(v) << "\n";
+  for (const ExportedLayer &layer : exported) {
+    SmallString<256> weightsPath(outputDir);
+    sys::path::append(weightsPath, layer.entry.file);
+    raw_fd_ostream weightsOut(weightsPath, ec, sys::fs::OF_None);
+    if (ec)
+      return fail("cannot write " + weightsPath + ": " + ec.message());
+    writeArray(weightsOut, layer.values);
+    writeArray(weightsOut, layer.positions);
+    writeArray(weightsOut, layer.u);
+    writeArray(weightsOut, layer.v);
+    manifestOut << slr::bench::formatWeights(layer.entry) << "\n";
+  }
   errs() << "slr-gpu-kernels: " << manifest.variants.size() << " kernel sets, "
+         << exported.size() << " exported layers, "
          << object.getObject().getValue().size() << " bytes of " << chip
          << " code -> " << outputDir << "\n";
   return 0;

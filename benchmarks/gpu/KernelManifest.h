@@ -10,8 +10,14 @@
 //           lowrank_tile_m=... lowrank_threads=... lowrank_smem=...
 //           k_blocks=...
 //
-// after a first line `slr-gpu-kernels 1 chip=<sm_XX> binary=<file>`.
-// Header-only, standard C++ only.
+// after a first line `slr-gpu-kernels 1 chip=<sm_XX> binary=<file>`, and one
+// line per layer of a real compressed model whose weights were exported:
+//
+//   weights layer=blk.0.attn_q file=blk.0.attn_q.bin n=576 k=576 rank=64
+//
+// where the file holds, little-endian: the packed values of S (f32,
+// [n, k/2]), the packed positions (u8, [n, k/4]), U (f32, [n, rank]) and V
+// (f32, [rank, k]). Header-only, standard C++ only.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,10 +42,23 @@ struct KernelVariant {
           lowRankSharedBytes = 0, kBlocks = 0;
 };
 
+struct LayerWeights {
+  std::string layer, file;
+  int64_t n = 0, k = 0, rank = 0;
+};
+
 struct KernelManifest {
   std::string chip, binary;
   std::vector<KernelVariant> variants;
+  std::vector<LayerWeights> weights;
 };
+
+inline std::string formatWeights(const LayerWeights &w) {
+  std::ostringstream out;
+  out << "weights layer=" << w.layer << " file=" << w.file << " n=" << w.n
+      << " k=" << w.k << " rank=" << w.rank;
+  return out.str();
+}
 
 inline std::string formatVariant(const KernelVariant &v) {
   std::ostringstream out;
@@ -98,6 +117,19 @@ inline bool readManifest(const std::string &path, KernelManifest &manifest,
     if (kind == "slr-gpu-kernels") {
       manifest.chip = fields["chip"];
       manifest.binary = fields["binary"];
+      continue;
+    }
+    if (kind == "weights") {
+      LayerWeights w;
+      w.layer = fields["layer"];
+      w.file = fields["file"];
+      if (!integer("n", w.n) || !integer("k", w.k) ||
+          !integer("rank", w.rank) || w.layer.empty() || w.file.empty()) {
+        error = path + ":" + std::to_string(lineNumber) +
+                ": incomplete weights entry";
+        return false;
+      }
+      manifest.weights.push_back(w);
       continue;
     }
     if (kind != "variant") {

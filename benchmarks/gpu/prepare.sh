@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares the GPU benchmark and check for the GPU machine, which has the CUDA
 # driver but no LLVM/MLIR: builds slr-gpu-kernels and slr-bench-gpu, then
-# compiles the kernels here into build/gpu-bench/{bench,check-bf16,check-f16}
-# (cubin + manifest each) next to a copy of slr-bench-gpu. Carry
+# compiles the kernels here into build/gpu-bench/{bench,check-*} (cubin +
+# manifest each, and the exported layers of compressed stories260K/SmolLM2
+# models when they exist) next to a copy of slr-bench-gpu. Carry
 # build/gpu-bench to the GPU machine and run benchmarks/gpu/device.sh there.
 # Environment: SLR_GPU_CHIP (sm_90a), SLR_GPU_RANK (64).
 set -euo pipefail
@@ -26,4 +27,17 @@ for type in bf16 f16; do
     --type "$type" --chip "$chip" --tile-n 32 --tile-m 16 --tile-k 32 \
     --warps-n 2 --warps-m 1 --stages 2 -o "$out/check-$type-small-tiles"
 done
+# Real compressed weights, where the end-to-end flows have produced them
+# (scripts/demo.sh, benchmarks/e2e/smollm2.sh): one block each.
+stories="${SLR_STORIES_MODEL:-$build/demo/hassle-free.mlirbc}"
+if [ -f "$stories" ]; then
+  "$build/bin/slr-gpu-kernels" --model "$stories" --layers '^blk\.0\.' \
+    --type bf16 --chip "$chip" --tile-n 32 --tile-m 16 --tile-k 32 \
+    --warps-n 2 --warps-m 1 --stages 2 -o "$out/check-stories260k"
+fi
+smollm2="${SLR_SMOLLM2_MODEL:-$build/bench-smollm2/hassle-free.mlirbc}"
+if [ -f "$smollm2" ]; then
+  "$build/bin/slr-gpu-kernels" --model "$smollm2" --layers '^blk\.15\.' \
+    --type bf16 --chip "$chip" --tile-n 64 -o "$out/check-smollm2"
+fi
 du -sh "$out"

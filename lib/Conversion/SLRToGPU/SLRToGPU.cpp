@@ -51,36 +51,6 @@ namespace {
 /// a textual dense attribute.
 constexpr int64_t kInlineMetadataLimit = 4096;
 
-/// Low 4 bits of every element of a constant integer tensor (the 2:4 group
-/// nibble), or nullopt if `attr` is not a readable integer constant.
-std::optional<std::vector<uint8_t>> readNibbles(ElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  if (!type.getElementType().isInteger())
-    return std::nullopt;
-  int64_t count = type.getNumElements();
-  std::vector<uint8_t> nibbles;
-  nibbles.reserve(count);
-  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
-    for (const APInt &v : dense.getValues<APInt>())
-      nibbles.push_back(static_cast<uint8_t>(v.getZExtValue() & 0xF));
-    return nibbles;
-  }
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    ArrayRef<char> data = blob->getData();
-    unsigned bytes = (type.getElementTypeBitWidth() + 7) / 8;
-    if (static_cast<int64_t>(data.size()) != count * bytes)
-      return std::nullopt;
-    // Little-endian host: the low byte of every element comes first.
-    for (int64_t i = 0; i < count; ++i)
-      nibbles.push_back(static_cast<uint8_t>(data[i * bytes]) & 0xF);
-    return nibbles;
-  }
-  return std::nullopt;
-}
-
 /// [..., K] -> [M, K] with a dynamic M, like the reference lowering.
 Value flattenInput(OpBuilder &b, Location loc, Value input, int64_t k) {
   auto type = cast<RankedTensorType>(input.getType());
@@ -206,7 +176,7 @@ struct ConvertSLRToGPUPass
     bool constantPositions = false;
     ElementsAttr positionsAttr;
     if (matchPattern(op.getPositions(), m_Constant(&positionsAttr))) {
-      std::optional<std::vector<uint8_t>> nibbles = readNibbles(positionsAttr);
+      std::optional<std::vector<uint8_t>> nibbles = readPositionNibbles(positionsAttr);
       if (nibbles) {
         words.resize(mma::metadataWordCount(spec.n, spec.k));
         int64_t badRow = 0, badGroup = 0;
@@ -332,3 +302,32 @@ struct ConvertSLRToGPUPass
 };
 
 } // namespace
+
+std::optional<std::vector<uint8_t>>
+slr::readPositionNibbles(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (!type.getElementType().isInteger())
+    return std::nullopt;
+  int64_t count = type.getNumElements();
+  std::vector<uint8_t> nibbles;
+  nibbles.reserve(count);
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    for (const APInt &v : dense.getValues<APInt>())
+      nibbles.push_back(static_cast<uint8_t>(v.getZExtValue() & 0xF));
+    return nibbles;
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    ArrayRef<char> data = blob->getData();
+    unsigned bytes = (type.getElementTypeBitWidth() + 7) / 8;
+    if (static_cast<int64_t>(data.size()) != count * bytes)
+      return std::nullopt;
+    // Little-endian host: the low byte of every element comes first.
+    for (int64_t i = 0; i < count; ++i)
+      nibbles.push_back(static_cast<uint8_t>(data[i * bytes]) & 0xF);
+    return nibbles;
+  }
+  return std::nullopt;
+}

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace slr {
 
@@ -95,6 +96,12 @@ mlir::gpu::GPUFuncOp buildMetadataReorderKernel(mlir::OpBuilder &builder,
                                                 mlir::gpu::GPUModuleOp module,
                                                 int64_t n, int64_t k,
                                                 mlir::Type positionType);
+
+/// Low 4 bits of every element of a constant integer tensor of packed 2:4
+/// positions (the group nibble; dense or dense_resource), or nullopt if
+/// `attr` is not a readable integer constant.
+std::optional<std::vector<uint8_t>>
+readPositionNibbles(mlir::ElementsAttr attr);
 
 /// Threads per CTA of the metadata reorder kernel.
 constexpr int64_t kReorderThreads = 256;
