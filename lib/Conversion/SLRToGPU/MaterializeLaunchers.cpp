@@ -21,6 +21,7 @@
 #include "slr/Conversion/SLRToGPU/SLRToGPU.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -150,6 +151,16 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
   Value y = entry->getArgument(argIdx++);
 
   Value rows = memref::DimOp::create(b, loc, x, l.c(0));
+  // An empty batch launches nothing (a grid dimension of 0 is a launch
+  // error): branch straight to the return.
+  Block *body = launcher.addBlock();
+  Block *exit = launcher.addBlock();
+  Value empty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rows,
+                                      l.c(0));
+  cf::CondBranchOp::create(b, loc, empty, exit, body);
+  OpBuilder exitBuilder = OpBuilder::atBlockBegin(exit);
+  func::ReturnOp::create(exitBuilder, loc);
+  b.setInsertionPointToStart(body);
   l.token = mlir::gpu::WaitOp::create(b, loc, l.tokenType(), ValueRange{})
                 .getAsyncToken();
   Value dx = l.upload(x);

@@ -253,8 +253,18 @@ struct ConvertSLRToGPUPass
                                    const SLRLinearKernelSpec &spec,
                                    ValueRange args, bool constantPositions) {
     ModuleOp module = getOperation();
+    // Launchers are shared by ops of one shape; with positions reordered on
+    // the device, their integer type is part of the signature too.
+    std::string dynamicSuffix;
+    if (!constantPositions)
+      dynamicSuffix =
+          llvm::formatv("_dynmeta_i{0}",
+                        cast<MemRefType>(args[2].getType())
+                            .getElementType()
+                            .getIntOrFloatBitWidth())
+              .str();
     std::string name = llvm::formatv("{0}_launch{1}", kernels.main.getName(),
-                                     constantPositions ? "" : "_dynmeta")
+                                     dynamicSuffix)
                            .str();
     if (auto existing = module.lookupSymbol<func::FuncOp>(name))
       return existing;

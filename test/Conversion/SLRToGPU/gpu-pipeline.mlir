@@ -6,7 +6,7 @@
 // RUN: %if ptxas %{ slr-opt %s -slr-gpu-pipeline="format=bin chip=sm_80" | FileCheck %s --check-prefixes=HOST,CUBIN %}
 // RUN: %if ptxas %{ slr-opt %s -slr-gpu-pipeline="format=bin chip=sm_90a" | FileCheck %s --check-prefixes=HOST,CUBIN %}
 
-// HOST-LABEL: llvm.func @slr_linear_bf16_n128_k64_r16_t128x64x64_w2x2_s3_launch_dynmeta
+// HOST-LABEL: llvm.func @slr_linear_bf16_n128_k64_r16_t128x64x64_w2x2_s3_launch_dynmeta_i8
 // HOST: llvm.call @mgpuStreamCreate()
 // HOST: llvm.call @mgpuMemAlloc
 // HOST: llvm.call @mgpuMemcpy
@@ -20,7 +20,7 @@
 // HOST: llvm.call @mgpuStreamSynchronize
 // HOST: llvm.call @mgpuStreamDestroy
 // HOST-LABEL: llvm.func @linear
-// HOST: llvm.call @slr_linear_bf16_n128_k64_r16_t128x64x64_w2x2_s3_launch_dynmeta
+// HOST: llvm.call @slr_linear_bf16_n128_k64_r16_t128x64x64_w2x2_s3_launch_dynmeta_i8
 
 // PTX: gpu.binary @slr_gpu_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx85">
 // PTX-SAME: .version 8.5

@@ -7,10 +7,14 @@
 // computed from M, the main kernel, the download and the frees, all on one
 // async token chain.
 
-// CHECK-LABEL: func.func private @slr_linear_f16_n16_k32_r16_bias_t16x16x32_w1x1_s2_launch_dynmeta
+// CHECK-LABEL: func.func private @slr_linear_f16_n16_k32_r16_bias_t16x16x32_w1x1_s2_launch_dynmeta_i8
 // CHECK-SAME: (%[[X:.*]]: memref<?x32xf16>, %[[V:.*]]: memref<16x16xf16>, %[[P:.*]]: memref<16x8xi8>, %[[U:.*]]: memref<16x16xf16>, %[[VT:.*]]: memref<16x32xf16>, %[[B:.*]]: memref<16xf16>, %[[Y:.*]]: memref<?x16xf16>)
 // CHECK-NOT: slr.gpu_launcher
 // CHECK: %[[M:.*]] = memref.dim %[[X]], %c0
+// An empty batch launches nothing.
+// CHECK: %[[EMPTY:.*]] = arith.cmpi eq, %[[M]], %c0
+// CHECK: cf.cond_br %[[EMPTY]], ^[[EXIT:.*]], ^[[BODY:[a-z0-9]*]]
+// CHECK: ^[[BODY]]:
 // CHECK: %[[T0:.*]] = gpu.wait async
 // CHECK: %[[DX:.*]], %{{.*}} = gpu.alloc async [%[[T0]]] (%{{.*}}) : memref<?x32xf16>
 // CHECK: gpu.memcpy async [%{{.*}}] %[[DX]], %[[X]]
@@ -36,6 +40,8 @@
 // CHECK: gpu.memcpy async [%[[LAST]]] %[[Y]], %[[DY]]
 // CHECK-COUNT-9: gpu.dealloc async
 // CHECK: gpu.wait [%{{.*}}]
+// CHECK-NEXT: return
+// CHECK: ^[[EXIT]]:
 // CHECK-NEXT: return
 func.func @linear(%x: tensor<?x32xf16>, %v: tensor<16x16xf16>, %p: tensor<16x8xi8>, %u: tensor<16x16xf16>, %vt: tensor<16x32xf16>, %b: tensor<16xf16>) -> tensor<?x16xf16> {
   %y = slr.linear %x, %v, %p lowrank(%u, %vt : tensor<16x16xf16>, tensor<16x32xf16>) bias(%b : tensor<16xf16>) {pattern = #slr.nm<2, 4>} : tensor<?x32xf16>, tensor<16x16xf16>, tensor<16x8xi8> -> tensor<?x16xf16>

@@ -119,16 +119,22 @@ func.func @linear_f16_batched(%x: tensor<?x3x64xf16>, %v: tensor<32x32xf16>) -> 
 // -----
 
 // Positions that are not constants are reordered on the device; two ops of
-// the same shape share the kernels and the launcher.
+// the same shape share the kernels and the launcher. Positions of another
+// integer type get their own launcher and reorder kernel, not the main kernel.
 
-// CHECK-LABEL: func.func private @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2_launch_dynmeta
+// CHECK-LABEL: func.func private @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2_launch_dynmeta_i8
+// CHECK-SAME: (memref<?x32xbf16>, memref<16x16xbf16>, memref<16x8xi8>, memref<?x16xbf16>)
+// CHECK-SAME: reorder = @slr_gpu_kernels::@slr_reorder_meta_n16_k32_i8
+// CHECK-LABEL: func.func private @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2_launch_dynmeta_i16
 // CHECK-SAME: (memref<?x32xbf16>, memref<16x16xbf16>, memref<16x8xi16>, memref<?x16xbf16>)
 // CHECK-SAME: reorder = @slr_gpu_kernels::@slr_reorder_meta_n16_k32_i16
 // CHECK-LABEL: func.func @dynamic_positions
-// CHECK-SAME: %[[P:[a-z0-9]*]]: tensor<16x8xi16>
+// CHECK-SAME: %[[P:[a-z0-9]*]]: tensor<16x8xi16>, %[[Q:[a-z0-9]*]]: tensor<16x8xi8>
 // CHECK: %[[PB:.*]] = bufferization.to_buffer %[[P]] read_only : tensor<16x8xi16> to memref<16x8xi16>
-// CHECK: call @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2_launch_dynmeta(%{{.*}}, %{{.*}}, %[[PB]], %{{.*}})
-// CHECK: call @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2_launch_dynmeta(
+// CHECK: call @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2_launch_dynmeta_i16(%{{.*}}, %{{.*}}, %[[PB]], %{{.*}})
+// CHECK: call @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2_launch_dynmeta_i16(
+// CHECK: %[[QB:.*]] = bufferization.to_buffer %[[Q]] read_only : tensor<16x8xi8> to memref<16x8xi8>
+// CHECK: call @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2_launch_dynmeta_i8(%{{.*}}, %{{.*}}, %[[QB]], %{{.*}})
 // CHECK: gpu.module @slr_gpu_kernels
 // CHECK-COUNT-1: gpu.func @slr_linear_bf16_n16_k32_r0_t16x16x32_w1x1_s2(
 // CHECK-LABEL: gpu.func @slr_reorder_meta_n16_k32_i16
@@ -136,11 +142,14 @@ func.func @linear_f16_batched(%x: tensor<?x3x64xf16>, %v: tensor<32x32xf16>) -> 
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // CHECK-COUNT-8: memref.load %arg0
 // CHECK: memref.store %{{.*}}, %arg1[%{{.*}}] : memref<16xi32>
+// CHECK-LABEL: gpu.func @slr_reorder_meta_n16_k32_i8
+// CHECK-SAME: (%{{.*}}: memref<16x8xi8>, %{{.*}}: memref<16xi32>) kernel
 // CHECK-NOT: gpu.func
-func.func @dynamic_positions(%x: tensor<4x32xbf16>, %v: tensor<16x16xbf16>, %p: tensor<16x8xi16>) -> (tensor<4x16xbf16>, tensor<4x16xbf16>) {
+func.func @dynamic_positions(%x: tensor<4x32xbf16>, %v: tensor<16x16xbf16>, %p: tensor<16x8xi16>, %q: tensor<16x8xi8>) -> (tensor<4x16xbf16>, tensor<4x16xbf16>, tensor<4x16xbf16>) {
   %y = slr.linear %x, %v, %p {pattern = #slr.nm<2, 4>} : tensor<4x32xbf16>, tensor<16x16xbf16>, tensor<16x8xi16> -> tensor<4x16xbf16>
   %z = slr.linear %x, %v, %p {pattern = #slr.nm<2, 4>} : tensor<4x32xbf16>, tensor<16x16xbf16>, tensor<16x8xi16> -> tensor<4x16xbf16>
-  return %y, %z : tensor<4x16xbf16>, tensor<4x16xbf16>
+  %w = slr.linear %x, %v, %q {pattern = #slr.nm<2, 4>} : tensor<4x32xbf16>, tensor<16x16xbf16>, tensor<16x8xi8> -> tensor<4x16xbf16>
+  return %y, %z, %w : tensor<4x16xbf16>, tensor<4x16xbf16>, tensor<4x16xbf16>
 }
 
 // -----

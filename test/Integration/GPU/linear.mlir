@@ -32,6 +32,7 @@
 // CHECK: 3, 0, 1, 768
 // CHECK: 4, 0, 1, 16640
 // CHECK: 5, 0, 1, 76800
+// CHECK: 6, 0, 1, 0
 
 func.func private @printI64(i64)
 func.func private @printComma()
@@ -442,11 +443,64 @@ func.func @case5() {
   return
 }
 
+// An empty batch (M = 0): nothing is launched, y is empty.
+func.func @case6() {
+  %cM = arith.constant 0 : index
+  %cN = arith.constant 128 : index
+  %cK = arith.constant 64 : index
+  %cK2 = arith.constant 32 : index
+  %s1 = arith.constant 61 : i64
+  %s2 = arith.constant 12 : i64
+  %x32 = call @fill(%cM, %cK, %s1) : (index, index, i64) -> tensor<?x?xf32>
+  %x = call @as_elt(%x32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %x_in = tensor.cast %x : tensor<?x?xELT> to tensor<?x64xELT>
+  %sd32 = call @sparse24(%cN, %cK, %s2) : (index, index, i64) -> tensor<?x?xf32>
+  %sd = call @as_elt(%sd32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %s = tensor.cast %sd : tensor<?x?xELT> to tensor<128x64xELT>
+  %v, %p = slr.pack %s {pattern = #slr.nm<2, 4>} : tensor<128x64xELT> -> tensor<128x32xELT>, tensor<128x16xi8>
+  %cR = arith.constant 16 : index
+  %s3 = arith.constant 13 : i64
+  %s4 = arith.constant 14 : i64
+  %u32 = call @fill(%cN, %cR, %s3) : (index, index, i64) -> tensor<?x?xf32>
+  %vt32 = call @fill(%cR, %cK, %s4) : (index, index, i64) -> tensor<?x?xf32>
+  %ue = call @as_elt(%u32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %vte = call @as_elt(%vt32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %u = tensor.cast %ue : tensor<?x?xELT> to tensor<128x16xELT>
+  %vt = tensor.cast %vte : tensor<?x?xELT> to tensor<16x64xELT>
+  %c1 = arith.constant 1 : index
+  %s5 = arith.constant 15 : i64
+  %b32 = call @fill(%c1, %cN, %s5) : (index, index, i64) -> tensor<?x?xf32>
+  %be = call @as_elt(%b32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %b2 = tensor.cast %be : tensor<?x?xELT> to tensor<1x128xELT>
+  %b = tensor.collapse_shape %b2 [[0, 1]] : tensor<1x128xELT> into tensor<128xELT>
+  %y = slr.linear %x_in, %v, %p lowrank(%u, %vt : tensor<128x16xELT>, tensor<16x64xELT>) bias(%b : tensor<128xELT>) {pattern = #slr.nm<2, 4>} : tensor<?x64xELT>, tensor<128x32xELT>, tensor<128x16xi8> -> tensor<?x128xELT>
+  %y2 = tensor.cast %y : tensor<?x128xELT> to tensor<?x?xELT>
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<128x32xELT>, tensor<128x16xi8> -> tensor<128x64xELT>
+  %d32s = arith.extf %d : tensor<128x64xELT> to tensor<128x64xf32>
+  %d32 = tensor.cast %d32s : tensor<128x64xf32> to tensor<?x?xf32>
+  %xr = arith.extf %x : tensor<?x?xELT> to tensor<?x?xf32>
+  %ys = call @matmul_bt(%xr, %d32) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %ur = arith.extf %ue : tensor<?x?xELT> to tensor<?x?xf32>
+  %vr = arith.extf %vte : tensor<?x?xELT> to tensor<?x?xf32>
+  %t = call @matmul_bt(%xr, %vr) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yl = call @matmul_bt(%t, %ur) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yr = arith.addf %ys, %yl : tensor<?x?xf32>
+  %br = arith.extf %b : tensor<128xELT> to tensor<128xf32>
+  %bb0 = tensor.empty(%cM) : tensor<?x128xf32>
+  %bb = linalg.broadcast ins(%br : tensor<128xf32>) outs(%bb0 : tensor<?x128xf32>) dimensions = [0]
+  %bbd = tensor.cast %bb : tensor<?x128xf32> to tensor<?x?xf32>
+  %ref = arith.addf %yr, %bbd : tensor<?x?xf32>
+  %id = arith.constant 6 : i64
+  call @report(%id, %y2, %ref, %t) : (i64, tensor<?x?xELT>, tensor<?x?xf32>, tensor<?x?xf32>) -> ()
+  return
+}
+
 func.func @main() {
   call @case1() : () -> ()
   call @case2() : () -> ()
   call @case3() : () -> ()
   call @case4() : () -> ()
   call @case5() : () -> ()
+  call @case6() : () -> ()
   return
 }
