@@ -399,13 +399,7 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
   const DriverAPI &d = driver();
   const int64_t n = layer.n, k = layer.k, r = layer.rank;
   const bool bf16 = layer.bf16;
-  CUmodule module = c.module;
-  CuBLAS &cublas = c.cublas;
-  const bool haveCuBLAS = c.haveCuBLAS;
   CUstream stream = c.stream;
-  const int reps = c.reps;
-  std::mt19937 &rng = c.rng;
-  const std::vector<int64_t> &ms = c.ms;
   std::printf("\n%s: %lld x %lld (N x K), 2:4 + rank %lld, %s\n", title.c_str(),
               (long long)n, (long long)k, (long long)r, bf16 ? "bf16" : "f16");
   std::printf("%6s | %9s %8s | %9s %8s %7s | %9s %8s %7s | %9s %9s %9s\n", "M",
@@ -415,20 +409,20 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
   DeviceBuffer dValues(layer.values), dMeta(layer.metadata), dU(layer.uBits),
       dV(layer.vBits), dDense(layer.dense);
   CUfunction mainFused =
-      loadKernel(module, fused.mainKernel, fused.mainSharedBytes);
+      loadKernel(c.module, fused.mainKernel, fused.mainSharedBytes);
   CUfunction lowRank =
-      loadKernel(module, fused.lowRankKernel, fused.lowRankSharedBytes);
+      loadKernel(c.module, fused.lowRankKernel, fused.lowRankSharedBytes);
   CUfunction mainSparse =
-      sparse ? loadKernel(module, sparse->mainKernel, sparse->mainSharedBytes)
+      sparse ? loadKernel(c.module, sparse->mainKernel, sparse->mainSharedBytes)
              : nullptr;
   const int64_t words = mma::metadataWordCount(n, k);
 
-  for (int64_t m : ms) {
+  for (int64_t m : c.ms) {
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
     std::vector<float> x(m * k);
     std::vector<uint16_t> xBits(m * k);
     for (int64_t i = 0; i < m * k; ++i) {
-      xBits[i] = toBits(uniform(rng), bf16);
+      xBits[i] = toBits(uniform(c.rng), bf16);
       x[i] = fromBits(xBits[i], bf16);
     }
     DeviceBuffer dx(xBits), dT(m * r * sizeof(float)), dy(m * n * 2),
@@ -466,13 +460,14 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
              sparse->threads, sparse->mainSharedBytes, stream, sparseArgs);
     };
     auto runDense = [&] {
-      cublas.gemm(stream, m, n, k, dx.pointer, dDense.pointer, dyDense.pointer,
-                  bf16 ? CuBLAS::kR16BF : CuBLAS::kR16F);
+      c.cublas.gemm(stream, m, n, k, dx.pointer, dDense.pointer,
+                    dyDense.pointer, bf16 ? CuBLAS::kR16BF : CuBLAS::kR16F);
     };
     const int warmup = 3;
-    double fusedMs = timeIt(stream, warmup, reps, runFused);
-    double sparseMs = sparse ? timeIt(stream, warmup, reps, runSparse) : NAN;
-    double denseMs = haveCuBLAS ? timeIt(stream, warmup, reps, runDense) : NAN;
+    double fusedMs = timeIt(stream, warmup, c.reps, runFused);
+    double sparseMs = sparse ? timeIt(stream, warmup, c.reps, runSparse) : NAN;
+    double denseMs =
+        c.haveCuBLAS ? timeIt(stream, warmup, c.reps, runDense) : NAN;
     check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
 
     double fusedError =
@@ -480,9 +475,10 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
     double sparseError = sparse ? relativeError(dySparse.download<uint16_t>(),
                                                 layer, x, m, false)
                                 : NAN;
-    double denseError = haveCuBLAS ? relativeError(dyDense.download<uint16_t>(),
-                                                   layer, x, m, true)
-                                   : NAN;
+    double denseError =
+        c.haveCuBLAS
+            ? relativeError(dyDense.download<uint16_t>(), layer, x, m, true)
+            : NAN;
     auto tflops = [&](double msValue) {
       return flops / (msValue * 1e-3) / 1e12;
     };
