@@ -154,6 +154,21 @@ bool hwMmaSparse(const std::vector<std::vector<Reg>> &a,
   return true;
 }
 
+/// Checks every lane's accumulators of the (16-row, 8-column) y^T tile
+/// (nTile, mTile) against expected(n, m), through the C fragment maps.
+template <typename Expected>
+void expectAccumulators(const std::vector<std::array<float, 4>> &acc,
+                        int nTile, int mTile, Expected expected) {
+  for (int lane = 0; lane < kWarpLanes; ++lane)
+    for (int i = 0; i < 4; ++i) {
+      int n = nTile * 16 + static_cast<int>(mma::kAccRow.eval(lane)) +
+              8 * (i >> 1);
+      int m = mTile * 8 + static_cast<int>(mma::kAccCol.eval(lane)) + (i & 1);
+      EXPECT_EQ(acc[lane][i], expected(n, m))
+          << "n=" << n << " m=" << m << " lane=" << lane;
+    }
+}
+
 //===----------------------------------------------------------------------===//
 // Test data.
 //===----------------------------------------------------------------------===//
@@ -289,18 +304,12 @@ TEST(MMAEmulator, SparseTileMatchesMatmul) {
               static_cast<unsigned>(mma::kMetadataWord.eval(lane)))];
         ASSERT_TRUE(hwMmaSparse(a, b, meta, acc));
       }
-      for (int lane = 0; lane < kWarpLanes; ++lane)
-        for (int i = 0; i < 4; ++i) {
-          int n = nTile * 16 + static_cast<int>(mma::kAccRow.eval(lane)) +
-                  8 * (i >> 1);
-          int m = mTile * 8 + static_cast<int>(mma::kAccCol.eval(lane)) +
-                  (i & 1);
-          float expected = 0;
-          for (int k = 0; k < K; ++k)
-            expected += dense[n * K + k] * x[m * K + k];
-          EXPECT_EQ(acc[lane][i], expected)
-              << "n=" << n << " m=" << m << " lane=" << lane;
-        }
+      expectAccumulators(acc, nTile, mTile, [&](int n, int m) {
+        float expected = 0;
+        for (int k = 0; k < K; ++k)
+          expected += dense[n * K + k] * x[m * K + k];
+        return expected;
+      });
     }
 }
 
@@ -326,17 +335,12 @@ TEST(MMAEmulator, DenseTileMatchesMatmul) {
         }
         hwMma(ldmatrix(4, aAddr), ldmatrix(2, bAddr), acc);
       }
-      for (int lane = 0; lane < kWarpLanes; ++lane)
-        for (int i = 0; i < 4; ++i) {
-          int n = nTile * 16 + static_cast<int>(mma::kAccRow.eval(lane)) +
-                  8 * (i >> 1);
-          int m = mTile * 8 + static_cast<int>(mma::kAccCol.eval(lane)) +
-                  (i & 1);
-          float expected = 1;
-          for (int k = 0; k < R; ++k)
-            expected += u[n * R + k] * t[m * R + k];
-          EXPECT_EQ(acc[lane][i], expected);
-        }
+      expectAccumulators(acc, nTile, mTile, [&](int n, int m) {
+        float expected = 1;
+        for (int k = 0; k < R; ++k)
+          expected += u[n * R + k] * t[m * R + k];
+        return expected;
+      });
     }
 }
 
