@@ -39,22 +39,16 @@ using namespace slr::cuda;
 
 namespace {
 
+constexpr const char *kErrorPrefix = "slr-bench-gpu: error: ";
+
 [[noreturn]] void fail(const std::string &message) {
-  std::fprintf(stderr, "slr-bench-gpu: error: %s\n", message.c_str());
-  std::exit(1);
+  exitWithError(kErrorPrefix, message);
 }
 
-const DriverAPI &driver() {
-  std::string error;
-  const DriverAPI *api = getDriver(&error);
-  if (!api)
-    fail(error);
-  return *api;
-}
+const DriverAPI &driver() { return requireDriver(kErrorPrefix); }
 
 void check(CUresult result, const char *call) {
-  if (result != kSuccess)
-    fail(describeError(driver(), call, result));
+  requireSuccess(result, call, kErrorPrefix);
 }
 
 //===----------------------------------------------------------------------===//

@@ -223,7 +223,7 @@ int main(int argc, char **argv) {
       return fail("cannot parse " + modelPath);
     Regex filter(layerFilter);
     model->walk([&](slr::LinearOp op) {
-      auto name = op->getAttrOfType<StringAttr>("slr.name");
+      auto name = op->getAttrOfType<StringAttr>(slr::kLayerNameAttr);
       if (!name || (!layerFilter.empty() && !filter.match(name.getValue())))
         return;
       ExportedLayer layer;
@@ -254,8 +254,6 @@ int main(int argc, char **argv) {
     std::string shape = (Twine(n) + "x" + Twine(k)).str();
     // The fused kernels and the sparse-only main kernel (rank 0).
     for (int64_t variantRank : {requestedRank, int64_t{0}}) {
-      if (variantRank == 0 && requestedRank == 0)
-        continue;
       slr::SLRLinearKernelSpec spec = makeSpec(n, k, variantRank);
       if (std::optional<std::string> error =
               slr::checkSLRLinearKernelSpec(spec))

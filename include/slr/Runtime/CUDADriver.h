@@ -94,6 +94,14 @@ CUdevice currentDevice();
 std::string describeError(const DriverAPI &driver, const char *call,
                           CUresult result);
 
+/// For programs that cannot go on without the driver: prints
+/// "<prefix><message>" on stderr and exits with status 1.
+[[noreturn]] void exitWithError(const char *prefix, const std::string &message);
+/// getDriver(), or exitWithError(prefix, why not).
+const DriverAPI &requireDriver(const char *prefix);
+/// exitWithError(prefix, describeError(...)) unless `result` is success.
+void requireSuccess(CUresult result, const char *call, const char *prefix);
+
 } // namespace slr::cuda
 
 #endif // SLR_RUNTIME_CUDADRIVER_H

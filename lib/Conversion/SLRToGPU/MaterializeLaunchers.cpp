@@ -11,7 +11,8 @@
 //   gpu.launch_func @main     grid (N/tileN, ceil(M/tileM), 1)
 //   copy y back, free everything, gpu.wait
 //
-// all chained on one async token (gpu-to-llvm lowers async ops only). The
+// all chained on one async token (gpu-to-llvm lowers async ops only), behind
+// a branch that returns at once for an empty batch (M = 0). The
 // split-K factor of the low-rank kernel grows as M shrinks so that decode
 // (M = 1) still spreads V over the GPU.
 //

@@ -4,6 +4,9 @@
 
 #include <dlfcn.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <mutex>
 
 using namespace slr::cuda;
@@ -141,4 +144,24 @@ std::string slr::cuda::describeError(const DriverAPI &driver, const char *call,
     driver.cuGetErrorString(result, &text);
   return std::string(call) + ": " + (text ? text : "unknown error") + " (" +
          std::to_string(result) + ")";
+}
+
+void slr::cuda::exitWithError(const char *prefix, const std::string &message) {
+  std::fprintf(stderr, "%s%s\n", prefix, message.c_str());
+  std::fflush(stderr);
+  std::exit(1);
+}
+
+const DriverAPI &slr::cuda::requireDriver(const char *prefix) {
+  std::string error;
+  const DriverAPI *api = getDriver(&error);
+  if (!api)
+    exitWithError(prefix, error);
+  return *api;
+}
+
+void slr::cuda::requireSuccess(CUresult result, const char *call,
+                               const char *prefix) {
+  if (result != kSuccess)
+    exitWithError(prefix, describeError(requireDriver(prefix), call, result));
 }

@@ -10,29 +10,20 @@
 #include "slr/Runtime/CUDARuntime.h"
 #include "slr/Runtime/CUDADriver.h"
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 using namespace slr::cuda;
 
+static constexpr const char *kErrorPrefix = "slr_cuda_runtime: ";
+
 [[noreturn]] static void fail(const std::string &message) {
-  std::fprintf(stderr, "slr_cuda_runtime: %s\n", message.c_str());
-  std::fflush(stderr);
-  std::exit(1);
+  exitWithError(kErrorPrefix, message);
 }
 
-static const DriverAPI &driver() {
-  std::string error;
-  const DriverAPI *api = getDriver(&error);
-  if (!api)
-    fail(error);
-  return *api;
-}
+static const DriverAPI &driver() { return requireDriver(kErrorPrefix); }
 
 static void check(CUresult result, const char *call) {
-  if (result != kSuccess)
-    fail(describeError(driver(), call, result));
+  requireSuccess(result, call, kErrorPrefix);
 }
 
 #define SLR_CU(call, ...) check(driver().call(__VA_ARGS__), #call)
