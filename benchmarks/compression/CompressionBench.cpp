@@ -73,10 +73,15 @@ static cl::list<std::string> methods("method",
 static cl::opt<std::string>
     csvPath("csv", cl::desc("also write the per-layer table as CSV"),
             cl::init(""), cl::cat(benchmarkCategory));
-static cl::opt<double> percdamp("percdamp",
-                                cl::desc("damping, fraction of mean(diag H)"),
-                                cl::init(cmp::Options().percdamp),
-                                cl::cat(benchmarkCategory));
+static cl::opt<double>
+    percdamp("percdamp",
+             cl::desc("damping, fraction of the median (or mean) of diag H"),
+             cl::init(cmp::Options().percdamp), cl::cat(benchmarkCategory));
+static cl::opt<std::string>
+    dampingScale("damping-scale",
+                 cl::desc("what percdamp is relative to (median, mean)"),
+                 cl::init(cmp::dampingScaleName(cmp::Options().dampingScale)),
+                 cl::cat(benchmarkCategory));
 static cl::opt<std::string> calibrationPath(
     "calibration",
     cl::desc("calibration file (safetensors, as slr-calibrate writes): read "
@@ -154,6 +159,9 @@ int main(int argc, char **argv) {
   std::optional<cmp::SparseStep> step = cmp::parseSparseStep(sparseStep);
   if (!step)
     return fail("bad --sparse-step " + sparseStep);
+  std::optional<cmp::DampingScale> scale = cmp::parseDampingScale(dampingScale);
+  if (!scale)
+    return fail("bad --damping-scale " + dampingScale);
 
   SmallVector<cmp::Method> selected;
   if (methods.empty())
@@ -187,6 +195,7 @@ int main(int argc, char **argv) {
     for (cmp::Method method : selected) {
       cmp::Options options;
       options.percdamp = percdamp;
+      options.dampingScale = *scale;
       options.method = method;
       options.pattern = *pattern;
       options.rank = rankOption;

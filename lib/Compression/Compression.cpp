@@ -131,6 +131,19 @@ const char *sparseStepName(SparseStep step) {
   return step == SparseStep::OBS ? "obs" : "admm";
 }
 
+std::optional<DampingScale> parseDampingScale(std::string_view name) {
+  std::string lowered = lowercase(name);
+  if (lowered == "median")
+    return DampingScale::Median;
+  if (lowered == "mean")
+    return DampingScale::Mean;
+  return std::nullopt;
+}
+
+const char *dampingScaleName(DampingScale scale) {
+  return scale == DampingScale::Median ? "median" : "mean";
+}
+
 int64_t rankForCompressionRatio(int64_t numRows, int64_t numCols,
                                 double density, double compressionRatio) {
   double rows = static_cast<double>(numRows),
@@ -270,7 +283,8 @@ private:
 } // namespace
 
 Status LayerCompressor::prepare() {
-  if (Status status = prepareHessian(hessian, options.percdamp, factors);
+  if (Status status = prepareHessian(hessian, options.percdamp,
+                                     options.dampingScale, factors);
       !status)
     return status;
   if (options.method == Method::HassleFree ||
@@ -306,7 +320,7 @@ Matrix LayerCompressor::sparseStep(const Matrix &target) const {
            options.blockSize);
   int refitIterations = options.refitIterations;
   if (refitIterations < 0)
-    refitIterations = options.method == Method::HassleFree ? 3 : 0;
+    refitIterations = options.method == Method::HassleFree ? 10 : 0;
   if (refitIterations > 0) {
     std::vector<uint8_t> mask(sparse.data.size());
     for (size_t i = 0; i < mask.size(); ++i)
@@ -365,8 +379,9 @@ Status LayerCompressor::runSVDOnly(Iterate &best) {
 /// (W - L) D, D = sqrt(diag H) (damped, so dead inputs do not divide by zero),
 /// i.e. the error treated as unweighted after scaling the inputs. Returns the
 /// last iterate and, when asked, every round's relative exact objective.
-Status LayerCompressor::runDiagonalRelaxation(
-    int rounds, Iterate &last, std::vector<double> *roundObjectives) {
+Status
+LayerCompressor::runDiagonalRelaxation(int rounds, Iterate &last,
+                                       std::vector<double> *roundObjectives) {
   const int64_t numRows = weights.rows, numCols = weights.cols;
   std::vector<double> scale(numCols);
   for (int64_t j = 0; j < numCols; ++j)

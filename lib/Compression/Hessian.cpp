@@ -79,8 +79,29 @@ static int choleskyLower(const Matrix &matrix, double lambda, Matrix &factor) {
   return info;
 }
 
+/// The damping's unit: median or mean of the live inputs' diag H.
+static double dampingUnit(const Matrix &hessian,
+                          const std::vector<uint8_t> &deadInputs,
+                          DampingScale scale) {
+  std::vector<double> diagonal;
+  for (int64_t j = 0; j < hessian.rows; ++j)
+    if (!deadInputs[j])
+      diagonal.push_back(hessian(j, j));
+  if (diagonal.empty())
+    return 1.0;
+  if (scale == DampingScale::Mean) {
+    double sum = 0.0;
+    for (double value : diagonal)
+      sum += value;
+    return sum / static_cast<double>(diagonal.size());
+  }
+  auto middle = diagonal.begin() + diagonal.size() / 2;
+  std::nth_element(diagonal.begin(), middle, diagonal.end());
+  return *middle;
+}
+
 Status prepareHessian(const Matrix &hessian, double percdamp,
-                      HessianFactors &factors) {
+                      DampingScale scale, HessianFactors &factors) {
   int64_t size = hessian.rows;
   factors = HessianFactors();
   factors.damped = hessian;
@@ -98,26 +119,24 @@ Status prepareHessian(const Matrix &hessian, double percdamp,
     }
     damped(j, j) = 1.0;
   }
-  double meanDiagonal = 0.0;
-  for (int64_t j = 0; j < size; ++j)
-    meanDiagonal += damped(j, j);
-  meanDiagonal /= static_cast<double>(std::max<int64_t>(size, 1));
-
-  double lambda = percdamp * meanDiagonal;
-  double largestLambda = std::max(lambda, meanDiagonal);
+  double unit = dampingUnit(hessian, factors.deadInputs, scale);
+  double lambda = percdamp * unit;
+  // Escalation goes up to the mean, which bounds the median from above.
+  double largestLambda = std::max(
+      lambda, dampingUnit(hessian, factors.deadInputs, DampingScale::Mean));
   int info = 0;
   while (true) {
     info = choleskyLower(damped, lambda, factors.cholLower);
     if (info == 0)
       break;
-    double next = std::max(10.0 * lambda, 1e-6 * meanDiagonal);
+    double next = std::max(10.0 * lambda, 1e-6 * unit);
     if (next > largestLambda * (1.0 + 1e-12))
       return Status::error(
           "Cholesky factorisation of the damped Hessian failed even with "
           "damping lambda = " +
-          formatDouble(lambda) + " (" + formatDouble(lambda / meanDiagonal) +
-          " x mean(diag H)); H is not positive semi-definite (LAPACK dpotrf "
-          "info = " +
+          formatDouble(lambda) + " (" + formatDouble(lambda / unit) + " x " +
+          dampingScaleName(scale) +
+          "(diag H)); H is not positive semi-definite (LAPACK dpotrf info = " +
           std::to_string(info) + ")");
     lambda = next;
   }

@@ -46,6 +46,28 @@ Matrix multiply(const Matrix &a, const Matrix &b, bool transposeA,
   return product;
 }
 
+SinglePrecisionProduct::SinglePrecisionProduct(const Matrix &right)
+    : rows(right.rows), cols(right.cols),
+      right(right.data.begin(), right.data.end()) {}
+
+void SinglePrecisionProduct::apply(const Matrix &left, Matrix &product) {
+  int64_t m = left.rows;
+  if (product.rows != m || product.cols != cols ||
+      product.data.size() != static_cast<size_t>(m * cols))
+    product = Matrix(m, cols);
+  if (m == 0 || cols == 0)
+    return;
+  leftScratch.assign(left.data.begin(), left.data.end());
+  productScratch.resize(product.data.size());
+  if (rows == 0)
+    std::fill(productScratch.begin(), productScratch.end(), 0.0f);
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, cols, rows, 1.0f,
+                leftScratch.data(), rows, right.data(), cols, 0.0f,
+                productScratch.data(), cols);
+  std::copy(productScratch.begin(), productScratch.end(), product.data.begin());
+}
+
 double objective(const Matrix &weights, const Matrix &sparse,
                  const Matrix &lowRank, const Matrix &hessian) {
   Matrix residual = weights;

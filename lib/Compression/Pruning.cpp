@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 namespace slr::compression {
 
@@ -183,7 +184,8 @@ static double dot(const double *a, const double *b, int64_t size) {
 
 int refitOnSupport(const Matrix &target, const Matrix &hessian,
                    const std::vector<uint8_t> &mask, int maxIterations,
-                   double relativeTolerance, Matrix &weights) {
+                   double relativeTolerance, Matrix &weights,
+                   ProductPrecision precision) {
   const int64_t numRows = weights.rows, numCols = weights.cols;
   applyMask(weights, mask);
   if (maxIterations <= 0)
@@ -191,10 +193,20 @@ int refitOnSupport(const Matrix &target, const Matrix &hessian,
 
   // Minimising 1/2 (t - s) H (t - s)^T over the support of each row s means
   // solving H_SS s_S = (t H)_S: residual r = ((t - s) H)_S.
+  std::optional<SinglePrecisionProduct> singleHessian;
+  if (precision == ProductPrecision::Single)
+    singleHessian.emplace(hessian);
+  auto multiplyByHessian = [&](const Matrix &left, Matrix &product) {
+    if (singleHessian)
+      singleHessian->apply(left, product);
+    else
+      multiplyInto(left, hessian, product);
+  };
   Matrix difference = target;
   for (size_t i = 0; i < difference.data.size(); ++i)
     difference.data[i] -= weights.data[i];
-  Matrix residual = multiply(difference, hessian);
+  Matrix residual;
+  multiplyByHessian(difference, residual);
   applyMask(residual, mask);
 
   std::vector<double> inverseDiagonal(numCols);
@@ -221,7 +233,7 @@ int refitOnSupport(const Matrix &target, const Matrix &hessian,
     if (!anyActive)
       break;
     ++iteration;
-    multiplyInto(direction, hessian, product);
+    multiplyByHessian(direction, product);
     applyMask(product, mask);
     for (int64_t row = 0; row < numRows; ++row) {
       if (!(rz[row] > toleranceSquared * initialRz[row]))

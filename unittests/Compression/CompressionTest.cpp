@@ -105,6 +105,10 @@ TEST(Names, MethodsRoundTrip) {
   EXPECT_EQ(parseSparseStep("admm"), SparseStep::ADMM);
   EXPECT_EQ(parseSparseStep(sparseStepName(SparseStep::OBS)), SparseStep::OBS);
   EXPECT_FALSE(parseSparseStep("adam").has_value());
+  for (DampingScale scale : {DampingScale::Median, DampingScale::Mean})
+    EXPECT_EQ(parseDampingScale(dampingScaleName(scale)), scale);
+  EXPECT_EQ(parseDampingScale("Median"), DampingScale::Median);
+  EXPECT_FALSE(parseDampingScale("max").has_value());
 }
 
 TEST(Names, SparsityPatterns) {
@@ -236,12 +240,12 @@ TEST(Compress, HassleFreeNeverWorseThanItsPruningOnlyStart) {
       double best = *std::min_element(result.objectiveHistory.begin(),
                                       result.objectiveHistory.end());
       // The start prunes with L = 0: the SparseGPT method followed by
-      // HASSLE-free's support refit (OBS: 3 CG iterations by default), which
-      // only lowers the objective.
+      // HASSLE-free's support refit (10 CG iterations by default), which only
+      // lowers the objective.
       Options sparseGPT = optionsFor(Method::SparseGPT);
       sparseGPT.sparseStep = step;
       double plain = run(layer, sparseGPT).relativeObjective;
-      sparseGPT.refitIterations = step == SparseStep::OBS ? 3 : 10;
+      sparseGPT.refitIterations = 10;
       EXPECT_NEAR(start, run(layer, sparseGPT).relativeObjective, 1e-6);
       EXPECT_LE(start, plain * (1 + 1e-9));
       // The best iterate is returned (up to float rounding of the factors)
@@ -390,6 +394,46 @@ TEST(Compress, RankDeficientHessianIsDamped) {
         EXPECT_GT(result.damping, 0.0); // raised after a failed Cholesky
       }
     }
+  }
+}
+
+TEST(Compress, DampingIsRelativeToTheLiveInputsMedianOrMean) {
+  // diag H = {4, 1, 0 (dead), 3, 1000, 2, 5, 6}: the seven live inputs have
+  // median 4 and mean 1021 / 7; the dead one counts in neither.
+  Layer layer;
+  layer.rows = 4;
+  layer.cols = 8;
+  std::mt19937_64 rng(5);
+  layer.weights = randomMatrix(4, 8, rng).toFloats();
+  std::vector<double> diagonal = {4, 1, 0, 3, 1000, 2, 5, 6};
+  layer.hessian.assign(64, 0.0);
+  for (int64_t j = 0; j < 8; ++j)
+    layer.hessian[j * 8 + j] = diagonal[j];
+  Options options = optionsFor(Method::HassleFree, 1);
+  options.percdamp = 0.1;
+  EXPECT_DOUBLE_EQ(run(layer, options).damping, 0.1 * 4.0);
+  options.dampingScale = DampingScale::Mean;
+  EXPECT_DOUBLE_EQ(run(layer, options).damping, 0.1 * 1021.0 / 7.0);
+}
+
+TEST(Compress, MedianDampingHandlesAnOutlierInput) {
+  // LLM layers have a few inputs whose activations are orders of magnitude
+  // larger than the rest. Scaling one input of a correlated H by 1000 makes
+  // mean(diag H) ~ 1e6 / K x the typical entry: a mean-relative damping then
+  // drowns the correlations of every other input, and the exact method loses
+  // most of its edge; the median-relative damping keeps it.
+  for (uint64_t seed : {61, 62}) {
+    Layer layer = makeLayer(32, 128, seed, 0.9, -1, 4);
+    const int64_t outlier = 17, cols = layer.cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      layer.hessian[outlier * cols + j] *= 1000.0;
+      layer.hessian[j * cols + outlier] *= 1000.0;
+    }
+    Options options = optionsFor(Method::HassleFree, 8);
+    double median = run(layer, options).relativeObjective;
+    options.dampingScale = DampingScale::Mean;
+    double mean = run(layer, options).relativeObjective;
+    EXPECT_LT(median, 0.8 * mean) << "median " << median << " mean " << mean;
   }
 }
 

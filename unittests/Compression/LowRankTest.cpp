@@ -79,7 +79,9 @@ LowRankProblem makeProblem(int64_t rows, int64_t cols, uint64_t seed) {
   LowRankProblem problem;
   problem.hessian = correlatedHessian(cols, 3 * cols, 0.8, rng);
   problem.residual = randomMatrix(rows, cols, rng);
-  EXPECT_TRUE(prepareHessian(problem.hessian, 0.0, problem.factors).ok);
+  EXPECT_TRUE(prepareHessian(problem.hessian, 0.0, DampingScale::Median,
+                             problem.factors)
+                  .ok);
   return problem;
 }
 

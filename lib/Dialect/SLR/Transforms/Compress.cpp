@@ -105,6 +105,10 @@ LogicalResult SLRCompressPass::parseOptions(cmp::Options &options) {
     return module.emitError("slr-compress: iterations must be >= 1");
   if (!(percdamp >= 0.0))
     return module.emitError("slr-compress: percdamp must be >= 0");
+  std::optional<cmp::DampingScale> scale = cmp::parseDampingScale(dampingScale);
+  if (!scale)
+    return module.emitError("slr-compress: unknown damping-scale '")
+           << dampingScale << "' (expected median or mean)";
   if (warmStartRounds < 0)
     return module.emitError("slr-compress: warm-start-rounds must be >= 0");
   if (refitIterations < -1)
@@ -118,6 +122,7 @@ LogicalResult SLRCompressPass::parseOptions(cmp::Options &options) {
   options.warmStartRounds = warmStartRounds;
   options.refitIterations = refitIterations;
   options.percdamp = percdamp;
+  options.dampingScale = *scale;
   options.sparseStep = *step;
   options.seed = seed;
   return success();
@@ -170,9 +175,9 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
 
   auto start = std::chrono::steady_clock::now();
   cmp::Result result;
-  cmp::Status status = cmp::compress(weights.data(), weights.size(), numRows,
-                                     numCols, hessian->data(), hessian->size(),
-                                     options, result);
+  cmp::Status status =
+      cmp::compress(weights.data(), weights.size(), numRows, numCols,
+                    hessian->data(), hessian->size(), options, result);
   if (!status)
     return op->emitError("slr-compress: layer '")
            << layer.name << "': " << status.message;
@@ -192,9 +197,9 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
   auto inputType = cast<RankedTensorType>(layer.input.getType());
   Type elementType = inputType.getElementType();
   unsigned positionBits = n * bitsPerPosition(m);
-  Type positionType =
-      IntegerType::get(ctx, std::max(8u, static_cast<unsigned>(
-                                              llvm::PowerOf2Ceil(positionBits))));
+  Type positionType = IntegerType::get(
+      ctx,
+      std::max(8u, static_cast<unsigned>(llvm::PowerOf2Ceil(positionBits))));
   auto constant = [&](ElementsAttr attr) -> Value {
     return arith::ConstantOp::create(builder, loc, attr);
   };
@@ -215,10 +220,9 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
         blobPrefix + ".v"));
   }
   auto resultType = cast<RankedTensorType>(layer.init.getType());
-  Value linear = LinearOp::create(builder, loc, resultType, layer.input,
-                                  valuesConst, positionsConst, u, v,
-                                  /*bias=*/Value(),
-                                  NMSparsityAttr::get(ctx, n, m));
+  Value linear = LinearOp::create(
+      builder, loc, resultType, layer.input, valuesConst, positionsConst, u, v,
+      /*bias=*/Value(), NMSparsityAttr::get(ctx, n, m));
   linear.getDefiningOp()->setAttr(kLayerNameAttr,
                                   builder.getStringAttr(layer.name));
   // Non-zero accumulators (e.g. a fused residual) are added back.
@@ -330,8 +334,7 @@ void SLRCompressPass::runOnOperation() {
   if (!calibration.empty()) {
     llvm::Expected<CalibrationFile> loaded = CalibrationFile::read(calibration);
     if (!loaded) {
-      module.emitError("slr-compress: ")
-          << llvm::toString(loaded.takeError());
+      module.emitError("slr-compress: ") << llvm::toString(loaded.takeError());
       return signalPassFailure();
     }
     calibrationFile = std::move(*loaded);
@@ -344,33 +347,32 @@ void SLRCompressPass::runOnOperation() {
   // Collect first: rewriting while walking would invalidate the walk.
   SmallVector<ConstantWeightLinear> layersToCompress;
   unsigned skipped = 0;
-  forEachLinearCandidate(
-      module, [&](linalg::LinalgOp op, const std::string &name,
-                  std::optional<ConstantWeightLinear> &match,
-                  const LinearMatchFailure &failure) {
-        std::string reason = failure.reason;
-        if (match && !layers.empty() && !layerFilter.match(name))
-          reason = "not selected by layers='" + layers + "'";
-        else if (match && match->numInputFeatures % options.pattern.m != 0)
-          reason = "K = " + std::to_string(match->numInputFeatures) +
-                   " is not a multiple of " +
-                   std::to_string(options.pattern.m);
-        if (match && reason.empty()) {
-          layersToCompress.push_back(*match);
-          return;
-        }
-        ++skipped;
-        if (explainSkipped)
-          op.emitRemark("slr-compress: left '") << name << "' dense: " << reason;
-      });
+  forEachLinearCandidate(module, [&](linalg::LinalgOp op,
+                                     const std::string &name,
+                                     std::optional<ConstantWeightLinear> &match,
+                                     const LinearMatchFailure &failure) {
+    std::string reason = failure.reason;
+    if (match && !layers.empty() && !layerFilter.match(name))
+      reason = "not selected by layers='" + layers + "'";
+    else if (match && match->numInputFeatures % options.pattern.m != 0)
+      reason = "K = " + std::to_string(match->numInputFeatures) +
+               " is not a multiple of " + std::to_string(options.pattern.m);
+    if (match && reason.empty()) {
+      layersToCompress.push_back(*match);
+      return;
+    }
+    ++skipped;
+    if (explainSkipped)
+      op.emitRemark("slr-compress: left '") << name << "' dense: " << reason;
+  });
 
   SmallVector<LayerReport> reports;
   for (auto [index, layer] : llvm::enumerate(layersToCompress)) {
     LayerReport layerReport;
     if (!quiet)
-      llvm::errs() << "[" << index + 1 << "/" << layersToCompress.size()
-                   << "] " << layer.name << " (" << layer.numOutputFeatures
-                   << "x" << layer.numInputFeatures << ") ...";
+      llvm::errs() << "[" << index + 1 << "/" << layersToCompress.size() << "] "
+                   << layer.name << " (" << layer.numOutputFeatures << "x"
+                   << layer.numInputFeatures << ") ...";
     if (failed(compressLayer(layer, options,
                              calibrationFile ? &*calibrationFile : nullptr,
                              layerReport))) {
@@ -379,10 +381,9 @@ void SLRCompressPass::runOnOperation() {
       return signalPassFailure();
     }
     if (!quiet)
-      llvm::errs() << llvm::format(" rel.obj %.6f, rank %lld, %.2f s\n",
-                                   layerReport.relativeObjective,
-                                   (long long)layerReport.rank,
-                                   layerReport.seconds);
+      llvm::errs() << llvm::format(
+          " rel.obj %.6f, rank %lld, %.2f s\n", layerReport.relativeObjective,
+          (long long)layerReport.rank, layerReport.seconds);
     reports.push_back(std::move(layerReport));
   }
   if (!quiet)
