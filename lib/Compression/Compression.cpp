@@ -264,8 +264,12 @@ private:
     return reference > 0.0 ? value / reference : 0.0;
   }
 
+  double undampedObjective(double dampedRemainder, const Matrix &residual,
+                           const Matrix &lowRank) const;
   Status runDiagonalRelaxation(int rounds, Iterate &last,
-                               std::vector<double> *roundObjectives);
+                               std::vector<double> *roundObjectives,
+                               int captureRound = 0,
+                               Iterate *captured = nullptr);
   Status runPruningOnly(Iterate &best);
   Status runSVDOnly(Iterate &best);
   Status runOATS(Iterate &best);
@@ -320,7 +324,7 @@ Matrix LayerCompressor::sparseStep(const Matrix &target) const {
            options.blockSize);
   int refitIterations = options.refitIterations;
   if (refitIterations < 0)
-    refitIterations = options.method == Method::HassleFree ? 10 : 0;
+    refitIterations = options.method == Method::HassleFree ? 4 : 0;
   if (refitIterations > 0) {
     std::vector<uint8_t> mask(sparse.data.size());
     for (size_t i = 0; i < mask.size(); ++i)
@@ -329,6 +333,25 @@ Matrix LayerCompressor::sparseStep(const Matrix &target) const {
                    sparse);
   }
   return sparse;
+}
+
+/// f(S, L) from the low-rank step's tr(E' Hd E'^T), E' = W_live - S - L and
+/// Hd = H + lambda I + (1 on dead inputs' diagonal): subtracting the damping's
+/// share costs O(N K) instead of the N x K x K product of objective(). W and
+/// W_live differ only on dead inputs, where H is zero.
+double LayerCompressor::undampedObjective(double dampedRemainder,
+                                          const Matrix &residual,
+                                          const Matrix &lowRank) const {
+  double dampingShare = 0.0;
+  for (int64_t row = 0; row < residual.rows; ++row) {
+    const double *e = residual.rowData(row), *l = lowRank.rowData(row);
+    for (int64_t col = 0; col < residual.cols; ++col) {
+      double difference = e[col] - l[col];
+      double weight = factors.damping + (factors.deadInputs[col] ? 1.0 : 0.0);
+      dampingShare += weight * difference * difference;
+    }
+  }
+  return 0.5 * std::max(0.0, dampedRemainder - dampingShare);
 }
 
 LowRankOptions LayerCompressor::lowRankOptions() const {
@@ -378,10 +401,12 @@ Status LayerCompressor::runSVDOnly(Iterate &best) {
 /// OATS's alternation: truncated SVD of (W - S) D and hard thresholding of
 /// (W - L) D, D = sqrt(diag H) (damped, so dead inputs do not divide by zero),
 /// i.e. the error treated as unweighted after scaling the inputs. Returns the
-/// last iterate and, when asked, every round's relative exact objective.
+/// last iterate and, when asked, every round's relative exact objective and
+/// the iterate after round `captureRound` (1-based).
 Status
 LayerCompressor::runDiagonalRelaxation(int rounds, Iterate &last,
-                                       std::vector<double> *roundObjectives) {
+                                       std::vector<double> *roundObjectives,
+                                       int captureRound, Iterate *captured) {
   const int64_t numRows = weights.rows, numCols = weights.cols;
   std::vector<double> scale(numCols);
   for (int64_t j = 0; j < numCols; ++j)
@@ -427,10 +452,15 @@ LayerCompressor::runDiagonalRelaxation(int rounds, Iterate &last,
       last.u = Matrix(numRows, 0);
       last.v = Matrix(0, numCols);
     }
-    if (roundObjectives || round + 1 == rounds) {
+    bool capture = captured && round + 1 == captureRound;
+    if (roundObjectives || capture || round + 1 == rounds) {
       last.objective = evaluate(last.sparse, last.u, last.v);
       if (roundObjectives)
         roundObjectives->push_back(relative(last.objective));
+    }
+    if (capture) {
+      *captured = last;
+      balanceFactors(captured->u, captured->v);
     }
   }
   balanceFactors(last.u, last.v);
@@ -457,12 +487,19 @@ Status LayerCompressor::runHassleFree(Iterate &best) {
   Matrix lowRank(numRows, numCols);
   Iterate current;
   if (options.warmStartRounds > 0) {
-    // Only the last warm-start round is a candidate and a history entry.
-    if (Status status = runDiagonalRelaxation(options.warmStartRounds, current,
-                                              /*roundObjectives=*/nullptr);
+    // Only the last warm-start round is a history entry. It and, when the
+    // warm start runs longer than OATS, OATS's own answer (the iterate after
+    // `iterations` rounds) are candidates: never worse than OATS.
+    Iterate oats;
+    bool longerThanOATS = options.warmStartRounds > options.iterations;
+    if (Status status = runDiagonalRelaxation(
+            options.warmStartRounds, current, /*roundObjectives=*/nullptr,
+            longerThanOATS ? options.iterations : 0, &oats);
         !status)
       return status;
     history.push_back(relative(current.objective));
+    if (longerThanOATS && oats.objective < best.objective)
+      best = oats;
     if (current.objective < best.objective)
       best = current;
     lowRank = multiply(current.u, current.v);
@@ -480,12 +517,17 @@ Status LayerCompressor::runHassleFree(Iterate &best) {
     Matrix residual = liveWeights;
     for (size_t i = 0; i < residual.data.size(); ++i)
       residual.data[i] -= current.sparse.data[i];
-    if (Status status = lowRankStep(residual, factors.cholLower, rank,
-                                    lowRankOptions(), current.u, current.v);
+    double dampedRemainder;
+    if (Status status =
+            lowRankStep(residual, factors.cholLower, rank, lowRankOptions(),
+                        current.u, current.v, &dampedRemainder);
         !status)
       return status;
     lowRank = multiply(current.u, current.v);
-    current.objective = objective(weights, current.sparse, lowRank, hessian);
+    current.objective =
+        std::isnan(dampedRemainder)
+            ? objective(weights, current.sparse, lowRank, hessian)
+            : undampedObjective(dampedRemainder, residual, lowRank);
     history.push_back(relative(current.objective));
     if (current.objective < best.objective)
       best = current;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace slr::compression {
 
@@ -254,8 +255,10 @@ void balanceFactors(Matrix &u, Matrix &v) {
 
 Status lowRankStep(const Matrix &residual, const Matrix &cholLower,
                    int64_t rank, const LowRankOptions &options, Matrix &u,
-                   Matrix &v) {
+                   Matrix &v, double *remainder) {
   int64_t numRows = residual.rows, numCols = residual.cols;
+  if (remainder)
+    *remainder = std::numeric_limits<double>::quiet_NaN();
   int64_t smaller = std::min(numRows, numCols);
   rank = std::clamp<int64_t>(rank, 0, smaller);
   if (rank == smaller) {
@@ -281,6 +284,16 @@ Status lowRankStep(const Matrix &residual, const Matrix &cholLower,
   if (Status status = bestRankApproximation(scaled, rank, options, left, right);
       !status)
     return status;
+  if (remainder) {
+    // (E - L) R = E R - left right: an N x r x K product, not N x K x K.
+    Matrix approximation = multiply(left, right);
+    double sum = 0.0;
+    for (size_t i = 0; i < scaled.data.size(); ++i) {
+      double difference = scaled.data[i] - approximation.data[i];
+      sum += difference * difference;
+    }
+    *remainder = sum;
+  }
   // V = right R^-1 by a triangular solve: r x K, no explicit inverse.
   cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit,
               right.rows, numCols, 1.0, cholLower.data.data(), numCols,

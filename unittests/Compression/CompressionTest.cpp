@@ -240,12 +240,12 @@ TEST(Compress, HassleFreeNeverWorseThanItsPruningOnlyStart) {
       double best = *std::min_element(result.objectiveHistory.begin(),
                                       result.objectiveHistory.end());
       // The start prunes with L = 0: the SparseGPT method followed by
-      // HASSLE-free's support refit (10 CG iterations by default), which only
-      // lowers the objective.
+      // HASSLE-free's support refit (OBS: 4 CG iterations by default), which
+      // only lowers the objective.
       Options sparseGPT = optionsFor(Method::SparseGPT);
       sparseGPT.sparseStep = step;
       double plain = run(layer, sparseGPT).relativeObjective;
-      sparseGPT.refitIterations = 10;
+      sparseGPT.refitIterations = step == SparseStep::OBS ? 4 : 10;
       EXPECT_NEAR(start, run(layer, sparseGPT).relativeObjective, 1e-6);
       EXPECT_LE(start, plain * (1 + 1e-9));
       // The best iterate is returned (up to float rounding of the factors)
@@ -280,6 +280,29 @@ TEST(Compress, HassleFreeBeatsOATSOnCorrelatedInputs) {
     EXPECT_LT(hassleFree.relativeObjective, sparseGPT);
     EXPECT_LT(sparseGPT, wanda);
     EXPECT_LT(wanda, magnitude);
+  }
+}
+
+TEST(Compress, HassleFreeNeverWorseThanOATSAtTheSameRounds) {
+  // OATS's answer (the warm start's iterate after `iterations` rounds, or its
+  // last one) stays a candidate: even where the diagonal relaxation is exact
+  // (uncorrelated inputs) HASSLE-free cannot lose, whether the warm start
+  // runs longer than OATS (the default) or as long.
+  for (int warmStartRounds : {Options().warmStartRounds, 7}) {
+    for (double correlation : {0.0, 0.5, 0.9}) {
+      for (uint64_t seed : {71, 72}) {
+        Layer layer = makeLayer(24, 64, seed, correlation);
+        Options options = optionsFor(Method::HassleFree, 6);
+        options.warmStartRounds = warmStartRounds;
+        options.iterations = 7;
+        double hassleFree = run(layer, options).relativeObjective;
+        options.method = Method::OATS;
+        double oats = run(layer, options).relativeObjective;
+        EXPECT_LE(hassleFree, oats * (1 + 1e-9))
+            << "warm start " << warmStartRounds << " correlation "
+            << correlation << " seed " << seed;
+      }
+    }
   }
 }
 

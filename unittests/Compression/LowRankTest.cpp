@@ -112,6 +112,25 @@ TEST_P(LowRankStepTest, MatchesEigenSquareRootFormula) {
   }
 }
 
+TEST_P(LowRankStepTest, ReportsTheRemainingWeightedError) {
+  auto [rows, cols, rank] = GetParam();
+  LowRankProblem problem = makeProblem(rows, cols, 300 + rows + cols + rank);
+  Matrix u, v;
+  double remainder = -1.0;
+  ASSERT_TRUE(lowRankStep(problem.residual, problem.factors.cholLower, rank,
+                          LowRankOptions(), u, v, &remainder)
+                  .ok);
+  int64_t smaller = std::min(rows, cols);
+  if (rank == 0 || rank >= smaller) {
+    EXPECT_TRUE(std::isnan(remainder)); // shortcuts: nothing computed
+    return;
+  }
+  Matrix lowRank = multiply(u, v);
+  double expected = 2.0 * objective(problem.residual, Matrix(), lowRank,
+                                    problem.factors.damped);
+  EXPECT_NEAR(remainder, expected, 1e-9 * expected);
+}
+
 TEST_P(LowRankStepTest, IsStationaryAndBeatsPerturbations) {
   auto [rows, cols, rank] = GetParam();
   LowRankProblem problem = makeProblem(rows, cols, 200 + rows + cols + rank);

@@ -155,14 +155,16 @@ struct Options {
   /// iterate repeats its predecessor's objective (a fixed point).
   int iterations = 20;
   /// HassleFree: rounds of the diagonal relaxation (OATS's updates) that give
-  /// the first low-rank part; with as many rounds as OATS runs, the warm start
-  /// is OATS's answer, so HassleFree is never worse than OATS. Starting from
-  /// L = 0 instead (0 rounds: round 1 is SparseGPT) leaves the low-rank
-  /// structure of W in S, and the exact alternation moves it into L only
-  /// slowly: on real layers 20 rounds then end 1.5-3x above the warm-started
-  /// result. A better converged warm start also ends lower: on SmolLM2-135M
-  /// blk.25.ffn_down 10 / 20 / 30 rounds give 0.496 / 0.477 / 0.465 x OATS.
-  int warmStartRounds = 20;
+  /// the first low-rank part. OATS's own answer (the iterate after
+  /// `iterations` of them) is a candidate, so HassleFree is never worse than
+  /// OATS. Starting from L = 0 instead (0 rounds: round 1 is SparseGPT) leaves
+  /// the low-rank structure of W in S, and the exact alternation moves it
+  /// into L only slowly: on real layers 20 rounds then end 1.5-3x above the
+  /// warm-started result. A better converged warm start also ends lower, and
+  /// its rounds cost a seventh of an exact one: on SmolLM2-135M
+  /// blk.25.ffn_down 20 / 30 / 40 rounds (6 refit iterations) end at
+  /// 0.483 / 0.472 / 0.465 x OATS.
+  int warmStartRounds = 40;
   /// Damping H += lambda I with lambda = percdamp * median (or mean) of
   /// diag H, see DampingScale.
   double percdamp = 0.01;
@@ -177,9 +179,9 @@ struct Options {
   double admmPenaltyGrowth = 1.05;
   /// Conjugate-gradient iterations refitting the kept weights on their fixed
   /// support after each sparse step (in single precision). -1: the step's
-  /// default (10 for ADMM as in ALPS and for OBS inside HassleFree, where the
-  /// gains level off after about 10; 0 for SparseGPT alone, the published
-  /// method).
+  /// default (10 for ADMM as in ALPS; 4 for OBS inside HassleFree, where each
+  /// costs about half an OBS sweep plus a low-rank step and the gains level
+  /// off after about 10; 0 for SparseGPT alone, the published method).
   int refitIterations = -1;
   SVDAlgorithm svdAlgorithm = SVDAlgorithm::Auto;
   /// Randomized SVD: extra sketch columns and power iterations.

@@ -211,10 +211,12 @@ Status bestRankApproximation(const Matrix &matrix, int64_t rank,
 /// Closed-form low-rank step: the minimiser of 1/2 tr((E - L) H (E - L)^T)
 /// over rank(L) <= rank, with H = R R^T (R = cholLower), is
 /// L = [E R]_r R^-1. Returns L = U * V with balanced factors (U: N x r,
-/// V: r x K).
+/// V: r x K). When `remainder` is given it receives ||(E - L) R||_F^2 =
+/// tr((E - L) H (E - L)^T), a by-product that spares callers an N x K x K
+/// product, or NaN where the step took a shortcut (rank 0 or full rank).
 Status lowRankStep(const Matrix &residual, const Matrix &cholLower,
                    int64_t rank, const LowRankOptions &options, Matrix &u,
-                   Matrix &v);
+                   Matrix &v, double *remainder = nullptr);
 
 /// Scales column k of u and row k of v so that both have the same norm.
 void balanceFactors(Matrix &u, Matrix &v);

@@ -40,12 +40,12 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
            "when >= 0, the rank follows from this compression ratio">,
     Option<"iterations", "iterations", "int", /*default=*/"20",
            "alternating rounds (hassle-free, oats)">,
-    Option<"warmStartRounds", "warm-start-rounds", "int", /*default=*/"20",
+    Option<"warmStartRounds", "warm-start-rounds", "int", /*default=*/"40",
            "hassle-free: diagonal-relaxation rounds giving the first low-rank "
            "part (0: start from L = 0, i.e. SparseGPT)">,
     Option<"refitIterations", "refit-iterations", "int", /*default=*/"-1",
            "conjugate-gradient refit of S on its support after each sparse "
-           "step (-1: 10 for hassle-free with obs or admm, 0 for "
+           "step (-1: 4 for hassle-free with obs, 10 with admm, 0 for "
            "sparsegpt)">,
     Option<"percdamp", "percdamp", "double", /*default=*/"0.01",
            "damping lambda = percdamp * median (or mean) of diag H">,
