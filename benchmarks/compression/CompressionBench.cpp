@@ -55,6 +55,11 @@ static cl::opt<int> iterations("iterations", cl::desc("alternating rounds"),
 static cl::opt<int> warmStartRounds(
     "warm-start-rounds", cl::desc("HASSLE-free's diagonal-relaxation rounds"),
     cl::init(cmp::Options().warmStartRounds), cl::cat(benchmarkCategory));
+static cl::opt<int> maxWarmStartRounds(
+    "max-warm-start-rounds",
+    cl::desc("HASSLE-free's diagonal-relaxation rounds at most (it stops "
+             "earlier once converged or out of its work budget)"),
+    cl::init(cmp::Options().maxWarmStartRounds), cl::cat(benchmarkCategory));
 static cl::opt<int> refitIterations(
     "refit-iterations",
     cl::desc("CG refit iterations after each sparse step (-1: default)"),
@@ -67,9 +72,11 @@ static cl::opt<std::string> sparseStep("sparse-step",
 static cl::opt<std::string>
     layerFilter("layers", cl::desc("regex over layer names (default: all)"),
                 cl::init(""), cl::cat(benchmarkCategory));
-static cl::list<std::string> methods("method",
-                                     cl::desc("methods to run (default: all)"),
-                                     cl::cat(benchmarkCategory));
+static cl::list<std::string>
+    methods("method",
+            cl::desc("methods to run, comma-separated or repeated "
+                     "(default: all)"),
+            cl::CommaSeparated, cl::cat(benchmarkCategory));
 static cl::opt<std::string>
     csvPath("csv", cl::desc("also write the per-layer table as CSV"),
             cl::init(""), cl::cat(benchmarkCategory));
@@ -202,6 +209,7 @@ int main(int argc, char **argv) {
       options.iterations = iterations;
       options.sparseStep = *step;
       options.warmStartRounds = warmStartRounds;
+      options.maxWarmStartRounds = maxWarmStartRounds;
       options.refitIterations = refitIterations;
       cmp::Result result;
       auto begin = std::chrono::steady_clock::now();

@@ -215,6 +215,15 @@ static Status validateOptions(const Options &options, int64_t numCols) {
   if (options.warmStartRounds < 0)
     return Status::error("warmStartRounds must be non-negative, got " +
                          std::to_string(options.warmStartRounds));
+  if (options.maxWarmStartRounds < 0)
+    return Status::error("maxWarmStartRounds must be non-negative, got " +
+                         std::to_string(options.maxWarmStartRounds));
+  if (!(options.warmStartTolerance >= 0.0) ||
+      !std::isfinite(options.warmStartTolerance))
+    return Status::error(
+        "warmStartTolerance must be a finite non-negative number");
+  if (!(options.warmStartWork >= 0.0) || std::isnan(options.warmStartWork))
+    return Status::error("warmStartWork must be non-negative");
   if (!(options.percdamp >= 0.0) || !std::isfinite(options.percdamp))
     return Status::error("percdamp must be a finite non-negative number");
   if (options.blockSize < 1)
@@ -246,6 +255,17 @@ struct Iterate {
   double objective = std::numeric_limits<double>::infinity();
 };
 
+/// How long the diagonal relaxation runs: at least minRounds, then on while
+/// its own objective fell by more than `tolerance` (relative) over the last
+/// 10 rounds, up to maxRounds.
+struct RelaxationSchedule {
+  int minRounds = 0;
+  int maxRounds = 0;
+  double tolerance = 0.0;
+  /// Set by the run: the rounds done.
+  int roundsRun = 0;
+};
+
 class LayerCompressor {
 public:
   LayerCompressor(Matrix weights, Matrix hessian, const Options &options,
@@ -266,10 +286,11 @@ private:
 
   double undampedObjective(double dampedRemainder, const Matrix &residual,
                            const Matrix &lowRank) const;
-  Status runDiagonalRelaxation(int rounds, Iterate &last,
+  Status runDiagonalRelaxation(RelaxationSchedule &schedule, Iterate &last,
                                std::vector<double> *roundObjectives,
                                int captureRound = 0,
                                Iterate *captured = nullptr);
+  RelaxationSchedule warmStartSchedule() const;
   Status runPruningOnly(Iterate &best);
   Status runSVDOnly(Iterate &best);
   Status runOATS(Iterate &best);
@@ -283,6 +304,7 @@ private:
   Matrix liveWeights; // W with dead inputs' columns zeroed: what we fit
   double reference = 0.0;
   std::vector<double> history;
+  int warmStartRoundsRun = 0;
 };
 } // namespace
 
@@ -400,13 +422,13 @@ Status LayerCompressor::runSVDOnly(Iterate &best) {
 
 /// OATS's alternation: truncated SVD of (W - S) D and hard thresholding of
 /// (W - L) D, D = sqrt(diag H) (damped, so dead inputs do not divide by zero),
-/// i.e. the error treated as unweighted after scaling the inputs. Returns the
-/// last iterate and, when asked, every round's relative exact objective and
-/// the iterate after round `captureRound` (1-based).
-Status
-LayerCompressor::runDiagonalRelaxation(int rounds, Iterate &last,
-                                       std::vector<double> *roundObjectives,
-                                       int captureRound, Iterate *captured) {
+/// i.e. the error treated as unweighted after scaling the inputs. Runs as
+/// `schedule` says and returns the last iterate and, when asked, every
+/// round's relative exact objective and the iterate after round
+/// `captureRound` (1-based).
+Status LayerCompressor::runDiagonalRelaxation(
+    RelaxationSchedule &schedule, Iterate &last,
+    std::vector<double> *roundObjectives, int captureRound, Iterate *captured) {
   const int64_t numRows = weights.rows, numCols = weights.cols;
   std::vector<double> scale(numCols);
   for (int64_t j = 0; j < numCols; ++j)
@@ -416,8 +438,13 @@ LayerCompressor::runDiagonalRelaxation(int rounds, Iterate &last,
     for (int64_t col = 0; col < numCols; ++col)
       scaledWeights(row, col) *= scale[col];
 
+  // The relaxation's own objective ||(W - S - L) D||^2 per round: the pruned
+  // entries of (W - L) D, O(N K).
+  constexpr int convergenceWindow = 10;
+  std::vector<double> relaxedObjectives;
   Matrix scaledSparse(numRows, numCols), left, right;
-  for (int round = 0; round < rounds; ++round) {
+  int round = 0;
+  while (round < schedule.maxRounds) {
     Matrix scaledLowRank(numRows, numCols);
     if (rank > 0) {
       Matrix difference = scaledWeights;
@@ -433,44 +460,78 @@ LayerCompressor::runDiagonalRelaxation(int rounds, Iterate &last,
     for (size_t i = 0; i < scaledSparse.data.size(); ++i)
       scaledSparse.data[i] -= scaledLowRank.data[i];
     Matrix scores = scaledSparse;
-    for (double &value : scores.data)
+    double relaxed = 0.0;
+    for (double &value : scores.data) {
+      relaxed += value * value;
       value = std::fabs(value);
+    }
     applyMask(scaledSparse,
               selectMask(scores, options.pattern, BudgetScope::PerRow));
+    for (double value : scaledSparse.data)
+      relaxed -= value * value; // Kept entries equal (W - L) D.
+    relaxedObjectives.push_back(relaxed);
+    ++round;
 
-    // Unscale: S = S~ D^-1, L = left (right D^-1).
-    last.sparse = scaledSparse;
-    last.u = left;
-    last.v = right;
-    for (int64_t col = 0; col < numCols; ++col) {
-      for (int64_t row = 0; row < numRows; ++row)
-        last.sparse(row, col) /= scale[col];
-      for (int64_t k = 0; k < last.v.rows; ++k)
-        last.v(k, col) /= scale[col];
+    bool capture = captured && round == captureRound;
+    bool stop = round >= schedule.maxRounds;
+    if (!stop && round >= schedule.minRounds) {
+      if (rank == 0)
+        stop = true; // Nothing alternates.
+      else if (round > convergenceWindow)
+        stop = relaxedObjectives[round - 1 - convergenceWindow] - relaxed <=
+               schedule.tolerance * relaxed;
     }
-    if (rank == 0) {
-      last.u = Matrix(numRows, 0);
-      last.v = Matrix(0, numCols);
-    }
-    bool capture = captured && round + 1 == captureRound;
-    if (roundObjectives || capture || round + 1 == rounds) {
+    if (capture || stop || roundObjectives) {
+      // Unscale: S = S~ D^-1, L = left (right D^-1).
+      last.sparse = scaledSparse;
+      last.u = left;
+      last.v = right;
+      for (int64_t col = 0; col < numCols; ++col) {
+        for (int64_t row = 0; row < numRows; ++row)
+          last.sparse(row, col) /= scale[col];
+        for (int64_t k = 0; k < last.v.rows; ++k)
+          last.v(k, col) /= scale[col];
+      }
+      if (rank == 0) {
+        last.u = Matrix(numRows, 0);
+        last.v = Matrix(0, numCols);
+      }
       last.objective = evaluate(last.sparse, last.u, last.v);
       if (roundObjectives)
         roundObjectives->push_back(relative(last.objective));
+      if (capture) {
+        *captured = last;
+        balanceFactors(captured->u, captured->v);
+      }
     }
-    if (capture) {
-      *captured = last;
-      balanceFactors(captured->u, captured->v);
-    }
+    if (stop)
+      break;
   }
+  schedule.roundsRun = round;
   balanceFactors(last.u, last.v);
   return Status::success();
 }
 
+/// The warm start's schedule: at least warmStartRounds, more while the
+/// rounds stay within warmStartWork (see Options).
+RelaxationSchedule LayerCompressor::warmStartSchedule() const {
+  RelaxationSchedule schedule;
+  schedule.minRounds = options.warmStartRounds;
+  double roundWork = static_cast<double>(weights.rows) * weights.cols *
+                     std::max<int64_t>(rank, 1);
+  double affordable = std::floor(options.warmStartWork / roundWork);
+  schedule.maxRounds = std::max(options.warmStartRounds,
+                                static_cast<int>(std::min<double>(
+                                    options.maxWarmStartRounds, affordable)));
+  schedule.tolerance = options.warmStartTolerance;
+  return schedule;
+}
+
 Status LayerCompressor::runOATS(Iterate &best) {
-  // OATS keeps the last iterate, not the best.
-  return runDiagonalRelaxation(rank > 0 ? options.iterations : 1, best,
-                               &history);
+  // OATS keeps the last iterate, not the best, after a fixed round count.
+  RelaxationSchedule schedule;
+  schedule.minRounds = schedule.maxRounds = rank > 0 ? options.iterations : 1;
+  return runDiagonalRelaxation(schedule, best, &history);
 }
 
 Status LayerCompressor::runHassleFree(Iterate &best) {
@@ -491,14 +552,16 @@ Status LayerCompressor::runHassleFree(Iterate &best) {
     // warm start runs longer than OATS, OATS's own answer (the iterate after
     // `iterations` rounds) are candidates: never worse than OATS.
     Iterate oats;
-    bool longerThanOATS = options.warmStartRounds > options.iterations;
-    if (Status status = runDiagonalRelaxation(
-            options.warmStartRounds, current, /*roundObjectives=*/nullptr,
-            longerThanOATS ? options.iterations : 0, &oats);
+    RelaxationSchedule schedule = warmStartSchedule();
+    if (Status status = runDiagonalRelaxation(schedule, current,
+                                              /*roundObjectives=*/nullptr,
+                                              options.iterations, &oats);
         !status)
       return status;
+    warmStartRoundsRun = schedule.roundsRun;
     history.push_back(relative(current.objective));
-    if (longerThanOATS && oats.objective < best.objective)
+    if (schedule.roundsRun > options.iterations &&
+        oats.objective < best.objective)
       best = oats;
     if (current.objective < best.objective)
       best = current;
@@ -591,6 +654,7 @@ Status LayerCompressor::run(Result &result) {
   output.damping = factors.damping;
   for (uint8_t dead : factors.deadInputs)
     output.deadInputs += dead;
+  output.warmStartRounds = warmStartRoundsRun;
   result = std::move(output);
   return Status::success();
 }

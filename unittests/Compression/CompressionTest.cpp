@@ -294,6 +294,8 @@ TEST(Compress, HassleFreeNeverWorseThanOATSAtTheSameRounds) {
         Layer layer = makeLayer(24, 64, seed, correlation);
         Options options = optionsFor(Method::HassleFree, 6);
         options.warmStartRounds = warmStartRounds;
+        if (warmStartRounds == 7)
+          options.maxWarmStartRounds = 7; // Exactly OATS's rounds.
         options.iterations = 7;
         double hassleFree = run(layer, options).relativeObjective;
         options.method = Method::OATS;
@@ -304,6 +306,54 @@ TEST(Compress, HassleFreeNeverWorseThanOATSAtTheSameRounds) {
       }
     }
   }
+}
+
+TEST(Compress, WarmStartRunsOnUntilConvergedWithinItsBudget) {
+  Layer layer = makeLayer(24, 64, 75, 0.7);
+  auto warmStartRounds = [&](const Options &options) {
+    Result result = run(layer, options);
+    EXPECT_EQ(result.objectiveHistory.size(),
+              static_cast<size_t>(2 + options.iterations))
+        << "pruning-only start, warm start, then one entry per round";
+    return result.warmStartRounds;
+  };
+  Options options = optionsFor(Method::HassleFree, 6);
+  options.iterations = 3;
+  // A small layer's rounds are cheap: it runs past the minimum, and stops
+  // once converged, before the cap.
+  options.maxWarmStartRounds = 5000;
+  int converged = warmStartRounds(options);
+  EXPECT_GT(converged, options.warmStartRounds);
+  EXPECT_LT(converged, options.maxWarmStartRounds);
+  // A zero tolerance only stops at an exact fixed point: never earlier.
+  Options strict = options;
+  strict.warmStartTolerance = 0.0;
+  strict.maxWarmStartRounds = converged + 50;
+  EXPECT_GE(warmStartRounds(strict), converged);
+  // Each limit on its own brings it back to the minimum, which always runs.
+  Options limited = options;
+  limited.maxWarmStartRounds = options.warmStartRounds;
+  EXPECT_EQ(warmStartRounds(limited), options.warmStartRounds);
+  limited = options;
+  limited.maxWarmStartRounds = 3;
+  EXPECT_EQ(warmStartRounds(limited), options.warmStartRounds);
+  limited = options;
+  limited.warmStartWork = 0.0;
+  EXPECT_EQ(warmStartRounds(limited), options.warmStartRounds);
+  limited = options;
+  limited.warmStartTolerance = 1e9;
+  EXPECT_EQ(warmStartRounds(limited), options.warmStartRounds);
+  // The budget counts N * K * r per round: exactly 57 rounds' worth.
+  limited = options;
+  limited.warmStartTolerance = 0.0;
+  limited.warmStartWork = 57.5 * 24 * 64 * 6;
+  EXPECT_EQ(warmStartRounds(limited), std::min(57, converged + 50));
+  // OATS's own rounds are fixed, whatever the warm start's settings.
+  Options oats = optionsFor(Method::OATS, 6);
+  oats.iterations = 9;
+  Result result = run(layer, oats);
+  EXPECT_EQ(result.objectiveHistory.size(), 9u);
+  EXPECT_EQ(result.warmStartRounds, 0);
 }
 
 TEST(Compress, SVDAlgorithmsAgreeOnALargerLayer) {
@@ -572,4 +622,16 @@ TEST(Errors, ShapesAndOptions) {
   options = Options();
   options.percdamp = std::numeric_limits<double>::quiet_NaN();
   expectError(layer, options, "percdamp");
+  options = Options();
+  options.warmStartRounds = -1;
+  expectError(layer, options, "warmStartRounds must be non-negative");
+  options = Options();
+  options.maxWarmStartRounds = -1;
+  expectError(layer, options, "maxWarmStartRounds must be non-negative");
+  options = Options();
+  options.warmStartTolerance = std::numeric_limits<double>::quiet_NaN();
+  expectError(layer, options, "warmStartTolerance");
+  options = Options();
+  options.warmStartWork = -1.0;
+  expectError(layer, options, "warmStartWork");
 }

@@ -15,12 +15,18 @@
 // HF-LABEL: func @batch_matmul_broadcast_weight
 // HF: slr.linear {{.*}} lowrank({{.*}} : tensor<2x2xbf16>, tensor<2x8xbf16>)
 // REPORT: "method": "hassle-free"
+// REPORT: "warm_start_rounds": 40
+// REPORT-NEXT: "max_warm_start_rounds": 1000
 // REPORT: "name": "blk.0.attn_q"
 // REPORT-NEXT: "N": 2
 // REPORT-NEXT: "K": 8
 // REPORT-NEXT: "rank": 2
 // REPORT-NEXT: "relative_objective":
 // REPORT-NEXT: "pruning_only_relative_objective":
+// REPORT-NEXT: "dead_inputs": 0
+// At full rank the relaxation is exact from its first round: it stops at the
+// minimum.
+// REPORT-NEXT: "warm_start_rounds_run": 40
 // TABLE: [1/1] blk.0.attn_q (2x8) ... rel.obj
 // TABLE: slr-compress: 1 layers compressed, 0 left dense (method hassle-free, 2:4)
 // TABLE: layer N K rank rel.obj prune-only time[s]

@@ -39,7 +39,7 @@ struct LayerReport {
   std::string name;
   int64_t numOutputFeatures = 0, numInputFeatures = 0, rank = 0;
   double relativeObjective = 0, pruningOnlyObjective = -1, seconds = 0;
-  int64_t deadInputs = 0;
+  int64_t deadInputs = 0, warmStartRounds = 0;
 };
 
 /// Whether the accumulator is a constant zero (then y = x * W^T exactly).
@@ -111,6 +111,8 @@ LogicalResult SLRCompressPass::parseOptions(cmp::Options &options) {
            << dampingScale << "' (expected median or mean)";
   if (warmStartRounds < 0)
     return module.emitError("slr-compress: warm-start-rounds must be >= 0");
+  if (maxWarmStartRounds < 0)
+    return module.emitError("slr-compress: max-warm-start-rounds must be >= 0");
   if (refitIterations < -1)
     return module.emitError(
         "slr-compress: refit-iterations must be >= 0 (or -1: the default)");
@@ -120,6 +122,7 @@ LogicalResult SLRCompressPass::parseOptions(cmp::Options &options) {
   options.compressionRatio = compressionRatio;
   options.iterations = iterations;
   options.warmStartRounds = warmStartRounds;
+  options.maxWarmStartRounds = maxWarmStartRounds;
   options.refitIterations = refitIterations;
   options.percdamp = percdamp;
   options.dampingScale = *scale;
@@ -250,6 +253,7 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
       !result.objectiveHistory.empty())
     report.pruningOnlyObjective = result.objectiveHistory.front();
   report.deadInputs = result.deadInputs;
+  report.warmStartRounds = result.warmStartRounds;
   return success();
 }
 
@@ -293,6 +297,8 @@ LogicalResult SLRCompressPass::writeReport(ArrayRef<LayerReport> reports,
     json.attribute("rank_option", static_cast<int64_t>(rank));
     json.attribute("iterations", static_cast<int64_t>(iterations));
     json.attribute("warm_start_rounds", static_cast<int64_t>(warmStartRounds));
+    json.attribute("max_warm_start_rounds",
+                   static_cast<int64_t>(maxWarmStartRounds));
     json.attribute("refit_iterations", static_cast<int64_t>(refitIterations));
     json.attribute("calibration", std::string(calibration));
     json.attributeArray("layers", [&] {
@@ -307,6 +313,8 @@ LogicalResult SLRCompressPass::writeReport(ArrayRef<LayerReport> reports,
             json.attribute("pruning_only_relative_objective",
                            r.pruningOnlyObjective);
           json.attribute("dead_inputs", r.deadInputs);
+          if (r.warmStartRounds > 0)
+            json.attribute("warm_start_rounds_run", r.warmStartRounds);
           json.attribute("seconds", r.seconds);
         });
     });

@@ -42,7 +42,11 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
            "alternating rounds (hassle-free, oats)">,
     Option<"warmStartRounds", "warm-start-rounds", "int", /*default=*/"40",
            "hassle-free: diagonal-relaxation rounds giving the first low-rank "
-           "part (0: start from L = 0, i.e. SparseGPT)">,
+           "part, at least (0: start from L = 0, i.e. SparseGPT); smaller "
+           "layers run on until converged, within a work budget">,
+    Option<"maxWarmStartRounds", "max-warm-start-rounds", "int",
+           /*default=*/"1000",
+           "hassle-free: diagonal-relaxation rounds at most">,
     Option<"refitIterations", "refit-iterations", "int", /*default=*/"-1",
            "conjugate-gradient refit of S on its support after each sparse "
            "step (-1: 4 for hassle-free with obs, 10 with admm, 0 for "
