@@ -474,13 +474,9 @@ Status LayerCompressor::runDiagonalRelaxation(
 
     bool capture = captured && round == captureRound;
     bool stop = round >= schedule.maxRounds;
-    if (!stop && round >= schedule.minRounds) {
-      if (rank == 0)
-        stop = true; // Nothing alternates.
-      else if (round > convergenceWindow)
-        stop = relaxedObjectives[round - 1 - convergenceWindow] - relaxed <=
-               schedule.tolerance * relaxed;
-    }
+    if (!stop && round >= schedule.minRounds && round > convergenceWindow)
+      stop = relaxedObjectives[round - 1 - convergenceWindow] - relaxed <=
+             schedule.tolerance * relaxed;
     if (capture || stop || roundObjectives) {
       // Unscale: S = S~ D^-1, L = left (right D^-1).
       last.sparse = scaledSparse;
