@@ -45,9 +45,11 @@ for method in "${methods[@]}"; do
   step "compress: $method ($sparsity + rank $rank)"
   case "$method" in
     # SparseGPT's mask and weights plus the optimal rank-r part for that S:
-    # one HASSLE-free round started from L = 0, without the support refit.
+    # one HASSLE-free round started from L = 0, without the support refit or
+    # the mask search.
     sparsegpt+lr) compress "$method" "$out/dense.mlirbc" "$out/calibration.safetensors" '^blk' \
-                    method=hassle-free iterations=1 warm-start-rounds=0 refit-iterations=0 ;;
+                    method=hassle-free iterations=1 warm-start-rounds=0 refit-iterations=0 \
+                    mask-search-rounds=0 ;;
     *) compress "$method" "$out/dense.mlirbc" "$out/calibration.safetensors" '^blk' method="$method" ;;
   esac
   evaluate "$method" "$out/$method.mlirbc"

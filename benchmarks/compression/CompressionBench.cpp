@@ -60,6 +60,23 @@ static cl::opt<int> maxWarmStartRounds(
     cl::desc("HASSLE-free's diagonal-relaxation rounds at most (it stops "
              "earlier once converged or out of its work budget)"),
     cl::init(cmp::Options().maxWarmStartRounds), cl::cat(benchmarkCategory));
+static cl::opt<int> maskSearchRounds(
+    "mask-search-rounds",
+    cl::desc("HASSLE-free's mask-search rounds at most (0: none; it stops "
+             "earlier once converged or out of its work budget)"),
+    cl::init(cmp::Options().maskSearchRounds), cl::cat(benchmarkCategory));
+static cl::opt<uint64_t> seed("seed",
+                              cl::desc("seed of the methods' random choices"),
+                              cl::init(0), cl::cat(benchmarkCategory));
+static cl::opt<double> maskSearchTolerance(
+    "mask-search-tolerance",
+    cl::desc("HASSLE-free's mask search stops when a round lowers the "
+             "objective by less than this (relative)"),
+    cl::init(cmp::Options().maskSearchTolerance), cl::cat(benchmarkCategory));
+static cl::opt<double> maskSearchWork(
+    "mask-search-work",
+    cl::desc("HASSLE-free's mask-search budget, counted as N*K^3 per round"),
+    cl::init(cmp::Options().maskSearchWork), cl::cat(benchmarkCategory));
 static cl::opt<int> refitIterations(
     "refit-iterations",
     cl::desc("CG refit iterations after each sparse step (-1: default)"),
@@ -210,6 +227,10 @@ int main(int argc, char **argv) {
       options.sparseStep = *step;
       options.warmStartRounds = warmStartRounds;
       options.maxWarmStartRounds = maxWarmStartRounds;
+      options.maskSearchRounds = maskSearchRounds;
+      options.maskSearchWork = maskSearchWork;
+      options.maskSearchTolerance = maskSearchTolerance;
+      options.seed = seed;
       options.refitIterations = refitIterations;
       cmp::Result result;
       auto begin = std::chrono::steady_clock::now();

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <random>
 
 namespace slr::compression {
 
@@ -224,6 +225,21 @@ static Status validateOptions(const Options &options, int64_t numCols) {
         "warmStartTolerance must be a finite non-negative number");
   if (!(options.warmStartWork >= 0.0) || std::isnan(options.warmStartWork))
     return Status::error("warmStartWork must be non-negative");
+  if (options.maskSearchRounds < 0)
+    return Status::error("maskSearchRounds must be non-negative, got " +
+                         std::to_string(options.maskSearchRounds));
+  if (!(options.maskSearchTolerance >= 0.0) ||
+      !std::isfinite(options.maskSearchTolerance))
+    return Status::error(
+        "maskSearchTolerance must be a finite non-negative number");
+  if (!(options.maskSearchWork >= 0.0) || std::isnan(options.maskSearchWork))
+    return Status::error("maskSearchWork must be non-negative");
+  if (options.maskSearchKicks < 0)
+    return Status::error("maskSearchKicks must be non-negative, got " +
+                         std::to_string(options.maskSearchKicks));
+  if (!(options.maskSearchKickFraction >= 0.0 &&
+        options.maskSearchKickFraction <= 1.0))
+    return Status::error("maskSearchKickFraction must be in [0, 1]");
   if (!(options.percdamp >= 0.0) || !std::isfinite(options.percdamp))
     return Status::error("percdamp must be a finite non-negative number");
   if (options.blockSize < 1)
@@ -294,7 +310,10 @@ private:
   Status runPruningOnly(Iterate &best);
   Status runSVDOnly(Iterate &best);
   Status runOATS(Iterate &best);
+  /// The closed-form low-rank step for current.sparse, and the objective.
+  Status fitLowRank(Iterate &current, Matrix &lowRank) const;
   Status runHassleFree(Iterate &best);
+  Status runMaskSearch(Iterate &best);
 
   Matrix weights; // W as given (double)
   Matrix hessian; // H as given, undamped: the objective's
@@ -305,6 +324,7 @@ private:
   double reference = 0.0;
   std::vector<double> history;
   int warmStartRoundsRun = 0;
+  int maskSearchRoundsRun = 0;
 };
 } // namespace
 
@@ -530,6 +550,30 @@ Status LayerCompressor::runOATS(Iterate &best) {
   return runDiagonalRelaxation(schedule, best, &history);
 }
 
+/// a - b.
+static Matrix difference(const Matrix &a, const Matrix &b) {
+  Matrix result = a;
+  for (size_t i = 0; i < result.data.size(); ++i)
+    result.data[i] -= b.data[i];
+  return result;
+}
+
+Status LayerCompressor::fitLowRank(Iterate &current, Matrix &lowRank) const {
+  Matrix residual = difference(liveWeights, current.sparse);
+  double dampedRemainder;
+  if (Status status =
+          lowRankStep(residual, factors.cholLower, rank, lowRankOptions(),
+                      current.u, current.v, &dampedRemainder);
+      !status)
+    return status;
+  lowRank = multiply(current.u, current.v);
+  current.objective =
+      std::isnan(dampedRemainder)
+          ? objective(weights, current.sparse, lowRank, hessian)
+          : undampedObjective(dampedRemainder, residual, lowRank);
+  return Status::success();
+}
+
 Status LayerCompressor::runHassleFree(Iterate &best) {
   const int64_t numRows = weights.rows, numCols = weights.cols;
   // The pruning-only start (L = 0) is a candidate: never worse than it.
@@ -568,25 +612,10 @@ Status LayerCompressor::runHassleFree(Iterate &best) {
     if (round == 0 && options.warmStartRounds == 0) {
       current.sparse = best.sparse; // L = 0: the pruning-only start.
     } else {
-      Matrix target = liveWeights;
-      for (size_t i = 0; i < target.data.size(); ++i)
-        target.data[i] -= lowRank.data[i];
-      current.sparse = sparseStep(target);
+      current.sparse = sparseStep(difference(liveWeights, lowRank));
     }
-    Matrix residual = liveWeights;
-    for (size_t i = 0; i < residual.data.size(); ++i)
-      residual.data[i] -= current.sparse.data[i];
-    double dampedRemainder;
-    if (Status status =
-            lowRankStep(residual, factors.cholLower, rank, lowRankOptions(),
-                        current.u, current.v, &dampedRemainder);
-        !status)
+    if (Status status = fitLowRank(current, lowRank); !status)
       return status;
-    lowRank = multiply(current.u, current.v);
-    current.objective =
-        std::isnan(dampedRemainder)
-            ? objective(weights, current.sparse, lowRank, hessian)
-            : undampedObjective(dampedRemainder, residual, lowRank);
     history.push_back(relative(current.objective));
     if (current.objective < best.objective)
       best = current;
@@ -594,6 +623,81 @@ Status LayerCompressor::runHassleFree(Iterate &best) {
     if (std::fabs(previous - current.objective) <= 1e-13 * reference)
       break;
     previous = current.objective;
+  }
+  return runMaskSearch(best);
+}
+
+Status LayerCompressor::runMaskSearch(Iterate &best) {
+  const int64_t numRows = weights.rows, numCols = weights.cols;
+  const SparsityPattern &pattern = options.pattern;
+  // At full rank L alone fits W; with n = m nothing is pruned. Groups of
+  // more than 16 have too many choices to enumerate (searchMasks refuses).
+  if (pattern.isUnstructured() || pattern.n >= pattern.m || pattern.m > 16 ||
+      best.v.rows == 0 || best.v.rows >= std::min(numRows, numCols))
+    return Status::success();
+  const double roundWork = static_cast<double>(numRows) * numCols * numCols *
+                           static_cast<double>(numCols);
+  const int rounds = static_cast<int>(
+      std::min<double>(options.maskSearchRounds,
+                       std::floor(options.maskSearchWork / roundWork)));
+  const int refitIterations =
+      options.refitIterations < 0 ? 4 : options.refitIterations;
+  std::mt19937_64 random(options.seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  int kicksLeft = options.maskSearchKicks;
+  bool kick = false;
+  Iterate current = best;
+  Matrix metric;
+  for (int round = 0; round < rounds; ++round) {
+    if (Status status = projectedMetric(factors.damped, current.v, metric);
+        !status)
+      return status;
+    // The damping once more keeps P positive definite on every row's kept
+    // entries, also when r > K - (kept per row).
+    for (int64_t j = 0; j < numCols; ++j)
+      metric(j, j) += factors.damping;
+    Matrix scores = current.sparse;
+    for (double &value : scores.data)
+      value = std::fabs(value);
+    if (kick) {
+      // Random masks for a fraction of the groups (seeded): the search then
+      // starts next to the best iterate rather than on it.
+      for (size_t first = 0; first < scores.data.size(); first += pattern.m)
+        if (uniform(random) < options.maskSearchKickFraction)
+          for (int offset = 0; offset < pattern.m; ++offset)
+            scores.data[first + offset] = uniform(random);
+      kick = false;
+    }
+    std::vector<uint8_t> mask =
+        selectMask(scores, pattern, BudgetScope::PerRow);
+    if (Status status = searchMasks(liveWeights, metric, pattern,
+                                    /*maxPasses=*/3, mask, current.sparse);
+        !status)
+      return status;
+    // S was fit for U optimal per row; refit it for the low-rank step's L.
+    if (Status status = lowRankStep(difference(liveWeights, current.sparse),
+                                    factors.cholLower, rank, lowRankOptions(),
+                                    current.u, current.v);
+        !status)
+      return status;
+    refitOnSupport(difference(liveWeights, multiply(current.u, current.v)),
+                   factors.damped, mask, refitIterations, 1e-10,
+                   current.sparse);
+    Matrix lowRank;
+    if (Status status = fitLowRank(current, lowRank); !status)
+      return status;
+    history.push_back(relative(current.objective));
+    ++maskSearchRoundsRun;
+    const double previousBest = best.objective;
+    if (current.objective < best.objective)
+      best = current;
+    if (previousBest - best.objective >
+        options.maskSearchTolerance * best.objective)
+      continue;
+    if (kicksLeft-- <= 0)
+      break;
+    kick = true;
+    current = best;
   }
   return Status::success();
 }
@@ -651,6 +755,7 @@ Status LayerCompressor::run(Result &result) {
   for (uint8_t dead : factors.deadInputs)
     output.deadInputs += dead;
   output.warmStartRounds = warmStartRoundsRun;
+  output.maskSearchRounds = maskSearchRoundsRun;
   result = std::move(output);
   return Status::success();
 }

@@ -190,6 +190,34 @@ int refitOnSupport(const Matrix &target, const Matrix &hessian,
                    double relativeTolerance, Matrix &weights,
                    ProductPrecision precision = ProductPrecision::Single);
 
+/// The sparse step's metric when the low-rank part's left factor U is
+/// optimised together with S for a fixed row space V (r x K): min over u of
+/// (t - s - u V) H (t - s - u V)^T = (t - s) P (t - s)^T with
+/// P = H - H V^T (V H V^T)^+ V H (pseudo-inverse: dependent rows of V are
+/// harmless). P is positive semi-definite of rank K - rank(V).
+Status projectedMetric(const Matrix &hessian, const Matrix &rowSpace,
+                       Matrix &metric);
+
+struct MaskSearchStats {
+  /// Groups whose choice changed, over all rows and passes.
+  int64_t changedGroups = 0;
+  /// 1/2 sum over rows of (t - s) P (t - s)^T for the final masks.
+  double cost = 0.0;
+};
+
+/// Local search over n:m masks: for each row t of `target`, minimises
+/// (t - s) P (t - s)^T (P = `metric`, positive definite on every row's kept
+/// entries) over s with an n:m mask, by visiting the groups in turn and
+/// choosing each one's n kept entries as the cheapest of all C(m, n) with the
+/// rest of the row fixed and s optimal for every choice. A row stops when a
+/// pass changes none of its groups, or after maxPasses. `mask` is the start
+/// on entry (exactly n kept per group) and the result on exit; `sparse`
+/// receives the optimal s for it. The cost never rises.
+Status searchMasks(const Matrix &target, const Matrix &metric,
+                   const SparsityPattern &pattern, int maxPasses,
+                   std::vector<uint8_t> &mask, Matrix &sparse,
+                   MaskSearchStats *stats = nullptr);
+
 //===----------------------------------------------------------------------===//
 // Low-rank steps
 //===----------------------------------------------------------------------===//

@@ -11,6 +11,7 @@
 // RUN: not slr-opt %s -split-input-file -slr-compress="method=best quiet=1" 2>&1 | FileCheck %s --check-prefix=BADMETHOD
 // RUN: not slr-opt %s -split-input-file -slr-compress="calibration=%t.good.safetensors warm-start-rounds=-1 quiet=1" 2>&1 | FileCheck %s --check-prefix=BADWARM
 // RUN: not slr-opt %s -split-input-file -slr-compress="calibration=%t.good.safetensors max-warm-start-rounds=-1 quiet=1" 2>&1 | FileCheck %s --check-prefix=BADMAXWARM
+// RUN: not slr-opt %s -split-input-file -slr-compress="calibration=%t.good.safetensors mask-search-rounds=-1 quiet=1" 2>&1 | FileCheck %s --check-prefix=BADMASKSEARCH
 // RUN: not slr-opt %s -split-input-file -slr-compress="calibration=%t.good.safetensors refit-iterations=-2 quiet=1" 2>&1 | FileCheck %s --check-prefix=BADREFIT
 // RUN: not slr-opt %s -split-input-file -slr-compress="calibration=%t.good.safetensors damping-scale=max quiet=1" 2>&1 | FileCheck %s --check-prefix=BADDAMP
 // RUN: printf 'not a safetensors file' > %t.corrupt.safetensors
@@ -24,6 +25,7 @@
 // BADMETHOD: error: slr-compress: unknown method 'best' (expected hassle-free, sparsegpt, oats, wanda or magnitude)
 // BADWARM: error: slr-compress: warm-start-rounds must be >= 0
 // BADMAXWARM: error: slr-compress: max-warm-start-rounds must be >= 0
+// BADMASKSEARCH: error: slr-compress: mask-search-rounds must be >= 0
 // BADREFIT: error: slr-compress: refit-iterations must be >= 0 (or -1: the default)
 // BADDAMP: error: slr-compress: unknown damping-scale 'max' (expected median or mean)
 // CORRUPT: error: slr-compress: calibration file '{{.*}}corrupt.safetensors': safetensors: header length {{[0-9]+}} exceeds the file size 22

@@ -17,6 +17,7 @@
 // REPORT: "method": "hassle-free"
 // REPORT: "warm_start_rounds": 40
 // REPORT-NEXT: "max_warm_start_rounds": 1000
+// REPORT-NEXT: "mask_search_rounds": 100
 // REPORT: "name": "blk.0.attn_q"
 // REPORT-NEXT: "N": 2
 // REPORT-NEXT: "K": 8
@@ -27,6 +28,8 @@
 // At full rank the relaxation is exact from its first round: it stops at the
 // minimum.
 // REPORT-NEXT: "warm_start_rounds_run": 40
+// ... and there are no masks to search: L alone fits W.
+// REPORT-NEXT: "mask_search_rounds_run": 0
 // TABLE: [1/1] blk.0.attn_q (2x8) ... rel.obj
 // TABLE: slr-compress: 1 layers compressed, 0 left dense (method hassle-free, 2:4)
 // TABLE: layer N K rank rel.obj prune-only time[s]

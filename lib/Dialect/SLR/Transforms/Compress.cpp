@@ -40,6 +40,8 @@ struct LayerReport {
   int64_t numOutputFeatures = 0, numInputFeatures = 0, rank = 0;
   double relativeObjective = 0, pruningOnlyObjective = -1, seconds = 0;
   int64_t deadInputs = 0, warmStartRounds = 0;
+  /// -1 where the method has no mask search.
+  int64_t maskSearchRounds = -1;
 };
 
 /// Whether the accumulator is a constant zero (then y = x * W^T exactly).
@@ -113,6 +115,8 @@ LogicalResult SLRCompressPass::parseOptions(cmp::Options &options) {
     return module.emitError("slr-compress: warm-start-rounds must be >= 0");
   if (maxWarmStartRounds < 0)
     return module.emitError("slr-compress: max-warm-start-rounds must be >= 0");
+  if (maskSearchRounds < 0)
+    return module.emitError("slr-compress: mask-search-rounds must be >= 0");
   if (refitIterations < -1)
     return module.emitError(
         "slr-compress: refit-iterations must be >= 0 (or -1: the default)");
@@ -123,6 +127,7 @@ LogicalResult SLRCompressPass::parseOptions(cmp::Options &options) {
   options.iterations = iterations;
   options.warmStartRounds = warmStartRounds;
   options.maxWarmStartRounds = maxWarmStartRounds;
+  options.maskSearchRounds = maskSearchRounds;
   options.refitIterations = refitIterations;
   options.percdamp = percdamp;
   options.dampingScale = *scale;
@@ -254,6 +259,8 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
     report.pruningOnlyObjective = result.objectiveHistory.front();
   report.deadInputs = result.deadInputs;
   report.warmStartRounds = result.warmStartRounds;
+  if (options.method == cmp::Method::HassleFree)
+    report.maskSearchRounds = result.maskSearchRounds;
   return success();
 }
 
@@ -299,6 +306,8 @@ LogicalResult SLRCompressPass::writeReport(ArrayRef<LayerReport> reports,
     json.attribute("warm_start_rounds", static_cast<int64_t>(warmStartRounds));
     json.attribute("max_warm_start_rounds",
                    static_cast<int64_t>(maxWarmStartRounds));
+    json.attribute("mask_search_rounds",
+                   static_cast<int64_t>(maskSearchRounds));
     json.attribute("refit_iterations", static_cast<int64_t>(refitIterations));
     json.attribute("calibration", std::string(calibration));
     json.attributeArray("layers", [&] {
@@ -315,6 +324,8 @@ LogicalResult SLRCompressPass::writeReport(ArrayRef<LayerReport> reports,
           json.attribute("dead_inputs", r.deadInputs);
           if (r.warmStartRounds > 0)
             json.attribute("warm_start_rounds_run", r.warmStartRounds);
+          if (r.maskSearchRounds >= 0)
+            json.attribute("mask_search_rounds_run", r.maskSearchRounds);
           json.attribute("seconds", r.seconds);
         });
     });

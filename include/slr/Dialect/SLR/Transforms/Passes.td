@@ -47,6 +47,10 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
     Option<"maxWarmStartRounds", "max-warm-start-rounds", "int",
            /*default=*/"1000",
            "hassle-free: diagonal-relaxation rounds at most">,
+    Option<"maskSearchRounds", "mask-search-rounds", "int", /*default=*/"100",
+           "hassle-free, n:m: rounds of mask local search with the low-rank "
+           "left factor free, after the alternation, at most (0: none); "
+           "small layers only, within a work budget">,
     Option<"refitIterations", "refit-iterations", "int", /*default=*/"-1",
            "conjugate-gradient refit of S on its support after each sparse "
            "step (-1: 4 for hassle-free with obs, 10 with admm, 0 for "
