@@ -181,6 +181,27 @@ bool satisfiesPattern(const float *matrix, int64_t numRows, int64_t numCols,
 // Validation
 //===----------------------------------------------------------------------===//
 
+static Status requireNonNegative(const char *name, int value) {
+  if (value >= 0)
+    return Status::success();
+  return Status::error(std::string(name) + " must be non-negative, got " +
+                       std::to_string(value));
+}
+
+static Status requireFiniteNonNegative(const char *name, double value) {
+  if (value >= 0.0 && std::isfinite(value))
+    return Status::success();
+  return Status::error(std::string(name) +
+                       " must be a finite non-negative number");
+}
+
+/// A work budget: non-negative, infinity allowed (no limit).
+static Status requireBudget(const char *name, double value) {
+  if (value >= 0.0)
+    return Status::success();
+  return Status::error(std::string(name) + " must be non-negative");
+}
+
 static Status validateOptions(const Options &options, int64_t numCols) {
   const SparsityPattern &pattern = options.pattern;
   if (pattern.isUnstructured()) {
@@ -213,35 +234,23 @@ static Status validateOptions(const Options &options, int64_t numCols) {
   if (options.iterations < 1)
     return Status::error("iterations must be at least 1, got " +
                          std::to_string(options.iterations));
-  if (options.warmStartRounds < 0)
-    return Status::error("warmStartRounds must be non-negative, got " +
-                         std::to_string(options.warmStartRounds));
-  if (options.maxWarmStartRounds < 0)
-    return Status::error("maxWarmStartRounds must be non-negative, got " +
-                         std::to_string(options.maxWarmStartRounds));
-  if (!(options.warmStartTolerance >= 0.0) ||
-      !std::isfinite(options.warmStartTolerance))
-    return Status::error(
-        "warmStartTolerance must be a finite non-negative number");
-  if (!(options.warmStartWork >= 0.0) || std::isnan(options.warmStartWork))
-    return Status::error("warmStartWork must be non-negative");
-  if (options.maskSearchRounds < 0)
-    return Status::error("maskSearchRounds must be non-negative, got " +
-                         std::to_string(options.maskSearchRounds));
-  if (!(options.maskSearchTolerance >= 0.0) ||
-      !std::isfinite(options.maskSearchTolerance))
-    return Status::error(
-        "maskSearchTolerance must be a finite non-negative number");
-  if (!(options.maskSearchWork >= 0.0) || std::isnan(options.maskSearchWork))
-    return Status::error("maskSearchWork must be non-negative");
-  if (options.maskSearchKicks < 0)
-    return Status::error("maskSearchKicks must be non-negative, got " +
-                         std::to_string(options.maskSearchKicks));
+  for (const Status &status :
+       {requireNonNegative("warmStartRounds", options.warmStartRounds),
+        requireNonNegative("maxWarmStartRounds", options.maxWarmStartRounds),
+        requireFiniteNonNegative("warmStartTolerance",
+                                 options.warmStartTolerance),
+        requireBudget("warmStartWork", options.warmStartWork),
+        requireNonNegative("maskSearchRounds", options.maskSearchRounds),
+        requireFiniteNonNegative("maskSearchTolerance",
+                                 options.maskSearchTolerance),
+        requireBudget("maskSearchWork", options.maskSearchWork),
+        requireNonNegative("maskSearchKicks", options.maskSearchKicks),
+        requireFiniteNonNegative("percdamp", options.percdamp)})
+    if (!status)
+      return status;
   if (!(options.maskSearchKickFraction >= 0.0 &&
         options.maskSearchKickFraction <= 1.0))
     return Status::error("maskSearchKickFraction must be in [0, 1]");
-  if (!(options.percdamp >= 0.0) || !std::isfinite(options.percdamp))
-    return Status::error("percdamp must be a finite non-negative number");
   if (options.blockSize < 1)
     return Status::error("blockSize must be positive");
   if (options.admmIterations < 1 || !(options.admmInitialPenalty > 0.0) ||
@@ -644,6 +653,10 @@ Status LayerCompressor::runMaskSearch(Iterate &best) {
       options.refitIterations < 0 ? 4 : options.refitIterations;
   std::mt19937_64 random(options.seed);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  double meanDiagonal = 0.0;
+  for (int64_t j = 0; j < numCols; ++j)
+    meanDiagonal += factors.damped(j, j) / numCols;
+  const double jitter = std::max(factors.damping, 1e-8 * meanDiagonal);
   int kicksLeft = options.maskSearchKicks;
   bool kick = false;
   Iterate current = best;
@@ -653,9 +666,10 @@ Status LayerCompressor::runMaskSearch(Iterate &best) {
         !status)
       return status;
     // The damping once more keeps P positive definite on every row's kept
-    // entries, also when r > K - (kept per row).
+    // entries, also when r > K - (kept per row) (P has rank K - r); with
+    // percdamp = 0 a small floor does.
     for (int64_t j = 0; j < numCols; ++j)
-      metric(j, j) += factors.damping;
+      metric(j, j) += jitter;
     Matrix scores = current.sparse;
     for (double &value : scores.data)
       value = std::fabs(value);
@@ -670,10 +684,11 @@ Status LayerCompressor::runMaskSearch(Iterate &best) {
     }
     std::vector<uint8_t> mask =
         selectMask(scores, pattern, BudgetScope::PerRow);
-    if (Status status = searchMasks(liveWeights, metric, pattern,
-                                    /*maxPasses=*/3, mask, current.sparse);
-        !status)
-      return status;
+    // The search only refines a valid answer: where P is numerically
+    // singular on some row's kept entries it ends, keeping the best so far.
+    if (!searchMasks(liveWeights, metric, pattern, /*maxPasses=*/3, mask,
+                     current.sparse))
+      break;
     // S was fit for U optimal per row; refit it for the low-rank step's L.
     if (Status status = lowRankStep(difference(liveWeights, current.sparse),
                                     factors.cholLower, rank, lowRankOptions(),

@@ -416,6 +416,18 @@ TEST(Compress, MaskSearchLowersTheObjectiveWithinItsBudget) {
   EXPECT_EQ(run(layer, other).maskSearchRounds, 0);
   other = optionsFor(Method::OATS, 2);
   EXPECT_EQ(run(layer, other).maskSearchRounds, 0);
+
+  // No damping and a rank above K - (kept per row): P is singular on the
+  // kept entries but for the floor; the search still runs and never hurts.
+  Layer narrow = makeLayer(12, 16, 79, 0.9, -1, 16);
+  other = optionsFor(Method::HassleFree, 10);
+  other.percdamp = 0.0;
+  other.maskSearchRounds = 0;
+  double before = run(narrow, other).relativeObjective;
+  other.maskSearchRounds = 100;
+  Result searched = run(narrow, other);
+  EXPECT_GT(searched.maskSearchRounds, 0);
+  EXPECT_LE(searched.relativeObjective, before * (1 + 1e-6));
 }
 
 TEST(Compress, SVDAlgorithmsAgreeOnALargerLayer) {

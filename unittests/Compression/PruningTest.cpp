@@ -292,8 +292,9 @@ TEST(Refit, MatchesDirectSolveOnFixedSupport) {
     Matrix weights = start;
     int iterations = refitOnSupport(target, hessian, mask, exact ? 100 : 30,
                                     1e-13, weights, precision);
-    if (exact)
+    if (exact) {
       EXPECT_LE(iterations, 13); // CG: at most |support| steps, plus rounding
+    }
     for (int64_t row = 0; row < rows; ++row) {
       std::vector<uint8_t> rowMask(mask.begin() + row * cols,
                                    mask.begin() + (row + 1) * cols);
