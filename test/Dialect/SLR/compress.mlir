@@ -10,6 +10,12 @@
 // RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors rank=2 iterations=5 report=%t.json" 2> %t.stderr
 // RUN: FileCheck %s --check-prefix=REPORT < %t.json
 // RUN: FileCheck %s --check-prefix=TABLE < %t.stderr
+// Below full rank the mask search runs (at least one round, then its
+// restarts); mask-search-rounds=0 turns it off.
+// RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors rank=1 iterations=5 quiet=1 report=%t.rank1.json" -o /dev/null
+// RUN: FileCheck %s --check-prefix=SEARCH < %t.rank1.json
+// RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors rank=1 iterations=5 mask-search-rounds=0 quiet=1 report=%t.nosearch.json" -o /dev/null
+// RUN: FileCheck %s --check-prefix=NOSEARCH < %t.nosearch.json
 // HF-LABEL: func @matmul_transposed_b
 // HF: slr.linear %{{.*}}, %{{.*}}, %{{.*}} lowrank(%{{.*}}, %{{.*}} : tensor<2x2xf32>, tensor<2x8xf32>) {pattern = #slr.nm<2, 4>, slr.name = "blk.0.attn_q"}
 // HF-LABEL: func @batch_matmul_broadcast_weight
@@ -30,6 +36,11 @@
 // REPORT-NEXT: "warm_start_rounds_run": 40
 // ... and there are no masks to search: L alone fits W.
 // REPORT-NEXT: "mask_search_rounds_run": 0
+// SEARCH: "mask_search_rounds": 100
+// SEARCH: "rank": 1
+// SEARCH: "mask_search_rounds_run": {{[1-9][0-9]*}}
+// NOSEARCH: "mask_search_rounds": 0
+// NOSEARCH: "mask_search_rounds_run": 0
 // TABLE: [1/1] blk.0.attn_q (2x8) ... rel.obj
 // TABLE: slr-compress: 1 layers compressed, 0 left dense (method hassle-free, 2:4)
 // TABLE: layer N K rank rel.obj prune-only time[s]
