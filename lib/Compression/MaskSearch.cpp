@@ -25,7 +25,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <limits>
 #include <thread>
 
 namespace slr::compression {
@@ -110,14 +109,11 @@ bool solveTiny(double *a, double *b, int size) {
   return true;
 }
 
-/// y = alpha * A x for the leading size x size block of a full symmetric
-/// row-major matrix with leading dimension `stride`. Plain loops: the
-/// vectors are short and called per group, where BLAS's threading costs
-/// more than it saves.
-/// y = alpha * A x for the leading size x size block of a full symmetric
-/// row-major matrix with leading dimension `stride`, and dot products:
-/// plain loops, as the vectors are short and used per group, where BLAS's
-/// threading costs more than it saves.
+// The row search's vector kernels are plain loops: its vectors are short and
+// used per group, where BLAS's call and threading overhead costs more than it
+// saves, and the search threads must not call into OpenBLAS (its own threads
+// would compete with them).
+
 /// x . y with four partial sums, which the compiler can keep in vector
 /// registers without reassociating (no -ffast-math needed).
 double dot(const double *x, const double *y, int64_t size) {
@@ -131,6 +127,8 @@ double dot(const double *x, const double *y, int64_t size) {
   return (sums[0] + sums[1]) + (sums[2] + sums[3]);
 }
 
+/// y = alpha * A x for the leading size x size block of a full symmetric
+/// row-major matrix with leading dimension `stride`.
 void symmetricProduct(const double *a, int64_t stride, int64_t size,
                       double alpha, const double *x, double *y) {
   for (int64_t i = 0; i < size; ++i)
