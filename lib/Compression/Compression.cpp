@@ -304,6 +304,10 @@ private:
   Status prepare();
   Matrix sparseStep(const Matrix &target) const;
   LowRankOptions lowRankOptions() const;
+  /// CG refit iterations after a sparse step of HassleFree (default 4).
+  int hassleFreeRefitIterations() const {
+    return options.refitIterations < 0 ? 4 : options.refitIterations;
+  }
   double evaluate(const Matrix &sparse, const Matrix &u, const Matrix &v) const;
   double relative(double value) const {
     return reference > 0.0 ? value / reference : 0.0;
@@ -373,9 +377,9 @@ Matrix LayerCompressor::sparseStep(const Matrix &target) const {
   }
   pruneOBS(sparse, factors.inverseCholUpper, options.pattern,
            options.blockSize);
-  int refitIterations = options.refitIterations;
-  if (refitIterations < 0)
-    refitIterations = options.method == Method::HassleFree ? 4 : 0;
+  int refitIterations = options.method == Method::HassleFree
+                            ? hassleFreeRefitIterations()
+                            : std::max(options.refitIterations, 0);
   if (refitIterations > 0) {
     std::vector<uint8_t> mask(sparse.data.size());
     for (size_t i = 0; i < mask.size(); ++i)
@@ -649,8 +653,7 @@ Status LayerCompressor::runMaskSearch(Iterate &best) {
   const int rounds = static_cast<int>(
       std::min<double>(options.maskSearchRounds,
                        std::floor(options.maskSearchWork / roundWork)));
-  const int refitIterations =
-      options.refitIterations < 0 ? 4 : options.refitIterations;
+  const int refitIterations = hassleFreeRefitIterations();
   std::mt19937_64 random(options.seed);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   double meanDiagonal = 0.0;
