@@ -294,11 +294,11 @@ public:
     }
     if (bestChoice == current)
       return false;
-    bool bordered = true;
-    for (int a = 0; a < width && bordered; ++a)
+    bool grown = true;
+    for (int a = 0; a < width && grown; ++a)
       if ((current & (1u << a)) && !(bestChoice & (1u << a)))
-        bordered = addColumn(group[a]);
-    if (!bordered) {
+        grown = addColumn(group[a]);
+    if (!grown) {
       // Rounding made the bordering fail where the priced choice did not:
       // rebuild the old mask's state (which was positive definite).
       std::vector<uint8_t> oldMask(size);
@@ -384,11 +384,11 @@ private:
     if (count > 0) {
       for (int64_t i = 0; i < count; ++i)
         scratch[i] = dot(metric.rowData(kept[i]), residual.data(), size);
-      std::vector<double> solved(count);
+      product.resize(count);
       symmetricProduct(inverse.data(), size, count, -1.0, scratch.data(),
-                       solved.data());
+                       product.data());
       for (int64_t i = 0; i < count; ++i)
-        residual[kept[i]] = solved[i];
+        residual[kept[i]] = product[i];
     }
     symmetricProduct(metric.data.data(), size, size, 1.0, residual.data(),
                      gradient.data());

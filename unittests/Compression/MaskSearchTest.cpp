@@ -27,11 +27,6 @@ double minimumOverLeftFactor(const std::vector<double> &row,
   return rowObjective(t.data.data(), fitted.data.data(), hessian);
 }
 
-double rowCost(const double *target, const double *sparse,
-               const Matrix &metric) {
-  return rowObjective(target, sparse, metric);
-}
-
 std::vector<uint8_t> maskOf(const std::vector<double> &row) {
   std::vector<uint8_t> mask(row.size());
   for (size_t j = 0; j < row.size(); ++j)
@@ -67,7 +62,7 @@ TEST(ProjectedMetric, EqualsTheMinimumOverTheLeftFactor) {
     Matrix row = randomMatrix(1, size, rng);
     std::vector<double> zero(size, 0.0);
     double expected = minimumOverLeftFactor(row.data, rowSpace, hessian);
-    EXPECT_NEAR(rowCost(row.data.data(), zero.data(), metric), expected,
+    EXPECT_NEAR(rowObjective(row.data.data(), zero.data(), metric), expected,
                 1e-9 * (1 + expected));
   }
   // P V^T = 0: the row space costs nothing.
@@ -129,10 +124,10 @@ TEST(SearchMasks, ReachesALocalOptimumThatIsUsuallyGlobal) {
         for (int64_t col = 0; col < size; ++col)
           ASSERT_NEAR(sparse(row, col), exact[col],
                       1e-8 * (1 + std::fabs(exact[col])));
-        double cost = rowCost(t, sparse.rowData(row), metric);
+        double cost = rowObjective(t, sparse.rowData(row), metric);
         total += cost;
         std::vector<double> startRow = refitRow(t, rowStart, metric);
-        EXPECT_LE(cost, rowCost(t, startRow.data(), metric) * (1 + 1e-12));
+        EXPECT_LE(cost, rowObjective(t, startRow.data(), metric) * (1 + 1e-12));
         // Every other choice of one group, the rest fixed, costs as much.
         for (int64_t first = 0; first < size; first += pattern.m)
           for (unsigned bits = 0; bits < 16; ++bits) {
@@ -142,7 +137,8 @@ TEST(SearchMasks, ReachesALocalOptimumThatIsUsuallyGlobal) {
             for (int a = 0; a < 4; ++a)
               other[first + a] = (bits >> a) & 1u;
             std::vector<double> otherRow = refitRow(t, other, metric);
-            EXPECT_GE(rowCost(t, otherRow.data(), metric), cost * (1 - 1e-9));
+            EXPECT_GE(rowObjective(t, otherRow.data(), metric),
+                      cost * (1 - 1e-9));
           }
         BruteForceOptimum optimum =
             bruteForceRow(t, metric, pattern.n, pattern.m);
@@ -186,8 +182,9 @@ TEST(SearchMasks, FollowsTheStartAndStopsAfterMaxPasses) {
     ASSERT_TRUE(searchMasks(target, metric, pattern, passesPerRun[run], mask,
                             sparse, &stats)
                     .ok);
-    if (run == 0)
+    if (run == 0) {
       EXPECT_GT(stats.changedGroups, 0);
+    }
     EXPECT_LE(stats.cost, previous * (1 + 1e-12));
     if (run == 2) {
       EXPECT_EQ(mask, lastMask);
