@@ -34,6 +34,14 @@ config.substitutions.append(
 config.substitutions.append(
     ("%slr_cuda_runtime", os.path.join(config.slr_lib_dir, "libslr_cuda_runtime.so"))
 )
+# The PTX simulator behind the same mgpu* ABI, and as libcuda.so.1 for
+# programs that dlopen the driver (LD_LIBRARY_PATH=%slr_cuda_sim_dir).
+config.substitutions.append(
+    ("%slr_cuda_sim_dir", os.path.join(config.slr_lib_dir, "cuda-sim"))
+)
+config.substitutions.append(
+    ("%slr_cuda_sim", os.path.join(config.slr_lib_dir, "libslr_cuda_sim.so"))
+)
 config.substitutions.append(("%slr_src", config.slr_src_root))
 config.substitutions.append(("%python", sys.executable))
 
@@ -71,6 +79,9 @@ if ptxas:
 
 if has_cuda_gpu():
     config.available_features.add("cuda-gpu")
+# GPU programs also run on the PTX simulator, everywhere it is built.
+if os.path.exists(os.path.join(config.slr_lib_dir, "libslr_cuda_sim.so")):
+    config.available_features.add("cuda-sim")
 if config.slr_build_benchmarks:
     config.available_features.add("slr-benchmarks")
 if os.path.isdir(config.slr_shared_data_dir):

@@ -80,6 +80,49 @@ struct DriverAPI {
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
 };
 
+/// The entry points DriverAPI holds: (field, exported symbol of the driver).
+#define SLR_CUDA_DRIVER_ENTRY_POINTS(X)                                        \
+  X(cuGetErrorString, cuGetErrorString)                                        \
+  X(cuInit, cuInit)                                                            \
+  X(cuDeviceGetCount, cuDeviceGetCount)                                        \
+  X(cuDeviceGet, cuDeviceGet)                                                  \
+  X(cuDeviceGetName, cuDeviceGetName)                                          \
+  X(cuDeviceGetAttribute, cuDeviceGetAttribute)                                \
+  X(cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRetain)                        \
+  X(cuCtxSetCurrent, cuCtxSetCurrent)                                          \
+  X(cuModuleLoadData, cuModuleLoadData)                                        \
+  X(cuModuleLoadDataEx, cuModuleLoadDataEx)                                    \
+  X(cuModuleUnload, cuModuleUnload)                                            \
+  X(cuModuleGetFunction, cuModuleGetFunction)                                  \
+  X(cuFuncSetAttribute, cuFuncSetAttribute)                                    \
+  X(cuLaunchKernel, cuLaunchKernel)                                            \
+  X(cuStreamCreate, cuStreamCreate)                                            \
+  X(cuStreamDestroy, cuStreamDestroy_v2)                                       \
+  X(cuStreamSynchronize, cuStreamSynchronize)                                  \
+  X(cuStreamWaitEvent, cuStreamWaitEvent)                                      \
+  X(cuEventCreate, cuEventCreate)                                              \
+  X(cuEventDestroy, cuEventDestroy_v2)                                         \
+  X(cuEventRecord, cuEventRecord)                                              \
+  X(cuEventSynchronize, cuEventSynchronize)                                    \
+  X(cuEventElapsedTime, cuEventElapsedTime)                                    \
+  X(cuMemAlloc, cuMemAlloc_v2)                                                 \
+  X(cuMemFree, cuMemFree_v2)                                                   \
+  X(cuMemAllocAsync, cuMemAllocAsync)                                          \
+  X(cuMemFreeAsync, cuMemFreeAsync)                                            \
+  X(cuMemAllocManaged, cuMemAllocManaged)                                      \
+  X(cuMemcpyAsync, cuMemcpyAsync)                                              \
+  X(cuMemsetD32Async, cuMemsetD32Async)                                        \
+  X(cuMemsetD16Async, cuMemsetD16Async)
+
+/// Fills `api` from the driver the linking library provides: the CUDA
+/// driver loaded with dlopen (libslr_cuda_runtime, CUDADriverLoader.cpp)
+/// or the PTX simulator (libslr_cuda_sim). False, with `error`, if none.
+bool loadDriverAPI(DriverAPI &api, std::string &error);
+
+/// The library's name for its messages: "slr_cuda_runtime" or
+/// "slr_cuda_sim".
+const char *runtimeName();
+
 /// The process's driver: loaded, initialised and with the chosen device's
 /// primary context made current on the calling thread. Null (with `error`
 /// describing why) when there is no driver or no device.

@@ -1,8 +1,12 @@
-//===- CUDADriver.cpp - The CUDA driver API, loaded at run time -----------===//
+//===- CUDADriver.cpp - The process's CUDA driver -------------------------===//
+//
+// Initialises the driver that loadDriverAPI() provides (the real one or the
+// simulator) once per process and makes its primary context current on each
+// calling thread.
+//
+//===----------------------------------------------------------------------===//
 
 #include "slr/Runtime/CUDADriver.h"
-
-#include <dlfcn.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -22,57 +26,10 @@ struct LoadedDriver {
 
 int requestedDevice = 0;
 
-template <typename Function>
-bool lookup(void *library, const char *name, Function &function,
-            std::string &error) {
-  function = reinterpret_cast<Function>(dlsym(library, name));
-  if (!function && error.empty())
-    error = std::string("the CUDA driver lacks ") + name +
-            " (driver too old for this runtime?)";
-  return function != nullptr;
-}
-
 void load(LoadedDriver &driver) {
-  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!library) {
-    driver.error = "cannot load the CUDA driver (libcuda.so.1): no NVIDIA "
-                   "driver on this machine?";
-    return;
-  }
   DriverAPI &d = driver.api;
   std::string &e = driver.error;
-  lookup(library, "cuGetErrorString", d.cuGetErrorString, e);
-  lookup(library, "cuInit", d.cuInit, e);
-  lookup(library, "cuDeviceGetCount", d.cuDeviceGetCount, e);
-  lookup(library, "cuDeviceGet", d.cuDeviceGet, e);
-  lookup(library, "cuDeviceGetName", d.cuDeviceGetName, e);
-  lookup(library, "cuDeviceGetAttribute", d.cuDeviceGetAttribute, e);
-  lookup(library, "cuDevicePrimaryCtxRetain", d.cuDevicePrimaryCtxRetain, e);
-  lookup(library, "cuCtxSetCurrent", d.cuCtxSetCurrent, e);
-  lookup(library, "cuModuleLoadData", d.cuModuleLoadData, e);
-  lookup(library, "cuModuleLoadDataEx", d.cuModuleLoadDataEx, e);
-  lookup(library, "cuModuleUnload", d.cuModuleUnload, e);
-  lookup(library, "cuModuleGetFunction", d.cuModuleGetFunction, e);
-  lookup(library, "cuFuncSetAttribute", d.cuFuncSetAttribute, e);
-  lookup(library, "cuLaunchKernel", d.cuLaunchKernel, e);
-  lookup(library, "cuStreamCreate", d.cuStreamCreate, e);
-  lookup(library, "cuStreamDestroy_v2", d.cuStreamDestroy, e);
-  lookup(library, "cuStreamSynchronize", d.cuStreamSynchronize, e);
-  lookup(library, "cuStreamWaitEvent", d.cuStreamWaitEvent, e);
-  lookup(library, "cuEventCreate", d.cuEventCreate, e);
-  lookup(library, "cuEventDestroy_v2", d.cuEventDestroy, e);
-  lookup(library, "cuEventRecord", d.cuEventRecord, e);
-  lookup(library, "cuEventSynchronize", d.cuEventSynchronize, e);
-  lookup(library, "cuEventElapsedTime", d.cuEventElapsedTime, e);
-  lookup(library, "cuMemAlloc_v2", d.cuMemAlloc, e);
-  lookup(library, "cuMemFree_v2", d.cuMemFree, e);
-  lookup(library, "cuMemAllocAsync", d.cuMemAllocAsync, e);
-  lookup(library, "cuMemFreeAsync", d.cuMemFreeAsync, e);
-  lookup(library, "cuMemAllocManaged", d.cuMemAllocManaged, e);
-  lookup(library, "cuMemcpyAsync", d.cuMemcpyAsync, e);
-  lookup(library, "cuMemsetD32Async", d.cuMemsetD32Async, e);
-  lookup(library, "cuMemsetD16Async", d.cuMemsetD16Async, e);
-  if (!e.empty())
+  if (!loadDriverAPI(d, e))
     return;
 
   CUresult result = d.cuInit(0);
@@ -104,10 +61,12 @@ void load(LoadedDriver &driver) {
 }
 
 LoadedDriver &loadedDriver() {
-  static LoadedDriver driver;
+  // Never destroyed: generated module-unload destructors call the driver
+  // at exit, after function-local statics are gone.
+  static LoadedDriver *driver = new LoadedDriver;
   static std::once_flag once;
-  std::call_once(once, [] { load(driver); });
-  return driver;
+  std::call_once(once, [] { load(*driver); });
+  return *driver;
 }
 
 } // namespace

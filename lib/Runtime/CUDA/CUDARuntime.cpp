@@ -14,16 +14,19 @@
 
 using namespace slr::cuda;
 
-static constexpr const char *kErrorPrefix = "slr_cuda_runtime: ";
-
-[[noreturn]] static void fail(const std::string &message) {
-  exitWithError(kErrorPrefix, message);
+static const char *errorPrefix() {
+  static const std::string prefix = std::string(runtimeName()) + ": ";
+  return prefix.c_str();
 }
 
-static const DriverAPI &driver() { return requireDriver(kErrorPrefix); }
+[[noreturn]] static void fail(const std::string &message) {
+  exitWithError(errorPrefix(), message);
+}
+
+static const DriverAPI &driver() { return requireDriver(errorPrefix()); }
 
 static void check(CUresult result, const char *call) {
-  requireSuccess(result, call, kErrorPrefix);
+  requireSuccess(result, call, errorPrefix());
 }
 
 #define SLR_CU(call, ...) check(driver().call(__VA_ARGS__), #call)

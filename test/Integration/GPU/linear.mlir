@@ -5,25 +5,41 @@
 // results (and t = x*V^T, which the kernels round to the element type) stay
 // in the range where the element type holds integers exactly.
 //
-// The same program through the CPU reference lowering checks the harness
-// itself on machines without a GPU.
+// Every configuration runs on the PTX simulator (PTX, format=isa) on every
+// machine, and on the GPU (fatbin) where there is one.
 //
-// REQUIRES: cuda-gpu
+// REQUIRES: cuda-sim
 // RUN: sed -e 's/ELT/bf16/g' -e 's/LIMIT/256.0/g' %s \
-// RUN: | slr-opt -slr-gpu-pipeline \
+// RUN: | slr-opt -slr-gpu-pipeline="format=isa" \
 // RUN: | %mlir_runner -e main -entry-point-result=void \
-// RUN:     -shared-libs=%slr_cuda_runtime,%mlir_runner_utils,%mlir_c_runner_utils \
+// RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils \
 // RUN: | FileCheck %s
 // RUN: sed -e 's/ELT/f16/g' -e 's/LIMIT/2048.0/g' %s \
+// RUN: | slr-opt -slr-gpu-pipeline="format=isa" \
+// RUN: | %mlir_runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils \
+// RUN: | FileCheck %s
+// RUN: sed -e 's/ELT/bf16/g' -e 's/LIMIT/256.0/g' %s \
+// RUN: | slr-opt -slr-gpu-pipeline="format=isa tile-n=32 tile-m=16 tile-k=32 warps-n=2 warps-m=1 stages=2" \
+// RUN: | %mlir_runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils \
+// RUN: | FileCheck %s
+//
+// RUN: %if cuda-gpu %{ sed -e 's/ELT/bf16/g' -e 's/LIMIT/256.0/g' %s \
 // RUN: | slr-opt -slr-gpu-pipeline \
 // RUN: | %mlir_runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%slr_cuda_runtime,%mlir_runner_utils,%mlir_c_runner_utils \
-// RUN: | FileCheck %s
-// RUN: sed -e 's/ELT/bf16/g' -e 's/LIMIT/256.0/g' %s \
+// RUN: | FileCheck %s %}
+// RUN: %if cuda-gpu %{ sed -e 's/ELT/f16/g' -e 's/LIMIT/2048.0/g' %s \
+// RUN: | slr-opt -slr-gpu-pipeline \
+// RUN: | %mlir_runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%slr_cuda_runtime,%mlir_runner_utils,%mlir_c_runner_utils \
+// RUN: | FileCheck %s %}
+// RUN: %if cuda-gpu %{ sed -e 's/ELT/bf16/g' -e 's/LIMIT/256.0/g' %s \
 // RUN: | slr-opt -slr-gpu-pipeline="tile-n=32 tile-m=16 tile-k=32 warps-n=2 warps-m=1 stages=2" \
 // RUN: | %mlir_runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%slr_cuda_runtime,%mlir_runner_utils,%mlir_c_runner_utils \
-// RUN: | FileCheck %s
+// RUN: | FileCheck %s %}
 //
 // Per case: id, mismatches against the reference, 1 if every value is in
 // the exact range, number of outputs.
