@@ -43,6 +43,18 @@ void execExit(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
   w.running &= ~mask;
   w.exited |= mask;
   cta.exitedThreads += static_cast<uint32_t>(__builtin_popcount(mask));
+  // Lanes waiting for these at a warp-synchronous instruction never will.
+  if (w.atCollective) {
+    unsigned waiter = static_cast<unsigned>(__builtin_ctz(w.atCollective));
+    const Instr &collective = cta.function->code[w.pc[waiter]];
+    uint32_t required = requiredLanes(cta, w, collective, w.atCollective);
+    if (required & w.exited)
+      fault(cta, w, collective, waiter,
+            "warp-synchronous instruction reached by lanes " +
+                hex(w.atCollective) + " of warp " + std::to_string(w.id) +
+                ", but lanes " + hex(required & w.exited) +
+                " it needs have exited");
+  }
   checkBarriersAfterExit(cta, w, in,
                          static_cast<unsigned>(__builtin_ctz(mask)));
 }

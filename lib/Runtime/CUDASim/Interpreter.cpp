@@ -103,17 +103,6 @@ std::string describeWaiting(const Cta &cta) {
   return text;
 }
 
-/// The lanes that must execute a warp-synchronous instruction together.
-uint32_t requiredLanes(const Cta &cta, Warp &w, const Instr &instr,
-                       uint32_t group) {
-  if (!instr.collectiveMaskFromOperand)
-    return w.existMask;
-  unsigned lane = static_cast<unsigned>(__builtin_ctz(group));
-  uint32_t mask = static_cast<uint32_t>(
-      operandBits(cta, w, instr.operands[instr.maskOperand], lane));
-  return mask & w.existMask;
-}
-
 void runWarp(Cta &cta, Warp &w) {
   Launch &l = *cta.launch;
   const std::vector<Instr> &code = cta.function->code;
@@ -225,6 +214,7 @@ void runWarp(Cta &cta, Warp &w) {
 void initCta(Cta &cta) {
   Launch &l = *cta.launch;
   cta.epoch = ++*l.epochCounter;
+  cta.serial = cta.epoch;
   cta.exitedThreads = 0;
   for (Barrier &b : cta.barriers)
     b = Barrier();
@@ -258,6 +248,16 @@ void runCta(Cta &cta) {
 }
 
 } // namespace
+
+uint32_t slr::sim::requiredLanes(const Cta &cta, const Warp &w,
+                                 const Instr &instr, uint32_t group) {
+  if (!instr.collectiveMaskFromOperand)
+    return w.existMask;
+  unsigned lane = static_cast<unsigned>(__builtin_ctz(group));
+  uint32_t mask = static_cast<uint32_t>(
+      operandBits(cta, w, instr.operands[instr.maskOperand], lane));
+  return mask & w.existMask;
+}
 
 uint64_t slr::sim::readClock(const Cta &cta) {
   // A monotonic count (warp instructions so far), not a time.

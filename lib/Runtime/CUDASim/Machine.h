@@ -93,7 +93,8 @@ struct ShadowByte {
   uint32_t writeInstr = 0, readInstr = 0;
   uint16_t writer = 0, reader = 0, readerWarp = 0;
   bool writeAtomic = false;
-  uint16_t pending = 0; // cp.async copies in flight to this byte
+  uint16_t pending = 0;    // cp.async copies in flight to this byte...
+  uint32_t pendingCta = 0; // ...in this CTA run (a fault leaves them set)
   uint16_t pendingThread = 0;
   uint32_t pendingInstr = 0;
 };
@@ -163,6 +164,7 @@ struct Cta {
   std::vector<ShadowByte> *shadow = nullptr;
   std::vector<uint8_t> local; // threads * localBytes
   uint32_t epoch = 0;
+  uint32_t serial = 0; // unique per CTA run
   Barrier barriers[16];
   uint32_t exitedThreads = 0;
 
@@ -271,6 +273,11 @@ void issueAsyncCopy(Cta &cta, Warp &warp, const Instr &instr, unsigned lane,
 /// Completes the oldest cp.async groups of a lane until at most `keep`
 /// committed groups remain in flight.
 void completeAsyncGroups(Cta &cta, Warp &warp, unsigned lane, size_t keep);
+
+/// The lanes that must execute warp-synchronous `instr` together, for a
+/// warp whose lanes `group` are at it.
+uint32_t requiredLanes(const Cta &cta, const Warp &warp, const Instr &instr,
+                       uint32_t group);
 
 /// Runs all CTAs of a launch; throws Fault.
 void runLaunch(Launch &launch);

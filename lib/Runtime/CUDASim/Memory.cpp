@@ -152,7 +152,7 @@ void checkShared(Cta &cta, Warp &w, const Instr &instr, unsigned lane,
   const uint32_t epoch = cta.epoch;
   for (unsigned i = 0; i < size; ++i) {
     ShadowByte &s = shadow[offset + i];
-    if (s.pending) {
+    if (s.pending && s.pendingCta == cta.serial) {
       const Instr &copy = cta.function->code[s.pendingInstr];
       fault(cta, w, instr, lane,
             std::string(access == Access::Read ? "stale read" : "write") +
@@ -323,7 +323,7 @@ void slr::sim::issueAsyncCopy(Cta &cta, Warp &w, const Instr &instr,
   std::vector<ShadowByte> &shadow = *cta.shadow;
   for (unsigned i = 0; i < copySize; ++i) {
     ShadowByte &s = shadow[sharedAddress + i];
-    if (s.pending) {
+    if (s.pending && s.pendingCta == cta.serial) {
       const Instr &other = cta.function->code[s.pendingInstr];
       fault(cta, w, instr, lane,
             "cp.async into shared byte " + hex(sharedAddress + i) +
@@ -332,6 +332,7 @@ void slr::sim::issueAsyncCopy(Cta &cta, Warp &w, const Instr &instr,
                 std::to_string(other.line) + ") is still copying into it");
     }
     s.pending = 1;
+    s.pendingCta = cta.serial;
     s.pendingThread = static_cast<uint16_t>(linearThread(w, lane));
     s.pendingInstr = copy.instrIndex;
   }
