@@ -82,10 +82,10 @@ int64_t rankChunk(int64_t rank) {
 /// Shared-memory layout of the main kernel (byte offsets into the dynamic
 /// shared buffer; the phases reuse the same bytes).
 struct MainLayout {
-  int64_t ldx, lds, ldr, ldy;    // row strides (elements)
-  int64_t offX, offS, offMeta;   // mainloop, per-stage arrays
-  int64_t offT, offU;            // low-rank phase
-  int64_t offY;                  // epilogue
+  int64_t ldx, lds, ldr, ldy;  // row strides (elements)
+  int64_t offX, offS, offMeta; // mainloop, per-stage arrays
+  int64_t offT, offU;          // low-rank phase
+  int64_t offY;                // epilogue
   int64_t rankChunk;
   int64_t totalBytes;
 };
@@ -312,10 +312,9 @@ public:
   /// cp.async of a rows x cols tile of 16-bit elements, `src[srcRow0 + r,
   /// srcCol0 + c]` -> `dst[dstLead..., r, c]`, by `threads` threads (16-byte
   /// chunks). Rows at or beyond `rowLimit` (when given) are zero-filled.
-  void copyTileAsync(Value tid, int64_t threads, Value dst,
-                     ValueRange dstLead, Value src, Value srcRow0,
-                     Value srcCol0, int64_t rows, int64_t cols,
-                     Value rowLimit = Value()) {
+  void copyTileAsync(Value tid, int64_t threads, Value dst, ValueRange dstLead,
+                     Value src, Value srcRow0, Value srcCol0, int64_t rows,
+                     int64_t cols, Value rowLimit = Value()) {
     int64_t perRow = cols / 8, total = rows * perRow;
     forEachChunk(tid, threads, total, [&](Value chunk) {
       Value row = div(chunk, perRow);
@@ -329,8 +328,7 @@ public:
       }
       SmallVector<Value> dstIdx(dstLead);
       dstIdx.append({row, col});
-      copyAsync(dst, dstIdx, src, {srcRow, add(srcCol0, col)}, 8,
-                srcElements);
+      copyAsync(dst, dstIdx, src, {srcRow, add(srcCol0, col)}, 8, srcElements);
     });
   }
 
@@ -364,12 +362,11 @@ public:
   ///   iteration i: wait for block i, barrier, issue block i + stages - 1
   ///   into the slot consumed in iteration i - 1, compute on block i.
   /// One commit group per block slot keeps wait_group counting uniform.
-  SmallVector<Value> pipeline(Value numIters, int64_t stages,
-                              function_ref<void(Value, Value)> issue,
-                              function_ref<SmallVector<Value>(Value,
-                                                              ValueRange)>
-                                  compute,
-                              ValueRange init) {
+  SmallVector<Value>
+  pipeline(Value numIters, int64_t stages,
+           function_ref<void(Value, Value)> issue,
+           function_ref<SmallVector<Value>(Value, ValueRange)> compute,
+           ValueRange init) {
     for (int64_t s = 0; s + 1 < stages; ++s) {
       ifThen(ult(c(s), numIters), [&] { issue(c(s), c(s)); });
       commitGroup();
@@ -382,8 +379,7 @@ public:
           waitGroup(stages - 2);
           barrier();
           Value next = add(iter, stages - 1);
-          ifThen(ult(next, numIters),
-                 [&] { issue(next, rem(next, stages)); });
+          ifThen(ult(next, numIters), [&] { issue(next, rem(next, stages)); });
           commitGroup();
           SmallVector<Value> out = compute(rem(iter, stages), accs);
           scf::YieldOp::create(b, loc, out);
@@ -404,9 +400,9 @@ gpu::GPUFuncOp createKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   exists = false;
   OpBuilder::InsertionGuard g(builder);
   builder.setInsertionPointToEnd(module.getBody());
-  auto func = gpu::GPUFuncOp::create(
-      builder, module.getLoc(), name,
-      builder.getFunctionType(argTypes, TypeRange{}));
+  auto func =
+      gpu::GPUFuncOp::create(builder, module.getLoc(), name,
+                             builder.getFunctionType(argTypes, TypeRange{}));
   func->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(),
                 builder.getUnitAttr());
   func.setKnownBlockSize(
@@ -469,19 +465,19 @@ void emitMainKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
   Value warp = e.div(tid, 32);
   Value warpN = e.rem(warp, t.warpsN);
   Value warpM = e.div(warp, t.warpsN);
-  Value nBase = e.mul(
-      gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x), t.tileN);
-  Value mBase = e.mul(
-      gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y), t.tileM);
+  Value nBase =
+      e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x), t.tileN);
+  Value mBase =
+      e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y), t.tileM);
   Value rows = memref::DimOp::create(b, loc, x, 0);
 
   auto i8Space = e.sharedType({ShapedType::kDynamic}, b.getI8Type());
   Value shared = gpu::DynamicSharedMemoryOp::create(b, loc, i8Space);
   Value sX = e.view(shared, layout.offX, {t.stages, t.tileM, layout.ldx}, elt);
   Value sS = e.view(shared, layout.offS, {t.stages, t.tileN, layout.lds}, elt);
-  Value sMeta = e.view(shared, layout.offMeta,
-                       {t.stages, t.tileN / 16, t.tileK / 32 * 16},
-                       b.getI32Type());
+  Value sMeta =
+      e.view(shared, layout.offMeta,
+             {t.stages, t.tileN / 16, t.tileK / 32 * 16}, b.getI32Type());
 
   Value aRow = e.laneMap(lane, mma::kLdmatrixARow);
   Value aCol = e.laneMap(lane, mma::kLdmatrixACol);
@@ -500,17 +496,16 @@ void emitMainKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
                     e.mul(kb, t.tileK / 2), t.tileN, t.tileK / 2);
     // Metadata: per 16-row tile, tileK/32 * 16 consecutive words.
     int64_t chunksPerTile = t.tileK / 32 * 16 / 4;
-    e.forEachChunk(tid, threads, t.tileN / 16 * chunksPerTile,
-                   [&](Value chunk) {
-                     Value tile = e.div(chunk, chunksPerTile);
-                     Value q4 = e.mul(e.rem(chunk, chunksPerTile), 4);
-                     Value nTile = e.add(e.div(nBase, 16), tile);
-                     Value kTile = e.mul(kb, t.tileK / 32);
-                     Value src = e.add(
-                         e.mul(e.add(e.mul(nTile, numKTiles32), kTile), 16),
-                         q4);
-                     e.copyAsync(sMeta, {stage, tile, q4}, meta, {src}, 4);
-                   });
+    e.forEachChunk(
+        tid, threads, t.tileN / 16 * chunksPerTile, [&](Value chunk) {
+          Value tile = e.div(chunk, chunksPerTile);
+          Value q4 = e.mul(e.rem(chunk, chunksPerTile), 4);
+          Value nTile = e.add(e.div(nBase, 16), tile);
+          Value kTile = e.mul(kb, t.tileK / 32);
+          Value src =
+              e.add(e.mul(e.add(e.mul(nTile, numKTiles32), kTile), 16), q4);
+          e.copyAsync(sMeta, {stage, tile, q4}, meta, {src}, 4);
+        });
   };
 
   // Sparse MMAs over one pipeline slot.
@@ -519,16 +514,14 @@ void emitMainKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
     for (int64_t kk = 0; kk < t.tileK / 32; ++kk) {
       SmallVector<SmallVector<Value>> bFrags;
       for (int64_t j = 0; j < fragsM; ++j)
-        bFrags.push_back(e.ldmatrix(
-            sX,
-            {stage, e.add(e.add(warpRowM, bRow), j * 8),
-             e.add(bColX4, kk * 32)},
-            4));
+        bFrags.push_back(e.ldmatrix(sX,
+                                    {stage, e.add(e.add(warpRowM, bRow), j * 8),
+                                     e.add(bColX4, kk * 32)},
+                                    4));
       for (int64_t i = 0; i < fragsN; ++i) {
         SmallVector<Value> aFrag = e.ldmatrix(
             sS,
-            {stage, e.add(e.add(warpRowN, aRow), i * 16),
-             e.add(aCol, kk * 16)},
+            {stage, e.add(e.add(warpRowN, aRow), i * 16), e.add(aCol, kk * 16)},
             4);
         Value word = memref::LoadOp::create(
             b, loc, sMeta,
@@ -566,9 +559,9 @@ void emitMainKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
         Value row = e.div(chunk, rc / 4);
         Value col = e.mul(e.rem(chunk, rc / 4), 4);
         Value srcRow = e.add(mBase, row);
-        auto load = scf::IfOp::create(b, loc, TypeRange{vec4f32},
-                                      e.ult(srcRow, rows),
-                                      /*withElseRegion=*/true);
+        auto load =
+            scf::IfOp::create(b, loc, TypeRange{vec4f32}, e.ult(srcRow, rows),
+                              /*withElseRegion=*/true);
         {
           OpBuilder::InsertionGuard g(b);
           b.setInsertionPointToStart(load.thenBlock());
@@ -592,13 +585,11 @@ void emitMainKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
         SmallVector<SmallVector<Value>> bFrags;
         for (int64_t j = 0; j < fragsM; ++j)
           bFrags.push_back(e.ldmatrix(
-              sT,
-              {e.add(e.add(warpRowM, bRow), j * 8), e.add(bColX2, kk * 16)},
+              sT, {e.add(e.add(warpRowM, bRow), j * 8), e.add(bColX2, kk * 16)},
               2));
         for (int64_t i = 0; i < fragsN; ++i) {
           SmallVector<Value> aFrag = e.ldmatrix(
-              sU,
-              {e.add(e.add(warpRowN, aRow), i * 16), e.add(aCol, kk * 16)},
+              sU, {e.add(e.add(warpRowN, aRow), i * 16), e.add(aCol, kk * 16)},
               4);
           for (int64_t j = 0; j < fragsM; ++j) {
             auto acc = ArrayRef<Value>(accs).slice((i * fragsM + j) * 4, 4);
@@ -621,8 +612,8 @@ void emitMainKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
       Value n = e.add(e.add(warpRowN, accRow), i * 16 + h * 8);
       Value biasValue;
       if (bias) {
-        Value raw = memref::LoadOp::create(b, loc, bias,
-                                           ValueRange{e.add(nBase, n)});
+        Value raw =
+            memref::LoadOp::create(b, loc, bias, ValueRange{e.add(nBase, n)});
         biasValue = arith::ExtFOp::create(b, loc, b.getF32Type(), raw);
       }
       for (int64_t j = 0; j < fragsM; ++j) {
@@ -644,9 +635,9 @@ void emitMainKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
     Value col = e.mul(e.rem(chunk, t.tileN / 8), 8);
     Value dstRow = e.add(mBase, row);
     e.ifThen(e.ult(dstRow, rows), [&] {
-      Value v = vector::LoadOp::create(b, loc, vec8T, sY, ValueRange{row, col},
-                                       /*nontemporal=*/false,
-                                       llvm::MaybeAlign(16));
+      Value v =
+          vector::LoadOp::create(b, loc, vec8T, sY, ValueRange{row, col},
+                                 /*nontemporal=*/false, llvm::MaybeAlign(16));
       vector::StoreOp::create(b, loc, v, y,
                               ValueRange{dstRow, e.add(nBase, col)},
                               /*nontemporal=*/false, llvm::MaybeAlign(16));
@@ -677,10 +668,10 @@ void emitLowRankKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
   Value tid = gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value lane = e.rem(tid, 32);
   Value warpM = e.div(tid, 32);
-  Value rBase = e.mul(
-      gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x), layout.tileN);
-  Value mBase = e.mul(
-      gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y), kLowRankTileM);
+  Value rBase = e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x),
+                      layout.tileN);
+  Value mBase = e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y),
+                      kLowRankTileM);
   Value split = gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
   Value splits = gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
   Value rows = memref::DimOp::create(b, loc, x, 0);
@@ -692,10 +683,10 @@ void emitLowRankKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
 
   auto i8Space = e.sharedType({ShapedType::kDynamic}, b.getI8Type());
   Value shared = gpu::DynamicSharedMemoryOp::create(b, loc, i8Space);
-  Value sX = e.view(shared, layout.offX, {t.stages, kLowRankTileM, layout.ldx},
-                    elt);
-  Value sV = e.view(shared, layout.offV, {t.stages, layout.tileN, layout.ldv},
-                    elt);
+  Value sX =
+      e.view(shared, layout.offX, {t.stages, kLowRankTileM, layout.ldx}, elt);
+  Value sV =
+      e.view(shared, layout.offV, {t.stages, layout.tileN, layout.ldv}, elt);
 
   Value aRow = e.laneMap(lane, mma::kLdmatrixARow);
   Value aCol = e.laneMap(lane, mma::kLdmatrixACol);
@@ -715,11 +706,10 @@ void emitLowRankKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
     for (int64_t kk = 0; kk < t.tileK / 16; ++kk) {
       SmallVector<SmallVector<Value>> bFrags;
       for (int64_t j = 0; j < fragsM; ++j)
-        bFrags.push_back(e.ldmatrix(
-            sX,
-            {stage, e.add(e.add(warpRowM, bRow), j * 8),
-             e.add(bColX2, kk * 16)},
-            2));
+        bFrags.push_back(e.ldmatrix(sX,
+                                    {stage, e.add(e.add(warpRowM, bRow), j * 8),
+                                     e.add(bColX2, kk * 16)},
+                                    2));
       for (int64_t i = 0; i < fragsN; ++i) {
         SmallVector<Value> aFrag = e.ldmatrix(
             sV, {stage, e.add(aRow, i * 16), e.add(aCol, kk * 16)}, 4);
@@ -853,9 +843,8 @@ SLRLinearKernels slr::buildSLRLinearKernels(OpBuilder &builder,
         memrefType({ShapedType::kDynamic, spec.k}, elt),
         memrefType({spec.rank, spec.k}, elt),
         memrefType({ShapedType::kDynamic, spec.rank}, f32)};
-    kernels.lowRank =
-        createKernel(builder, module, lowRankKernelName(spec), args,
-                     kernels.lowRankThreads, exists);
+    kernels.lowRank = createKernel(builder, module, lowRankKernelName(spec),
+                                   args, kernels.lowRankThreads, exists);
     if (!exists) {
       emitLowRankKernel(kernels.lowRank, spec, lrLayout);
       tidyKernel(kernels.lowRank);
@@ -887,10 +876,10 @@ gpu::GPUFuncOp slr::buildMetadataReorderKernel(OpBuilder &builder,
   b.setInsertionPointToStart(&func.getBody().front());
   KernelEmitter e(b, loc, Float16Type::get(ctx), &func.getBody().front());
   Value positions = func.getArgument(0), meta = func.getArgument(1);
-  Value index = e.add(
-      e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x),
-            kReorderThreads),
-      gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x));
+  Value index =
+      e.add(e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x),
+                  kReorderThreads),
+            gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x));
   e.ifThen(e.ult(index, e.c(words)), [&] {
     // index = (nTile * K/32 + kTile) * 16 + w, see metadataWordIndex().
     Value tile = e.div(index, mma::kMetaWordsPerTile);

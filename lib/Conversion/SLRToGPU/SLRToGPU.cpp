@@ -15,8 +15,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "slr/Conversion/SLRToGPU/MMALayout.h"
 #include "slr/Conversion/SLRToGPU/SLRToGPU.h"
+#include "slr/Conversion/SLRToGPU/MMALayout.h"
 #include "slr/Dialect/SLR/IR/SLR.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -67,8 +67,8 @@ Value flattenInput(OpBuilder &b, Location loc, Value input, int64_t k) {
         b, loc, input,
         ArrayRef<ReassociationIndices>{batch, ReassociationIndices{rank - 1}});
   }
-  auto dynType = RankedTensorType::get({ShapedType::kDynamic, k},
-                                       type.getElementType());
+  auto dynType =
+      RankedTensorType::get({ShapedType::kDynamic, k}, type.getElementType());
   if (input.getType() != dynType)
     input = tensor::CastOp::create(b, loc, dynType, input);
   return input;
@@ -80,8 +80,7 @@ Value restoreOutput(OpBuilder &b, Location loc, Value result, Value input,
   int64_t rank = outputType.getRank();
   int64_t n = outputType.getDimSize(rank - 1);
   if (rank == 1) {
-    auto static2d =
-        RankedTensorType::get({1, n}, outputType.getElementType());
+    auto static2d = RankedTensorType::get({1, n}, outputType.getElementType());
     result = tensor::CastOp::create(b, loc, static2d, result);
     return tensor::CollapseShapeOp::create(
         b, loc, result,
@@ -176,12 +175,13 @@ struct ConvertSLRToGPUPass
     bool constantPositions = false;
     ElementsAttr positionsAttr;
     if (matchPattern(op.getPositions(), m_Constant(&positionsAttr))) {
-      std::optional<std::vector<uint8_t>> nibbles = readPositionNibbles(positionsAttr);
+      std::optional<std::vector<uint8_t>> nibbles =
+          readPositionNibbles(positionsAttr);
       if (nibbles) {
         words.resize(mma::metadataWordCount(spec.n, spec.k));
         int64_t badRow = 0, badGroup = 0;
-        if (!mma::reorderMetadata(nibbles->data(), spec.n, spec.k,
-                                  words.data(), &badRow, &badGroup))
+        if (!mma::reorderMetadata(nibbles->data(), spec.n, spec.k, words.data(),
+                                  &badRow, &badGroup))
           return op.emitOpError()
                  << "cannot be lowered to the GPU: 2:4 group " << badGroup
                  << " of row " << badRow
@@ -238,8 +238,8 @@ struct ConvertSLRToGPUPass
         RankedTensorType::get({ShapedType::kDynamic, spec.n}, elementType);
     Value result = bufferization::ToTensorOp::create(
         b, loc, resultType, y, /*restrict=*/true, /*writable=*/true);
-    result = restoreOutput(b, loc, result, op.getInput(),
-                           op.getOutput().getType());
+    result =
+        restoreOutput(b, loc, result, op.getInput(), op.getOutput().getType());
     op.replaceAllUsesWith(result);
     op.erase();
     return success();
@@ -258,14 +258,13 @@ struct ConvertSLRToGPUPass
     std::string dynamicSuffix;
     if (!constantPositions)
       dynamicSuffix =
-          llvm::formatv("_dynmeta_i{0}",
-                        cast<MemRefType>(args[2].getType())
-                            .getElementType()
-                            .getIntOrFloatBitWidth())
+          llvm::formatv("_dynmeta_i{0}", cast<MemRefType>(args[2].getType())
+                                             .getElementType()
+                                             .getIntOrFloatBitWidth())
               .str();
-    std::string name = llvm::formatv("{0}_launch{1}", kernels.main.getName(),
-                                     dynamicSuffix)
-                           .str();
+    std::string name =
+        llvm::formatv("{0}_launch{1}", kernels.main.getName(), dynamicSuffix)
+            .str();
     if (auto existing = module.lookupSymbol<func::FuncOp>(name))
       return existing;
     MLIRContext *ctx = module.getContext();
@@ -275,9 +274,8 @@ struct ConvertSLRToGPUPass
     launcher.setPrivate();
 
     auto kernelRef = [&](mlir::gpu::GPUFuncOp kernel) {
-      return SymbolRefAttr::get(
-          kernelModuleOp.getNameAttr(),
-          {FlatSymbolRefAttr::get(kernel.getNameAttr())});
+      return SymbolRefAttr::get(kernelModuleOp.getNameAttr(),
+                                {FlatSymbolRefAttr::get(kernel.getNameAttr())});
     };
     auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
     SmallVector<NamedAttribute> recipe = {

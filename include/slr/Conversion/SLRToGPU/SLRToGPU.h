@@ -1,4 +1,5 @@
-//===- SLRToGPU.h - slr.linear to GPU kernels --------------------*- C++ -*-===//
+//===- SLRToGPU.h - slr.linear to GPU kernels --------------------*- C++
+//-*-===//
 //
 // --convert-slr-to-gpu turns every 2:4 f16/bf16 `slr.linear` into tensor-core
 // kernels inside a `gpu.module` (generated here, not hand-written CUDA) and a
@@ -43,9 +44,9 @@ struct SLRGPUTileConfig {
 /// Everything a set of slr.linear kernels is specialised on. M (rows of x)
 /// stays dynamic.
 struct SLRLinearKernelSpec {
-  int64_t n = 0;    ///< output features (rows of S, U)
-  int64_t k = 0;    ///< input features (columns of S, V)
-  int64_t rank = 0; ///< rows of V (0: no low-rank part)
+  int64_t n = 0;          ///< output features (rows of S, U)
+  int64_t k = 0;          ///< input features (columns of S, V)
+  int64_t rank = 0;       ///< rows of V (0: no low-rank part)
   mlir::Type elementType; ///< f16 or bf16
   bool hasBias = false;
   SLRGPUTileConfig tiles;
@@ -80,8 +81,8 @@ struct SLRLinearKernels {
 
 /// Returns a description of why `spec` cannot be compiled (shape not a
 /// multiple of the tiles, unsupported type, bad tile configuration...).
-std::optional<std::string> checkSLRLinearKernelSpec(
-    const SLRLinearKernelSpec &spec);
+std::optional<std::string>
+checkSLRLinearKernelSpec(const SLRLinearKernelSpec &spec);
 
 /// Builds (or finds, by name) the kernels for `spec` in `module`. `spec` must
 /// pass checkSLRLinearKernelSpec.
