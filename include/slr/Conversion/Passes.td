@@ -86,6 +86,9 @@ def ConvertSLRToGPU : Pass<"convert-slr-to-gpu", "::mlir::ModuleOp"> {
     Option<"stages", "stages", "int64_t", "3", "cp.async pipeline depth">,
     Option<"kernelModule", "kernel-module", "std::string",
            "\"slr_gpu_kernels\"", "Name of the generated gpu.module">,
+    Option<"testDefect", "test-defect", "std::string", "\"none\"",
+           "Tests only: plant a defect (drop-barrier, short-wait, "
+           "read-past-tile) to show the PTX simulator catches it">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -41,6 +41,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -128,21 +129,36 @@ LowRankLayout computeLowRankLayout(const SLRLinearKernelSpec &spec) {
   return l;
 }
 
+/// Kernels with a planted defect never share a name with correct ones.
+const char *defectSuffix(PlantedDefect defect) {
+  switch (defect) {
+  case PlantedDefect::None:
+    return "";
+  case PlantedDefect::DropBarrier:
+    return "_defect_drop_barrier";
+  case PlantedDefect::ShortWait:
+    return "_defect_short_wait";
+  case PlantedDefect::ReadPastTile:
+    return "_defect_read_past_tile";
+  }
+  return "";
+}
+
 std::string mainKernelName(const SLRLinearKernelSpec &spec) {
   const SLRGPUTileConfig &t = spec.tiles;
   return llvm::formatv("slr_linear_{0}_n{1}_k{2}_r{3}{4}_t{5}x{6}x{7}_w{8}x{9}_"
-                       "s{10}",
+                       "s{10}{11}",
                        typeName(spec.elementType), spec.n, spec.k, spec.rank,
                        spec.hasBias ? "_bias" : "", t.tileN, t.tileM, t.tileK,
-                       t.warpsN, t.warpsM, t.stages)
+                       t.warpsN, t.warpsM, t.stages, defectSuffix(spec.defect))
       .str();
 }
 
 std::string lowRankKernelName(const SLRLinearKernelSpec &spec) {
   const SLRGPUTileConfig &t = spec.tiles;
-  return llvm::formatv("slr_lowrank_{0}_r{1}_k{2}_t{3}_s{4}",
+  return llvm::formatv("slr_lowrank_{0}_r{1}_k{2}_t{3}_s{4}{5}",
                        typeName(spec.elementType), spec.rank, spec.k, t.tileK,
-                       t.stages)
+                       t.stages, defectSuffix(spec.defect))
       .str();
 }
 
@@ -152,13 +168,16 @@ class KernelEmitter {
 public:
   /// Emits at `b`'s insertion point; index constants are created once, at
   /// the start of `entry`.
-  KernelEmitter(OpBuilder &b, Location loc, Type elementType, Block *entry)
-      : b(b), loc(loc), elementType(elementType), entry(entry) {}
+  KernelEmitter(OpBuilder &b, Location loc, Type elementType, Block *entry,
+                PlantedDefect defect)
+      : b(b), loc(loc), elementType(elementType), entry(entry), defect(defect) {
+  }
 
   OpBuilder &b;
   Location loc;
   Type elementType;
   Block *entry;
+  PlantedDefect defect; ///< tests only, see PlantedDefect
   llvm::DenseMap<int64_t, Value> constants;
 
   //===--- index arithmetic ---------------------------------------------===//
@@ -322,7 +341,11 @@ public:
       Value srcRow = add(srcRow0, row);
       Value srcElements;
       if (rowLimit) {
-        Value valid = ult(srcRow, rowLimit);
+        Value valid =
+            defect == PlantedDefect::ReadPastTile
+                ? arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                        srcRow, rowLimit)
+                : ult(srcRow, rowLimit);
         srcElements = select(valid, c(8), c(0));
         srcRow = select(valid, srcRow, c(0));
       }
@@ -376,8 +399,10 @@ public:
         [&](OpBuilder &nb, Location, Value iter, ValueRange accs) {
           OpBuilder::InsertionGuard g(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          waitGroup(stages - 2);
-          barrier();
+          waitGroup(defect == PlantedDefect::ShortWait ? stages - 1
+                                                       : stages - 2);
+          if (defect != PlantedDefect::DropBarrier)
+            barrier();
           Value next = add(iter, stages - 1);
           ifThen(ult(next, numIters), [&] { issue(next, rem(next, stages)); });
           commitGroup();
@@ -440,7 +465,7 @@ void emitMainKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
   Location loc = func.getLoc();
   OpBuilder b(func.getContext());
   b.setInsertionPointToStart(&func.getBody().front());
-  KernelEmitter e(b, loc, elt, &func.getBody().front());
+  KernelEmitter e(b, loc, elt, &func.getBody().front(), spec.defect);
 
   unsigned argIdx = 0;
   Value x = func.getArgument(argIdx++);
@@ -657,7 +682,7 @@ void emitLowRankKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
   Location loc = func.getLoc();
   OpBuilder b(func.getContext());
   b.setInsertionPointToStart(&func.getBody().front());
-  KernelEmitter e(b, loc, elt, &func.getBody().front());
+  KernelEmitter e(b, loc, elt, &func.getBody().front(), spec.defect);
 
   Value x = func.getArgument(0), v = func.getArgument(1),
         tBuf = func.getArgument(2);
@@ -754,6 +779,15 @@ void emitLowRankKernel(gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
 //===----------------------------------------------------------------------===//
 // Public API
 //===----------------------------------------------------------------------===//
+
+std::optional<PlantedDefect> slr::parsePlantedDefect(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<PlantedDefect>>(name)
+      .Case("none", PlantedDefect::None)
+      .Case("drop-barrier", PlantedDefect::DropBarrier)
+      .Case("short-wait", PlantedDefect::ShortWait)
+      .Case("read-past-tile", PlantedDefect::ReadPastTile)
+      .Default(std::nullopt);
+}
 
 std::optional<std::string>
 slr::checkSLRLinearKernelSpec(const SLRLinearKernelSpec &spec) {
@@ -874,7 +908,8 @@ gpu::GPUFuncOp slr::buildMetadataReorderKernel(OpBuilder &builder,
   Location loc = func.getLoc();
   OpBuilder b(ctx);
   b.setInsertionPointToStart(&func.getBody().front());
-  KernelEmitter e(b, loc, Float16Type::get(ctx), &func.getBody().front());
+  KernelEmitter e(b, loc, Float16Type::get(ctx), &func.getBody().front(),
+                  PlantedDefect::None);
   Value positions = func.getArgument(0), meta = func.getArgument(1);
   Value index =
       e.add(e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x),

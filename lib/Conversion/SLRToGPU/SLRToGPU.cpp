@@ -119,6 +119,14 @@ struct ConvertSLRToGPUPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    std::optional<PlantedDefect> planted = parsePlantedDefect(testDefect);
+    if (!planted) {
+      module.emitError() << "unknown test-defect '" << testDefect
+                         << "' (none, drop-barrier, short-wait, "
+                            "read-past-tile)";
+      return signalPassFailure();
+    }
+    defect = *planted;
     SmallVector<LinearOp> ops;
     module.walk([&](LinearOp op) {
       if (!op->getParentOfType<mlir::gpu::GPUModuleOp>())
@@ -133,6 +141,8 @@ struct ConvertSLRToGPUPass
     if (failedAny)
       signalPassFailure();
   }
+
+  PlantedDefect defect = PlantedDefect::None;
 
   mlir::gpu::GPUModuleOp getOrCreateKernelModule() {
     ModuleOp module = getOperation();
@@ -166,6 +176,7 @@ struct ConvertSLRToGPUPass
     spec.elementType = elementType;
     spec.hasBias = static_cast<bool>(op.getBias());
     spec.tiles = {tileN, tileM, tileK, warpsN, warpsM, stages};
+    spec.defect = defect;
     if (std::optional<std::string> error = checkSLRLinearKernelSpec(spec))
       return op.emitOpError() << "cannot be lowered to the GPU: " << *error;
 

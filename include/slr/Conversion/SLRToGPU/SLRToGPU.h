@@ -41,6 +41,15 @@ struct SLRGPUTileConfig {
   int64_t stages = 3;
 };
 
+/// A defect the generator plants on request, for tests that show the PTX
+/// simulator catches it (never for real use): the pipeline loop without its
+/// barrier, waiting for one cp.async group too few, or the x-tile bound
+/// check admitting one row past the end of x.
+enum class PlantedDefect { None, DropBarrier, ShortWait, ReadPastTile };
+
+/// Parses "none", "drop-barrier", "short-wait", "read-past-tile".
+std::optional<PlantedDefect> parsePlantedDefect(llvm::StringRef name);
+
 /// Everything a set of slr.linear kernels is specialised on. M (rows of x)
 /// stays dynamic.
 struct SLRLinearKernelSpec {
@@ -50,6 +59,7 @@ struct SLRLinearKernelSpec {
   mlir::Type elementType; ///< f16 or bf16
   bool hasBias = false;
   SLRGPUTileConfig tiles;
+  PlantedDefect defect = PlantedDefect::None; ///< tests only
 };
 
 /// The generated kernels and their launch parameters.
