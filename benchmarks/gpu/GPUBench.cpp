@@ -367,6 +367,80 @@ double relativeError(const std::vector<uint16_t> &y, const Layer &layer,
   return rms > 0 ? maxError / rms : maxError;
 }
 
+/// One unit in the last place of the 16-bit type at |v| (its subnormal
+/// quantum below the normal range).
+double ulpOf(double v, bool bf16) {
+  const int mantissaBits = bf16 ? 7 : 10, minExponent = bf16 ? -126 : -14;
+  int exponent =
+      v == 0 ? minExponent
+             : std::max(static_cast<int>(std::floor(std::log2(std::fabs(v)))),
+                        minExponent);
+  return std::ldexp(1.0, exponent - mantissaBits);
+}
+
+/// The worst error over every element of y, in units of its bound.
+struct ElementCheck {
+  double worst = 0; // max |y - ref| / bound
+  int64_t compared = 0, worstRow = -1, worstCol = -1;
+  double worstValue = 0, worstReference = 0;
+};
+
+/// Compares every element of y [m, n] with the host reference of the
+/// kernels' arithmetic: t = x V^T summed in f32 and rounded to the element
+/// type, y = x S^T + t U^T summed in f32 and rounded to the element type.
+/// The bound per element is one ulp of the element type at the reference,
+/// plus the worst-case f32 summation error ((k + r) 2^-24 times the sum of
+/// the terms' magnitudes), plus the effect of t moving by one ulp of the
+/// element type (its f32 sum may round either way).
+ElementCheck checkEveryElement(const std::vector<uint16_t> &y,
+                               const Layer &layer, const std::vector<float> &x,
+                               int64_t m, bool withLowRank) {
+  const int64_t n = layer.n, k = layer.k, r = withLowRank ? layer.rank : 0;
+  const bool bf16 = layer.bf16;
+  ElementCheck result;
+  std::vector<double> t(r), tUlp(r);
+  for (int64_t row = 0; row < m; ++row) {
+    const float *xr = &x[row * k];
+    for (int64_t q = 0; q < r; ++q) {
+      double sum = 0;
+      for (int64_t c = 0; c < k; ++c)
+        sum += static_cast<double>(xr[c]) * layer.v[q * k + c];
+      t[q] = fromBits(toBits(static_cast<float>(sum), bf16), bf16);
+      tUlp[q] = ulpOf(sum, bf16);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      double ref = 0, magnitude = 0, tSlack = 0;
+      const float *sj = &layer.s[j * k];
+      for (int64_t c = 0; c < k; ++c) {
+        double term = static_cast<double>(xr[c]) * sj[c];
+        ref += term;
+        magnitude += std::fabs(term);
+      }
+      for (int64_t q = 0; q < r; ++q) {
+        double uq = layer.u[j * r + q];
+        ref += t[q] * uq;
+        magnitude += std::fabs(t[q] * uq);
+        tSlack += std::fabs(uq) * tUlp[q];
+      }
+      double accumulation =
+          static_cast<double>(k + r) * std::ldexp(1.0, -24) * magnitude +
+          tSlack;
+      double bound = ulpOf(std::fabs(ref) + accumulation, bf16) + accumulation;
+      double got = fromBits(y[row * n + j], bf16);
+      double error = std::fabs(got - ref) / bound;
+      if (!(error <= result.worst)) { // NaN counts as the worst
+        result.worst = std::isnan(error) ? INFINITY : error;
+        result.worstRow = row;
+        result.worstCol = j;
+        result.worstValue = got;
+        result.worstReference = ref;
+      }
+      ++result.compared;
+    }
+  }
+  return result;
+}
+
 std::vector<int64_t> parseList(const std::string &text) {
   std::vector<int64_t> values;
   std::stringstream stream(text);
@@ -381,6 +455,7 @@ struct BenchContext {
   CUmodule module;
   CuBLAS &cublas;
   bool haveCuBLAS;
+  bool checkOnly; // no timing: every element against the host reference
   CUstream stream;
   const std::vector<int64_t> &ms;
   int reps;
@@ -396,10 +471,14 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
   CUstream stream = c.stream;
   std::printf("\n%s: %lld x %lld (N x K), 2:4 + rank %lld, %s\n", title.c_str(),
               (long long)n, (long long)k, (long long)r, bf16 ? "bf16" : "f16");
-  std::printf("%6s | %9s %8s | %9s %8s %7s | %9s %8s %7s | %9s %9s %9s\n", "M",
-              "dense ms", "TFLOP/s", "sparse ms", "TFLOP/s", "vs dense",
-              "fused ms", "TFLOP/s", "vs dense", "err dense", "err sparse",
-              "err fused");
+  if (c.checkOnly)
+    std::printf("%6s | %10s %12s | %10s %12s\n", "M", "elements",
+                "fused err/bd", "elements", "sparse err/bd");
+  else
+    std::printf("%6s | %9s %8s | %9s %8s %7s | %9s %8s %7s | %9s %9s %9s\n",
+                "M", "dense ms", "TFLOP/s", "sparse ms", "TFLOP/s", "vs dense",
+                "fused ms", "TFLOP/s", "vs dense", "err dense", "err sparse",
+                "err fused");
   DeviceBuffer dValues(layer.values), dMeta(layer.metadata), dU(layer.uBits),
       dV(layer.vBits), dDense(layer.dense);
   CUfunction mainFused =
@@ -457,6 +536,32 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
       c.cublas.gemm(stream, m, n, k, dx.pointer, dDense.pointer,
                     dyDense.pointer, bf16 ? CuBLAS::kR16BF : CuBLAS::kR16F);
     };
+    if (c.checkOnly) {
+      runFused();
+      if (sparse)
+        runSparse();
+      check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
+      ElementCheck fusedCheck =
+          checkEveryElement(dy.download<uint16_t>(), layer, x, m, true);
+      ElementCheck sparseCheck;
+      if (sparse)
+        sparseCheck = checkEveryElement(dySparse.download<uint16_t>(), layer, x,
+                                        m, false);
+      std::printf("%6lld | %10lld %12.3f | %10lld %12.3f\n", (long long)m,
+                  (long long)fusedCheck.compared, fusedCheck.worst,
+                  (long long)sparseCheck.compared, sparseCheck.worst);
+      std::fflush(stdout);
+      for (const ElementCheck *e : {&fusedCheck, &sparseCheck})
+        if (e->worst > 1.0)
+          fail("y[" + std::to_string(e->worstRow) + ", " +
+               std::to_string(e->worstCol) + "] = " +
+               std::to_string(e->worstValue) + " but the host reference is " +
+               std::to_string(e->worstReference) + " (" +
+               std::to_string(e->worst) +
+               " times the error bound) for M = " + std::to_string(m) +
+               (e == &fusedCheck ? ", fused" : ", sparse-only") + " kernel");
+      continue;
+    }
     const int warmup = 3;
     double fusedMs = timeIt(stream, warmup, c.reps, runFused);
     double sparseMs = sparse ? timeIt(stream, warmup, c.reps, runSparse) : NAN;
@@ -498,15 +603,22 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
 int main(int argc, char **argv) {
   std::string manifestPath, mList = "1,16,128,2048,8192";
   int reps = 20;
+  bool checkOnly = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--m" && i + 1 < argc)
       mList = argv[++i];
     else if (arg == "--reps" && i + 1 < argc)
       reps = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--check")
+      checkOnly = true;
     else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: slr-bench-gpu <kernels.manifest> [--m 1,16,...] "
-                  "[--reps N]\n");
+      std::printf(
+          "usage: slr-bench-gpu <kernels.manifest> [--m 1,16,...] [--reps N] "
+          "[--check]\n"
+          "  --check: no timing; every output element against the host "
+          "reference (for the PTX simulator: LD_LIBRARY_PATH=<build>/lib/"
+          "cuda-sim)\n");
       return 0;
     } else if (manifestPath.empty())
       manifestPath = arg;
@@ -550,15 +662,16 @@ int main(int argc, char **argv) {
   check(d.cuModuleLoadData(&module, image.data()), "cuModuleLoadData");
 
   CuBLAS cublas;
-  bool haveCuBLAS = cublas.load(error);
-  if (!haveCuBLAS)
+  bool haveCuBLAS = !checkOnly && cublas.load(error);
+  if (!checkOnly && !haveCuBLAS)
     std::fprintf(stderr, "slr-bench-gpu: %s; timing slr's kernels only\n",
                  error.c_str());
   CUstream stream = nullptr;
   check(d.cuStreamCreate(&stream, kStreamNonBlocking), "cuStreamCreate");
   std::mt19937 rng(20261201);
 
-  BenchContext context{module, cublas, haveCuBLAS, stream, ms, reps, rng};
+  BenchContext context{module, cublas, haveCuBLAS, checkOnly,
+                       stream, ms,     reps,       rng};
   auto findVariant = [&](int64_t n, int64_t k, int64_t rank,
                          const std::string &type) {
     const bench::KernelVariant *found = nullptr;

@@ -66,6 +66,16 @@ static cl::opt<std::string> chip("chip", cl::desc("GPU architecture"),
                                  cl::init("sm_90a"), cl::cat(category));
 static cl::opt<std::string> features("features", cl::desc("PTX features"),
                                      cl::init("+ptx85"), cl::cat(category));
+static cl::opt<std::string>
+    binaryFormat("format",
+                 cl::desc("bin: a cubin (ptxas); isa: PTX, which the driver "
+                          "JIT-compiles and the PTX simulator runs"),
+                 cl::init("bin"), cl::cat(category));
+static cl::opt<std::string>
+    testDefect("test-defect",
+               cl::desc("tests only: plant a defect in the kernels (see "
+                        "convert-slr-to-gpu test-defect)"),
+               cl::init("none"), cl::cat(category));
 static cl::opt<std::string> outputDir("o", cl::desc("output directory"),
                                       cl::Required, cl::cat(category));
 static cl::opt<int64_t> tileN("tile-n", cl::init(slr::SLRGPUTileConfig().tileN),
@@ -185,6 +195,10 @@ int main(int argc, char **argv) {
   builder.setInsertionPointToEnd(module->getBody());
   auto kernelModule = gpu::GPUModuleOp::create(builder, loc, "slr_gpu_kernels");
 
+  std::optional<slr::PlantedDefect> defect =
+      slr::parsePlantedDefect(testDefect);
+  if (!defect)
+    return fail("unknown --test-defect '" + testDefect + "'");
   auto makeSpec = [&](int64_t n, int64_t k, int64_t r) {
     slr::SLRLinearKernelSpec spec;
     spec.n = n;
@@ -192,12 +206,15 @@ int main(int argc, char **argv) {
     spec.rank = r;
     spec.elementType = elementType;
     spec.tiles = {tileN, tileM, tileK, warpsN, warpsM, stages};
+    spec.defect = *defect;
     return spec;
   };
 
   slr::bench::KernelManifest manifest;
   manifest.chip = chip;
-  manifest.binary = "kernels.cubin";
+  if (binaryFormat != "bin" && binaryFormat != "isa")
+    return fail("--format must be bin or isa, got '" + binaryFormat + "'");
+  manifest.binary = binaryFormat == "isa" ? "kernels.ptx" : "kernels.cubin";
   // (N, K, rank) to build kernels for, in order, without repeats.
   SmallVector<std::tuple<int64_t, int64_t, int64_t>> requests;
   auto request = [&](int64_t n, int64_t k, int64_t r) {
@@ -289,7 +306,7 @@ int main(int argc, char **argv) {
   std::string pipeline =
       slr::getSLRKernelTargetPipelineText(chip, features, 3) + "," +
       slr::getSLRKernelLoweringPipelineText() +
-      ",gpu-module-to-binary{format=bin}";
+      ",gpu-module-to-binary{format=" + binaryFormat + "}";
   if (failed(parsePassPipeline(pipeline, pm)))
     return fail("malformed kernel pipeline: " + pipeline);
   if (failed(pm.run(*module)))
