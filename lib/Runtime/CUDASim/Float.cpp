@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 using namespace slr::sim;
 
@@ -75,9 +76,46 @@ uint64_t roundToF64(double hi, double lo, Rounding mode) {
 
 } // namespace
 
+namespace {
+double decode(uint64_t bits, Format format);
+
+/// Every f16 value, decoded once (the mma path reads millions of them).
+const double *halfTable() {
+  static const std::vector<double> table = [] {
+    std::vector<double> t(65536);
+    for (uint32_t i = 0; i < 65536; ++i)
+      t[i] = decode(i, Format::F16);
+    return t;
+  }();
+  return table.data();
+}
+
+float bitsToFloat(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+} // namespace
+
 double slr::sim::formatToDouble(uint64_t bits, Format format) {
-  if (format == Format::F64)
+  // bf16, tf32 and f32 are prefixes of f32: exact through a float.
+  switch (format) {
+  case Format::F64:
     return bitsToDouble(bits);
+  case Format::F32:
+    return bitsToFloat(static_cast<uint32_t>(bits));
+  case Format::BF16:
+    return bitsToFloat(static_cast<uint32_t>(bits & 0xffff) << 16);
+  case Format::TF32:
+    return bitsToFloat(static_cast<uint32_t>(bits & 0x7ffff) << 13);
+  case Format::F16:
+    return halfTable()[bits & 0xffff];
+  }
+  return decode(bits, format);
+}
+
+namespace {
+double decode(uint64_t bits, Format format) {
   FormatInfo f = info(format);
   int bias = (1 << (f.expBits - 1)) - 1;
   uint64_t mantMask = (uint64_t(1) << f.mantBits) - 1;
@@ -94,6 +132,7 @@ double slr::sim::formatToDouble(uint64_t bits, Format format) {
                        static_cast<int>(exponent) - bias - f.mantBits);
   return negative ? -value : value;
 }
+} // namespace
 
 uint64_t slr::sim::roundToFormat(double hi, double lo, Format format,
                                  Rounding mode, bool satfinite) {
@@ -101,6 +140,15 @@ uint64_t slr::sim::roundToFormat(double hi, double lo, Format format,
     mode = Rounding::RN;
   if (format == Format::F64)
     return roundToF64(hi, lo, mode);
+  if (format == Format::F32 && mode == Rounding::RN && lo == 0 && !satfinite &&
+      !std::isnan(hi)) {
+    // The host's double -> float conversion rounds to nearest even,
+    // subnormals included: the common case of every mma result.
+    float f = static_cast<float>(hi);
+    uint32_t b;
+    std::memcpy(&b, &f, 4);
+    return b;
+  }
   const FormatInfo f = info(format);
   const int bias = (1 << (f.expBits - 1)) - 1;
   const uint64_t one = uint64_t(1) << f.mantBits; // implicit bit

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <xmmintrin.h>
 
 using namespace slr::sim;
 
@@ -261,11 +262,17 @@ Status Simulator::launch(Function *function, const LaunchConfig &config,
   std::lock_guard<std::mutex> lock(state->mutex);
   l.stats = &state->stats;
   l.epochCounter = &state->epochCounter;
+  // Host arithmetic must keep subnormals: a process running with
+  // flush-to-zero (e.g. linked with -ffast-math) would change results.
+  const unsigned csr = _mm_getcsr();
+  constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
+  _mm_setcsr(csr & ~(kFlushToZero | kDenormalsAreZero));
   try {
     runLaunch(l);
   } catch (const Fault &fault) {
     status = {fault.code, fault.message};
   }
+  _mm_setcsr(csr);
   return status;
 }
 
