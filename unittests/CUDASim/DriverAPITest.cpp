@@ -1,0 +1,138 @@
+//===- DriverAPITest.cpp - libslr_cuda_sim.so as a CUDA driver ------------===//
+//
+// Loads the simulator library the way programs load libcuda.so.1 (dlopen,
+// dlsym of the driver's entry points) and checks the driver-level
+// behaviour: PTX modules load and launch, binary images are refused,
+// kernels above 48 KiB of dynamic shared memory must opt in, copies must
+// stay inside their device allocations, a kernel fault is sticky and
+// cuGetErrorString explains the last failure in one line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "slr/Runtime/CUDADriver.h"
+
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace slr::cuda;
+
+namespace {
+
+const DriverAPI &simulatorDriver() {
+  static DriverAPI api = [] {
+    DriverAPI d{};
+    void *library = dlopen(SLR_CUDA_SIM_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    EXPECT_NE(library, nullptr) << dlerror();
+#define SLR_LOOKUP(field, symbol)                                              \
+  d.field = reinterpret_cast<decltype(d.field)>(dlsym(library, #symbol));      \
+  EXPECT_NE(d.field, nullptr) << #symbol;
+    SLR_CUDA_DRIVER_ENTRY_POINTS(SLR_LOOKUP)
+#undef SLR_LOOKUP
+    return d;
+  }();
+  return api;
+}
+
+std::string lastError(CUresult code) {
+  const char *text = nullptr;
+  simulatorDriver().cuGetErrorString(code, &text);
+  return text ? text : "";
+}
+
+/// out[tid] = tid, with `shared` bytes of dynamic shared memory declared.
+const char *kKernel = R"(.version 8.5
+.target sm_80
+.address_size 64
+.extern .shared .align 16 .b8 dyn[];
+.visible .entry fill(.param .u64 pout)
+{
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<4>;
+  ld.param.u64 %rd1, [pout];
+  mov.u32 %r1, %tid.x;
+  mul.wide.u32 %rd2, %r1, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  st.global.u32 [%rd3], %r1;
+  mov.u32 %r2, dyn;
+  mad.lo.u32 %r3, %r1, 4, %r2;
+  st.shared.u32 [%r3], %r1;
+  ret;
+}
+)";
+
+TEST(DriverAPITest, ModulesLaunchesCopiesAndStickyFaults) {
+  const DriverAPI &d = simulatorDriver();
+  ASSERT_EQ(d.cuInit(0), 0);
+  int count = 0;
+  ASSERT_EQ(d.cuDeviceGetCount(&count), 0);
+  EXPECT_EQ(count, 1);
+  char name[256];
+  ASSERT_EQ(d.cuDeviceGetName(name, sizeof(name), 0), 0);
+  EXPECT_NE(std::string(name).find("simulator"), std::string::npos);
+
+  const char cubin[] = "\x7f"
+                       "ELF\x02\x01\x01";
+  CUmodule module = nullptr;
+  CUresult r = d.cuModuleLoadData(&module, cubin);
+  EXPECT_EQ(r, 218);
+  EXPECT_NE(lastError(r).find("format=isa"), std::string::npos);
+
+  ASSERT_EQ(d.cuModuleLoadData(&module, kKernel), 0);
+  CUfunction function = nullptr;
+  ASSERT_EQ(d.cuModuleGetFunction(&function, module, "fill"), 0);
+  EXPECT_EQ(d.cuModuleGetFunction(&function, module, "nope"), 500);
+  ASSERT_EQ(d.cuModuleGetFunction(&function, module, "fill"), 0);
+
+  CUdeviceptr out = 0;
+  ASSERT_EQ(d.cuMemAlloc(&out, 64 * 4), 0);
+  void *args[] = {&out};
+  // 64 KiB of dynamic shared memory needs the opt-in first.
+  r = d.cuLaunchKernel(function, 1, 1, 1, 64, 1, 1, 64 * 1024, nullptr, args,
+                       nullptr);
+  EXPECT_EQ(r, 1);
+  EXPECT_NE(lastError(r).find("must opt in"), std::string::npos)
+      << lastError(r);
+  ASSERT_EQ(d.cuFuncSetAttribute(
+                function, kFuncAttributeMaxDynamicSharedSizeBytes, 64 * 1024),
+            0);
+  ASSERT_EQ(d.cuLaunchKernel(function, 1, 1, 1, 64, 1, 1, 64 * 1024, nullptr,
+                             args, nullptr),
+            0);
+  std::vector<uint32_t> host(64);
+  ASSERT_EQ(d.cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(host.data()), out,
+                            64 * 4, nullptr),
+            0);
+  for (uint32_t i = 0; i < 64; ++i)
+    EXPECT_EQ(host[i], i);
+
+  // A copy that runs past its device allocation.
+  std::vector<uint32_t> big(128);
+  r = d.cuMemcpyAsync(out, reinterpret_cast<CUdeviceptr>(big.data()), 128 * 4,
+                      nullptr);
+  EXPECT_EQ(r, 1);
+  EXPECT_NE(lastError(r).find("bytes past the end of"), std::string::npos)
+      << lastError(r);
+
+  // 65 threads write past the 64-word buffer: the fault is sticky.
+  r = d.cuLaunchKernel(function, 1, 1, 1, 65, 1, 1, 1024, nullptr, args,
+                       nullptr);
+  EXPECT_EQ(r, 700);
+  std::string message = lastError(r);
+  EXPECT_NE(message.find("an illegal memory access was encountered: kernel "
+                         "'fill', PTX line 13"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("thread (64, 0, 0) of block (0, 0, 0)"),
+            std::string::npos);
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+  CUdeviceptr other = 0;
+  EXPECT_EQ(d.cuMemAlloc(&other, 16), 700);
+  EXPECT_EQ(d.cuStreamSynchronize(nullptr), 700);
+}
+
+} // namespace
