@@ -1,12 +1,14 @@
 //===- GGUF.cpp - GGUF model file reader and writer -----------------------===//
 
 #include "slr/Support/GGUF.h"
+#include "slr/Support/FileIO.h"
 #include "slr/Support/FloatConversion.h"
 
 #include "llvm/ADT/Twine.h"
-#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -597,11 +599,9 @@ static Expected<GGUFValue> readValue(ByteReader &reader, GGUFValueType type,
 }
 
 Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = readInputFile(path, /*what=*/"");
   if (!buffer)
-    return ggufError("cannot open '" + path +
-                     "': " + buffer.getError().message());
+    return ggufError(llvm::toString(buffer.takeError()));
   return parse(std::move(*buffer));
 }
 
@@ -743,6 +743,20 @@ Error GGUFFile::parseHeader() {
                        ", " + Twine(dataOffset + info.offset + info.numBytes) +
                        "), file has " + Twine(fileSize) + ")");
   }
+  // Two tensors sharing bytes would alias each other's weights.
+  std::vector<const GGUFTensorInfo *> byOffset;
+  for (const GGUFTensorInfo &info : tensors)
+    if (info.numBytes > 0)
+      byOffset.push_back(&info);
+  std::sort(byOffset.begin(), byOffset.end(),
+            [](const GGUFTensorInfo *a, const GGUFTensorInfo *b) {
+              return a->offset < b->offset;
+            });
+  for (size_t i = 1; i < byOffset.size(); ++i)
+    if (byOffset[i]->offset <
+        byOffset[i - 1]->offset + byOffset[i - 1]->numBytes)
+      return ggufError("data of tensors '" + byOffset[i - 1]->name + "' and '" +
+                       byOffset[i]->name + "' overlap");
   return Error::success();
 }
 
@@ -790,6 +804,45 @@ Expected<double> GGUFFile::getDouble(StringRef key, double defaultValue) const {
   if (!findMetadata(key))
     return defaultValue;
   return getDouble(key);
+}
+
+static Error outOfRange(StringRef key, const Twine &value, const Twine &minimum,
+                        const Twine &maximum) {
+  return ggufError("metadata key '" + key + "' = " + value +
+                   " is out of range [" + minimum + ", " + maximum + "]");
+}
+
+Expected<int64_t> GGUFFile::getIntegerInRange(StringRef key, int64_t minimum,
+                                              int64_t maximum) const {
+  Expected<int64_t> value = getInteger(key);
+  if (value && (*value < minimum || *value > maximum))
+    return outOfRange(key, Twine(*value), Twine(minimum), Twine(maximum));
+  return value;
+}
+
+Expected<int64_t> GGUFFile::getIntegerInRange(StringRef key,
+                                              int64_t defaultValue,
+                                              int64_t minimum,
+                                              int64_t maximum) const {
+  if (!findMetadata(key))
+    return defaultValue;
+  return getIntegerInRange(key, minimum, maximum);
+}
+
+Expected<double> GGUFFile::getFiniteDouble(StringRef key, double defaultValue,
+                                           double minimum,
+                                           double maximum) const {
+  Expected<double> value = getDouble(key, defaultValue);
+  // Written so that NaN fails too.
+  if (value && !(*value >= minimum && *value <= maximum)) {
+    auto print = [](double number) {
+      std::string text;
+      llvm::raw_string_ostream(text) << llvm::format("%g", number);
+      return text;
+    };
+    return outOfRange(key, print(*value), print(minimum), print(maximum));
+  }
+  return value;
 }
 
 Expected<bool> GGUFFile::getBool(StringRef key, bool defaultValue) const {
@@ -1031,14 +1084,7 @@ std::string GGUFWriter::serialize() const {
 }
 
 Error GGUFWriter::write(StringRef path) const {
-  std::error_code errorCode;
-  llvm::raw_fd_ostream stream(path, errorCode, llvm::sys::fs::OF_None);
-  if (errorCode)
-    return ggufError("cannot write '" + path + "': " + errorCode.message());
-  stream << serialize();
-  stream.close();
-  if (stream.has_error())
-    return ggufError("cannot write '" + path +
-                     "': " + stream.error().message());
+  if (Error error = writeFileAtomically(path, serialize()))
+    return ggufError(llvm::toString(std::move(error)));
   return Error::success();
 }

@@ -1,11 +1,12 @@
 //===- Safetensors.cpp - safetensors reader and writer --------------------===//
 
 #include "slr/Support/Safetensors.h"
+#include "slr/Support/FileIO.h"
 #include "slr/Support/FloatConversion.h"
+#include "slr/Support/Nesting.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Endian.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -86,12 +87,15 @@ int64_t SafetensorsTensor::numElements() const {
 // also bounds the JSON parser's work on corrupt length fields.
 static constexpr uint64_t kMaxHeaderBytes = 100u << 20;
 
+// llvm::json::parse recurses once per nesting level, so tens of thousands of
+// '[' overflow the stack. A valid header nests 3 deep (root, tensor entry,
+// shape); the limit leaves room for readers of other writers' metadata.
+static constexpr unsigned kMaxHeaderNesting = 64;
+
 Expected<SafetensorsFile> SafetensorsFile::open(StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = readInputFile(path, /*what=*/"");
   if (!buffer)
-    return safetensorsError("cannot open '" + path +
-                            "': " + buffer.getError().message());
+    return safetensorsError(llvm::toString(buffer.takeError()));
   return parse(std::move(*buffer));
 }
 
@@ -127,8 +131,12 @@ Error SafetensorsFile::parseHeader() {
   dataStart = 8 + headerLength;
   uint64_t dataSize = contents.size() - dataStart;
 
-  Expected<llvm::json::Value> header =
-      llvm::json::parse(contents.substr(8, headerLength));
+  StringRef headerText = contents.substr(8, headerLength);
+  if (nestsDeeperThan(headerText, kMaxHeaderNesting))
+    return safetensorsError("the JSON header nests arrays or objects deeper "
+                            "than " +
+                            Twine(kMaxHeaderNesting) + " levels");
+  Expected<llvm::json::Value> header = llvm::json::parse(headerText);
   if (!header)
     return safetensorsError("invalid JSON header: " +
                             llvm::toString(header.takeError()));
@@ -388,18 +396,14 @@ std::string SafetensorsWriter::serialize() const {
 }
 
 Error SafetensorsWriter::write(StringRef path) const {
-  std::error_code errorCode;
-  llvm::raw_fd_ostream stream(path, errorCode, llvm::sys::fs::OF_None);
-  if (errorCode)
-    return safetensorsError("cannot write '" + path +
-                            "': " + errorCode.message());
-  stream << serializeHeader();
-  for (const PendingTensor &tensor : pending)
-    stream.write(reinterpret_cast<const char *>(tensor.bytes.data()),
-                 tensor.bytes.size());
-  stream.close();
-  if (stream.has_error())
-    return safetensorsError("cannot write '" + path +
-                            "': " + stream.error().message());
+  Error error = writeFileAtomically(path, [&](llvm::raw_ostream &stream) {
+    stream << serializeHeader();
+    for (const PendingTensor &tensor : pending)
+      stream.write(reinterpret_cast<const char *>(tensor.bytes.data()),
+                   tensor.bytes.size());
+    return Error::success();
+  });
+  if (error)
+    return safetensorsError(llvm::toString(std::move(error)));
   return Error::success();
 }

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 using namespace slr;
@@ -323,7 +324,7 @@ TEST(GGUFTest, WritesAndOpensFiles) {
   auto missing = GGUFFile::open("/nonexistent/dir/model.gguf");
   ASSERT_FALSE(static_cast<bool>(missing));
   EXPECT_TRUE(llvm::StringRef(llvm::toString(missing.takeError()))
-                  .starts_with("gguf: cannot open '/nonexistent/dir/"));
+                  .starts_with("gguf: cannot read '/nonexistent/dir/"));
 }
 
 TEST(GGUFTest, AcceptsVersion2AndRejectsOthers) {
@@ -438,6 +439,59 @@ TEST(GGUFTest, CorruptCountsAndFieldsAreErrors) {
   EXPECT_EQ(parseError(bytes),
             "gguf: array of 2305843009213693952 elements in metadata value "
             "for key 'a' exceeds the file size");
+}
+
+TEST(GGUFTest, OverlappingTensorDataIsAnError) {
+  GGUFWriter writer;
+  writer.addTensorF32("a", {8}, std::vector<float>(8, 1.0f));
+  writer.addTensorF32("b", {8}, std::vector<float>(8, 2.0f));
+  writer.addTensor("empty1", {0}, GGMLType::F32, {});
+  writer.addTensor("empty2", {0}, GGMLType::F32, {});
+  std::string good = writer.serialize();
+  ASSERT_EQ(parseError(good), ""); // empty tensors may share an offset
+  // b's offset (after its name, n_dims, one dim and type) moved onto a's
+  // data; then, with 8-byte alignment, into its second half.
+  size_t name = good.find(std::string("\x01\0\0\0\0\0\0\0b", 9));
+  ASSERT_NE(name, std::string::npos);
+  std::string shared = good;
+  patchLE64(shared, name + 9 + 4 + 8 + 4, 0);
+  EXPECT_EQ(parseError(shared), "gguf: data of tensors 'a' and 'b' overlap");
+  GGUFWriter unaligned;
+  unaligned.setAlignment(8);
+  unaligned.addTensorF32("a", {8}, std::vector<float>(8, 1.0f));
+  unaligned.addTensorF32("b", {8}, std::vector<float>(8, 2.0f));
+  std::string bytes = unaligned.serialize();
+  name = bytes.find(std::string("\x01\0\0\0\0\0\0\0b", 9));
+  patchLE64(bytes, name + 9 + 4 + 8 + 4, 16); // a is [0, 32)
+  EXPECT_EQ(parseError(bytes), "gguf: data of tensors 'a' and 'b' overlap");
+}
+
+TEST(GGUFTest, RangeCheckedGettersNameTheKey) {
+  GGUFWriter writer;
+  writer.addInt32("zero", 0);
+  writer.addUInt64("huge", 1ull << 62);
+  writer.addFloat32("inf", std::numeric_limits<float>::infinity());
+  writer.addFloat32("nan", std::numeric_limits<float>::quiet_NaN());
+  writer.addFloat32("eps", 1e-5f);
+  auto file = llvm::cantFail(GGUFFile::parse(
+      llvm::MemoryBuffer::getMemBufferCopy(writer.serialize(), "t.gguf")));
+  auto message = [](auto value) {
+    return value ? std::string() : llvm::toString(value.takeError());
+  };
+  EXPECT_EQ(message(file->getIntegerInRange("zero", 1, 10)),
+            "gguf: metadata key 'zero' = 0 is out of range [1, 10]");
+  EXPECT_EQ(message(file->getIntegerInRange("huge", 7, 1, 10)),
+            "gguf: metadata key 'huge' = 4611686018427387904 is out of range "
+            "[1, 10]");
+  EXPECT_EQ(*file->getIntegerInRange("missing", 7, 1, 10), 7);
+  EXPECT_EQ(message(file->getIntegerInRange("missing", 1, 10)),
+            "gguf: missing metadata key 'missing'");
+  EXPECT_EQ(message(file->getFiniteDouble("inf", 1, 0, 1e30)),
+            "gguf: metadata key 'inf' = inf is out of range [0, 1e+30]");
+  EXPECT_EQ(message(file->getFiniteDouble("nan", 1, 0, 1e30)),
+            "gguf: metadata key 'nan' = nan is out of range [0, 1e+30]");
+  EXPECT_NEAR(*file->getFiniteDouble("eps", 1, 0, 1), 1e-5, 1e-12);
+  EXPECT_EQ(*file->getFiniteDouble("missing", 0.5, 0, 1), 0.5);
 }
 
 TEST(GGUFTest, RandomByteCorruptionNeverCrashes) {

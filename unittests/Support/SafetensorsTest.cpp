@@ -146,7 +146,7 @@ TEST(SafetensorsTest, WritesAndOpensFiles) {
   auto missing = SafetensorsFile::open("/nonexistent/calib.safetensors");
   ASSERT_FALSE(static_cast<bool>(missing));
   EXPECT_TRUE(llvm::StringRef(llvm::toString(missing.takeError()))
-                  .starts_with("safetensors: cannot open '/nonexistent/"));
+                  .starts_with("safetensors: cannot read '/nonexistent/"));
 }
 
 TEST(SafetensorsTest, EveryTruncationIsAnError) {
@@ -214,6 +214,38 @@ TEST(SafetensorsTest, CorruptHeadersAreErrors) {
   lengthTooLarge[0] = 100;
   EXPECT_EQ(parseError(lengthTooLarge),
             "safetensors: header length 100 exceeds the file size 10");
+}
+
+// llvm::json::parse recurses per nesting level: 100,000 '[' overflowed the
+// stack (SIGSEGV while reading a calibration file). A pre-scan refuses deep
+// nesting before the parser runs.
+TEST(SafetensorsTest, DeeplyNestedHeadersAreErrorsNotCrashes) {
+  const std::string tooDeep =
+      "safetensors: the JSON header nests arrays or objects deeper than 64 "
+      "levels";
+  for (size_t depth : {65u, 100000u}) {
+    std::string arrays = std::string(depth, '[') + std::string(depth, ']');
+    EXPECT_EQ(
+        parseError(fileWithHeader(R"({"__metadata__": )" + arrays + "}", 0)),
+        tooDeep)
+        << depth;
+    std::string objects;
+    for (size_t i = 0; i < depth; ++i)
+      objects += R"({"a":)";
+    objects += "1" + std::string(depth, '}');
+    EXPECT_EQ(parseError(fileWithHeader(objects, 0)), tooDeep) << depth;
+  }
+  // Unbalanced: a crash before, an error now (never parsed).
+  EXPECT_EQ(parseError(fileWithHeader(std::string(100000, '['), 0)), tooDeep);
+  // 64 levels are parsed (and then rejected for what they hold).
+  std::string deepest = R"({"__metadata__": )" + std::string(63, '[') +
+                        std::string(63, ']') + "}";
+  EXPECT_EQ(parseError(fileWithHeader(deepest, 0)),
+            "safetensors: __metadata__ is not an object");
+  // Brackets inside strings, escaped quotes included, do not count.
+  std::string quoted =
+      R"({"__metadata__": {"note": "\")" + std::string(1000, '[') + R"("}})";
+  EXPECT_EQ(parseError(fileWithHeader(quoted, 0)), "");
 }
 
 } // namespace

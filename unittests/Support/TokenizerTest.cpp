@@ -5,13 +5,16 @@
 #include "slr/Support/Unicode.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
 
 #include "gtest/gtest.h"
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <optional>
+#include <random>
 
 using namespace slr;
 
@@ -79,6 +82,20 @@ TEST(UnicodeTest, ClassifiesCharacters) {
 // Byte-level BPE on a small hand-made vocabulary
 //===----------------------------------------------------------------------===//
 
+/// GPT-2's bytes_to_unicode, written out independently of the library.
+unsigned gpt2ByteCodePoint(unsigned b) {
+  auto printable = [](unsigned c) {
+    return (c >= 0x21 && c <= 0x7e) || (c >= 0xa1 && c <= 0xac) ||
+           (c >= 0xae && c <= 0xff);
+  };
+  if (printable(b))
+    return b;
+  unsigned rank = 0;
+  for (unsigned c = 0; c < b; ++c)
+    rank += !printable(c);
+  return 0x100 + rank;
+}
+
 /// Vocabulary: specials, the 256 byte characters (GPT-2 mapping), then the
 /// merge results. Merges: "h e", "l l", "he ll", "hell o", "Ġ w", "o r".
 std::unique_ptr<Tokenizer>
@@ -86,17 +103,7 @@ makeBytePairTokenizer(Tokenizer::PreTokenizer preTokenizer) {
   std::vector<std::string> tokens = {"<|endoftext|>", "<|im_start|>"};
   std::vector<int32_t> types = {Tokenizer::Control, Tokenizer::Control};
   for (unsigned b = 0; b < 256; ++b) {
-    // GPT-2 bytes_to_unicode, written out independently of the library.
-    unsigned codePoint = b;
-    bool printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) ||
-                     (b >= 0xae && b <= 0xff);
-    if (!printable) {
-      unsigned rank = 0;
-      for (unsigned c = 0; c < b; ++c)
-        rank += !((c >= 0x21 && c <= 0x7e) || (c >= 0xa1 && c <= 0xac) ||
-                  (c >= 0xae && c <= 0xff));
-      codePoint = 0x100 + rank;
-    }
+    unsigned codePoint = gpt2ByteCodePoint(b);
     std::string text;
     appendUTF8(codePoint, text);
     tokens.push_back(text);
@@ -308,6 +315,215 @@ TEST_F(StoriesTokenizerTest, TokenizesTheStoriesCorpusLosslessly) {
 }
 
 //===----------------------------------------------------------------------===//
+// Byte-level BPE: the heap-based merge loop against the quadratic one
+//===----------------------------------------------------------------------===//
+
+/// The byte-level BPE merge rules as the tokenizer derives them from a merge
+/// list: (left id, right id) -> (rank, merged id), first rank wins, merges
+/// whose parts or result are not tokens dropped; and each byte's token.
+struct MergeTable {
+  std::map<std::pair<int32_t, int32_t>, std::pair<int32_t, int32_t>> merges;
+  int32_t byteIds[256];
+};
+
+MergeTable makeMergeTable(const Tokenizer &tokenizer,
+                          llvm::ArrayRef<std::string> merges) {
+  MergeTable table;
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    auto [left, right] = llvm::StringRef(merges[rank]).split(' ');
+    int32_t leftId = tokenizer.lookup(left), rightId = tokenizer.lookup(right);
+    int32_t mergedId = tokenizer.lookup((left + right).str());
+    if (leftId >= 0 && rightId >= 0 && mergedId >= 0)
+      table.merges.try_emplace({leftId, rightId},
+                               std::make_pair(int32_t(rank), mergedId));
+  }
+  for (unsigned b = 0; b < 256; ++b) {
+    std::string text;
+    appendUTF8(gpt2ByteCodePoint(b), text);
+    table.byteIds[b] = tokenizer.lookup(text);
+  }
+  return table;
+}
+
+/// The merge loop slr had before the heap (O(n^2) per word): scan for the
+/// lowest-ranked applicable pair, leftmost on ties, merge it, repeat. The
+/// new loop must give exactly its ids.
+std::vector<int32_t> encodeQuadratic(const Tokenizer &tokenizer,
+                                     const MergeTable &table,
+                                     llvm::StringRef text) {
+  std::vector<int32_t> ids;
+  for (llvm::StringRef piece : tokenizer.preTokenize(text)) {
+    std::vector<int32_t> symbols;
+    for (char c : piece) {
+      int32_t id = table.byteIds[static_cast<uint8_t>(c)];
+      if (id < 0)
+        id = tokenizer.getUnknownId();
+      if (id >= 0)
+        symbols.push_back(id);
+    }
+    while (symbols.size() > 1) {
+      int32_t bestRank = INT32_MAX, bestMerged = -1;
+      size_t bestIndex = 0;
+      for (size_t i = 0; i + 1 < symbols.size(); ++i) {
+        auto it = table.merges.find({symbols[i], symbols[i + 1]});
+        if (it != table.merges.end() && it->second.first < bestRank) {
+          bestRank = it->second.first;
+          bestMerged = it->second.second;
+          bestIndex = i;
+        }
+      }
+      if (bestMerged < 0)
+        break;
+      symbols[bestIndex] = bestMerged;
+      symbols.erase(symbols.begin() + bestIndex + 1);
+    }
+    ids.insert(ids.end(), symbols.begin(), symbols.end());
+  }
+  return ids;
+}
+
+/// A byte-level BPE tokenizer trained on `corpus` by plain pair counting
+/// (most frequent pair first, smallest ids on ties): the 256 byte
+/// characters, then up to `numMerges` merge results. Different pairs may
+/// make the same text ("ab c", "a bc"), as in real vocabularies.
+struct TrainedBytePair {
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::vector<std::string> merges;
+};
+
+TrainedBytePair trainBytePair(llvm::StringRef corpus, int numMerges) {
+  std::vector<std::string> tokens;
+  for (unsigned b = 0; b < 256; ++b) {
+    tokens.emplace_back();
+    appendUTF8(gpt2ByteCodePoint(b), tokens.back());
+  }
+  auto base = llvm::cantFail(Tokenizer::createBytePair(
+      tokens, {}, {}, Tokenizer::PreTokenizer::GPT2, -1, -1, -1));
+  std::map<std::string, int64_t> wordCounts;
+  for (llvm::StringRef piece : base->preTokenize(corpus))
+    ++wordCounts[piece.str()];
+  std::vector<std::pair<std::vector<int32_t>, int64_t>> words;
+  for (const auto &[word, count] : wordCounts) {
+    std::vector<int32_t> ids;
+    for (char c : word)
+      ids.push_back(static_cast<uint8_t>(c));
+    words.emplace_back(std::move(ids), count);
+  }
+  std::vector<std::string> merges;
+  for (int m = 0; m < numMerges; ++m) {
+    std::map<std::pair<int32_t, int32_t>, int64_t> pairCounts;
+    for (const auto &[ids, count] : words)
+      for (size_t i = 0; i + 1 < ids.size(); ++i)
+        pairCounts[{ids[i], ids[i + 1]}] += count;
+    auto best = std::max_element(
+        pairCounts.begin(), pairCounts.end(),
+        [](const auto &a, const auto &b) { return a.second < b.second; });
+    if (best == pairCounts.end())
+      break;
+    auto [left, right] = best->first;
+    std::string text = tokens[left] + tokens[right];
+    auto found = std::find(tokens.begin(), tokens.end(), text);
+    int32_t merged = static_cast<int32_t>(found - tokens.begin());
+    if (found == tokens.end())
+      tokens.push_back(text);
+    merges.push_back(tokens[left] + " " + tokens[right]);
+    for (auto &[ids, count] : words) {
+      std::vector<int32_t> next;
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (i + 1 < ids.size() && ids[i] == left && ids[i + 1] == right) {
+          next.push_back(merged);
+          ++i;
+        } else {
+          next.push_back(ids[i]);
+        }
+      }
+      ids = std::move(next);
+    }
+  }
+  auto tokenizer = llvm::cantFail(Tokenizer::createBytePair(
+      tokens, merges, {}, Tokenizer::PreTokenizer::GPT2, -1, -1, -1));
+  return {std::move(tokenizer), std::move(merges)};
+}
+
+/// Seeded text with words over a small alphabet (so merges chain deeply),
+/// punctuation, digits, newlines and multi-byte characters.
+std::string randomText(std::mt19937 &random, size_t numWords) {
+  const std::vector<std::string> pieces = {
+      "a", "b",  "n",        "an",       "ba",           "e",
+      "t", "th", "\xc3\xa9", "\xd0\xb6", "\xe4\xb8\xad", "'s",
+      "1", "9",  ",",        "."};
+  std::string text;
+  for (size_t w = 0; w < numWords; ++w) {
+    size_t length = 1 + random() % 8;
+    for (size_t i = 0; i < length; ++i)
+      text += pieces[random() % pieces.size()];
+    text += random() % 17 == 0 ? "\n" : random() % 5 == 0 ? "  " : " ";
+  }
+  return text;
+}
+
+void expectSameAsQuadratic(const TrainedBytePair &bpe, llvm::StringRef text,
+                           const std::string &what) {
+  MergeTable table = makeMergeTable(*bpe.tokenizer, bpe.merges);
+  std::vector<int32_t> ids = bpe.tokenizer->encode(text);
+  ASSERT_EQ(ids, encodeQuadratic(*bpe.tokenizer, table, text)) << what;
+  EXPECT_EQ(bpe.tokenizer->decode(ids), text) << what;
+}
+
+TEST(BytePairMergeLoopTest, MatchesTheQuadraticLoopOnRandomText) {
+  std::mt19937 random(13);
+  std::string corpus = randomText(random, 6000);
+  TrainedBytePair bpe = trainBytePair(corpus, 300);
+  ASSERT_EQ(bpe.merges.size(), 300u);
+  expectSameAsQuadratic(bpe, corpus, "the training corpus");
+  expectSameAsQuadratic(bpe, randomText(random, 5000), "unseen text");
+  // Arbitrary bytes (invalid UTF-8 included), and long single-piece words
+  // where merges overlap and chain: "aaaa...", random a/b/n runs.
+  for (int trial = 0; trial < 20; ++trial) {
+    std::string bytes;
+    for (int i = 0; i < 2000; ++i)
+      bytes.push_back(static_cast<char>(random() % 256));
+    expectSameAsQuadratic(bpe, bytes, "random bytes #" + std::to_string(trial));
+    std::string word;
+    for (int i = 0; i < 3000; ++i)
+      word.push_back("abn"[random() % (trial % 3 + 1)]);
+    expectSameAsQuadratic(bpe, word, "random word #" + std::to_string(trial));
+  }
+}
+
+TEST(BytePairMergeLoopTest, MatchesTheQuadraticLoopOnTheBundledTexts) {
+  auto stories =
+      llvm::MemoryBuffer::getFile(sharedDataPath("text/tinystories_val.txt"));
+  auto wiki = llvm::MemoryBuffer::getFile(sharedDataPath("text/wiki.test.raw"));
+  if (!stories || !wiki)
+    GTEST_SKIP() << "missing " << SLR_SHARED_DATA_DIR;
+  TrainedBytePair bpe =
+      trainBytePair((*stories)->getBuffer().take_front(50000), 500);
+  expectSameAsQuadratic(bpe, (*stories)->getBuffer().take_front(200000),
+                        "tinystories_val.txt");
+  expectSameAsQuadratic(bpe, (*wiki)->getBuffer().take_front(200000),
+                        "wiki.test.raw");
+}
+
+// A 200 KB "word" (one pre-tokenizer piece) took minutes with the quadratic
+// loop (100 KB: 47 s); the heap makes it O(n log n). This test only has to
+// finish within its ctest TIMEOUT.
+TEST(BytePairMergeLoopTest, EncodesA200KBWord) {
+  std::mt19937 random(7);
+  TrainedBytePair bpe = trainBytePair(randomText(random, 6000), 300);
+  std::string word;
+  for (int i = 0; i < 200000; ++i)
+    word.push_back("abn"[random() % 3]);
+  ASSERT_EQ(bpe.tokenizer->preTokenize(word).size(), 1u);
+  std::vector<int32_t> ids = bpe.tokenizer->encode(word);
+  EXPECT_EQ(bpe.tokenizer->decode(ids), word);
+  EXPECT_LT(ids.size(), word.size() / 2); // merges did apply
+  // And exactly the quadratic loop's ids on a prefix it handles quickly.
+  expectSameAsQuadratic(bpe, llvm::StringRef(word).take_front(10000),
+                        "10 KB prefix");
+}
+
+//===----------------------------------------------------------------------===//
 // Tokenizers from synthetic GGUF metadata
 //===----------------------------------------------------------------------===//
 
@@ -400,6 +616,17 @@ TEST(SmolLMTokenizerTest, EncodesWikiTextLosslessly) {
   ASSERT_NE(year, pieces.end());
   EXPECT_EQ(*std::prev(year), " ");
   EXPECT_EQ(*std::next(year), "0");
+
+  // The heap-based merge loop gives the quadratic loop's ids on real merges.
+  auto wiki = llvm::MemoryBuffer::getFile(sharedDataPath("text/wiki.test.raw"));
+  if (!wiki)
+    return;
+  const GGUFValue *merges = file->findMetadata("tokenizer.ggml.merges");
+  ASSERT_NE(merges, nullptr);
+  MergeTable table = makeMergeTable(*tokenizer, merges->getStrings());
+  llvm::StringRef sample = (*wiki)->getBuffer().take_front(100000);
+  EXPECT_EQ(tokenizer->encode(sample),
+            encodeQuadratic(*tokenizer, table, sample));
 }
 
 } // namespace

@@ -200,6 +200,19 @@ public:
   llvm::Expected<double> getDouble(llvm::StringRef key,
                                    double defaultValue) const;
   llvm::Expected<bool> getBool(llvm::StringRef key, bool defaultValue) const;
+  /// Range-checked lookups for hyper-parameters: an integer in [minimum,
+  /// maximum], a finite number in [minimum, maximum]; otherwise "gguf:
+  /// metadata key 'x' = v is out of range [minimum, maximum]".
+  llvm::Expected<int64_t> getIntegerInRange(llvm::StringRef key,
+                                            int64_t minimum,
+                                            int64_t maximum) const;
+  llvm::Expected<int64_t> getIntegerInRange(llvm::StringRef key,
+                                            int64_t defaultValue,
+                                            int64_t minimum,
+                                            int64_t maximum) const;
+  llvm::Expected<double> getFiniteDouble(llvm::StringRef key,
+                                         double defaultValue, double minimum,
+                                         double maximum) const;
   llvm::Expected<std::string> getString(llvm::StringRef key) const;
   llvm::Expected<std::string> getString(llvm::StringRef key,
                                         llvm::StringRef defaultValue) const;
