@@ -5,8 +5,9 @@
 // results (and t = x*V^T, which the kernels round to the element type) stay
 // in the range where the element type holds integers exactly.
 //
-// Every configuration runs on the PTX simulator (PTX, format=isa) on every
-// machine, and on the GPU (fatbin) where there is one.
+// Every configuration runs on the PTX simulator (PTX, format=isa; sm_80 and
+// sm_90a targets) on every machine, and on the GPU (fatbin) where there is
+// one.
 //
 // REQUIRES: cuda-sim
 // RUN: sed -e 's/ELT/bf16/g' -e 's/LIMIT/256.0/g' %s \
@@ -16,6 +17,11 @@
 // RUN: | FileCheck %s
 // RUN: sed -e 's/ELT/f16/g' -e 's/LIMIT/2048.0/g' %s \
 // RUN: | slr-opt -slr-gpu-pipeline="format=isa" \
+// RUN: | %mlir_runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils \
+// RUN: | FileCheck %s
+// RUN: sed -e 's/ELT/f16/g' -e 's/LIMIT/2048.0/g' %s \
+// RUN: | slr-opt -slr-gpu-pipeline="format=isa chip=sm_90a" \
 // RUN: | %mlir_runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils \
 // RUN: | FileCheck %s
