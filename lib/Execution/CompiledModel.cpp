@@ -3,30 +3,37 @@
 #include "slr/Execution/CompiledModel.h"
 #include "slr/Pipelines/Pipelines.h"
 #include "slr/Runtime/CPURuntime.h"
+#include "slr/Support/FileIO.h"
+#include "slr/Support/Nesting.h"
 
 #include "slr/Dialect/SLR/IR/SLR.h"
+#include "slr/Dialect/SLR/Transforms/LinearMatching.h"
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Support/FileUtilities.h"
-#include "llvm/Support/SourceMgr.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
+#include <cstring>
 
 using namespace mlir;
 using namespace slr;
@@ -41,25 +48,140 @@ void slr::registerModelIRDialects(DialectRegistry &registry) {
   registry.insert<SLRDialect>();
 }
 
+/// Far deeper than any model IR; far below where the parser's stack ends.
+static constexpr unsigned kMaxModelIRNesting = 1000;
+
 llvm::Expected<OwningOpRef<ModuleOp>> slr::loadModelIR(MLIRContext &context,
                                                        llvm::StringRef path) {
-  std::string error;
-  auto file = openInputFile(path, &error);
+  // MLIR's text parser relies on the null terminator.
+  auto file = readInputFile(path, "model IR", kMaxModelFileBytes,
+                            /*requiresNullTerminator=*/true);
   if (!file)
-    return llvm::createStringError("cannot open model IR '" + path +
-                                   "': " + error);
+    return file.takeError();
+  auto fail = [&](const llvm::Twine &problem) {
+    return llvm::createStringError("cannot parse model IR '" + path +
+                                   "': " + problem);
+  };
+  if (!isBytecode((*file)->getMemBufferRef())) {
+    // MLIR's lexer takes a NUL for the end of the input, and its parser
+    // recurses per nesting level (SIGSEGV at ~10^4).
+    if ((*file)->getBuffer().contains('\0'))
+      return fail("neither MLIR bytecode nor text (it holds NUL bytes)");
+    if (nestsDeeperThan((*file)->getBuffer(), kMaxModelIRNesting))
+      return fail("brackets nest deeper than " +
+                  llvm::Twine(kMaxModelIRNesting) + " levels");
+  }
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  // Collect diagnostics so a malformed file yields one clear message.
-  std::string diagnostics;
-  llvm::raw_string_ostream os(diagnostics);
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);
+  sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+  // Keep the first error only, without the source line MLIR would echo (a
+  // binary file's "line" is kilobytes of bytes).
+  std::string firstError;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diagnostic) {
+    if (!firstError.empty() ||
+        diagnostic.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    llvm::raw_string_ostream os(firstError);
+    if (auto location = dyn_cast<FileLineColLoc>(diagnostic.getLocation()))
+      os << "line " << location.getLine() << ", column " << location.getColumn()
+         << ": ";
+    std::string message = diagnostic.str();
+    for (char &c : message)
+      if (!llvm::isPrint(c))
+        c = '?';
+    os << llvm::StringRef(message).take_front(200);
+    return success();
+  });
   OwningOpRef<ModuleOp> module =
       parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
   if (!module)
-    return llvm::createStringError("cannot parse model IR '" + path +
-                                   "': " + llvm::StringRef(diagnostics).trim());
+    return fail(firstError.empty() ? "invalid IR" : firstError);
   return module;
+}
+
+/// How `constant` is referred to in messages: its resource key (the GGUF
+/// tensor name for imported weights), else the layer that uses it.
+static std::string describeConstant(arith::ConstantOp constant,
+                                    ElementsAttr value) {
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+    return "weight '" + resource.getRawHandle().getKey().str() + "'";
+  for (Operation *user : constant->getUsers())
+    if (auto name = user->getAttrOfType<StringAttr>(kLayerNameAttr))
+      return "a constant of layer '" + name.str() + "'";
+  std::string location;
+  llvm::raw_string_ostream os(location);
+  constant.getLoc().print(os);
+  return "the constant at " + location;
+}
+
+/// Whether any IEEE value of `width` bits in `bytes` is Inf or NaN (all
+/// exponent bits set); `precision` counts the significand's bits.
+static bool hasNonFinite(llvm::ArrayRef<char> bytes, unsigned width,
+                         unsigned precision) {
+  uint64_t exponentMask = ((uint64_t(1) << (width - precision)) - 1)
+                          << (precision - 1);
+  size_t step = width / 8;
+  for (size_t offset = 0; offset + step <= bytes.size(); offset += step) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, bytes.data() + offset, step); // little-endian host
+    if ((bits & exponentMask) == exponentMask)
+      return true;
+  }
+  return false;
+}
+
+llvm::Error slr::checkModelWeights(ModuleOp module) {
+  llvm::Error failure = llvm::Error::success();
+  module.walk([&](arith::ConstantOp constant) {
+    auto value = dyn_cast<ElementsAttr>(constant.getValue());
+    auto type = value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
+    if (!type || !isa<FloatType>(type.getElementType()))
+      return WalkResult::advance();
+    auto floatType = cast<FloatType>(type.getElementType());
+    auto fail = [&](const llvm::Twine &problem) {
+      failure = llvm::createStringError(
+          "model IR: " + describeConstant(constant, value) + " " + problem);
+      return WalkResult::interrupt();
+    };
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+      // The parser does not hold a blob to its type: a short one would be
+      // read out of bounds (and an empty one crashed the LLVM translation).
+      uint64_t numElements = 1;
+      for (int64_t dim : type.getShape())
+        if (__builtin_mul_overflow(numElements, static_cast<uint64_t>(dim),
+                                   &numElements))
+          return fail("has a shape whose element count overflows");
+      AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+      uint64_t width = floatType.getWidth(), expectedBytes;
+      if (width % 8 != 0 ||
+          __builtin_mul_overflow(numElements, width / 8, &expectedBytes))
+        return fail("has an unsupported element type");
+      if (!blob || blob->getData().size() != expectedBytes)
+        return fail("has " + llvm::Twine(blob ? blob->getData().size() : 0) +
+                    " bytes of data, its type needs " +
+                    llvm::Twine(expectedBytes));
+      const llvm::fltSemantics &semantics = floatType.getFloatSemantics();
+      bool ieee = floatType.isF16() || floatType.isBF16() ||
+                  floatType.isF32() || floatType.isF64();
+      if (ieee && hasNonFinite(blob->getData(), width,
+                               llvm::APFloat::semanticsPrecision(semantics)))
+        return fail("contains NaN or Inf");
+      if (!ieee)
+        for (size_t i = 0; i < numElements; ++i) {
+          uint64_t bits = 0;
+          std::memcpy(&bits, blob->getData().data() + i * (width / 8),
+                      width / 8);
+          if (!llvm::APFloat(semantics, llvm::APInt(width, bits)).isFinite())
+            return fail("contains NaN or Inf");
+        }
+      return WalkResult::advance();
+    }
+    if (auto dense = dyn_cast<DenseFPElementsAttr>(value))
+      for (const llvm::APFloat &element : dense.getValues<llvm::APFloat>())
+        if (!element.isFinite())
+          return fail("contains NaN or Inf");
+    return WalkResult::advance();
+  });
+  return failure;
 }
 
 using ForwardFn = void (*)(StridedMemRefType<float, 2> *,
@@ -76,12 +198,17 @@ CompiledModel::compile(ModuleOp module) {
         "model IR has no func.func @forward(tensor<?xi32>) -> tensor<?xVxf32>");
   auto resultType = dyn_cast<RankedTensorType>(forward.getResultTypes()[0]);
   auto argumentType = dyn_cast<RankedTensorType>(forward.getArgumentTypes()[0]);
-  if (!resultType || resultType.getRank() != 2 ||
-      resultType.isDynamicDim(1) || !resultType.getElementType().isF32() ||
-      !argumentType || argumentType.getRank() != 1 ||
+  if (!resultType || resultType.getRank() != 2 || resultType.isDynamicDim(1) ||
+      !resultType.getElementType().isF32() || !argumentType ||
+      argumentType.getRank() != 1 ||
       !argumentType.getElementType().isInteger(32))
     return llvm::createStringError(
         "@forward must map tensor<?xi32> to tensor<?xVxf32>");
+
+  // NaN or Inf weights would give NaN perplexity and NaN calibration
+  // statistics with no hint where they came from.
+  if (llvm::Error error = checkModelWeights(module))
+    return error;
 
   auto model = std::unique_ptr<CompiledModel>(new CompiledModel());
   model->vocab = resultType.getDimSize(1);
@@ -103,6 +230,11 @@ CompiledModel::compile(ModuleOp module) {
   auto transformer = makeOptimizingTransformer(3, 0, nullptr);
   options.transformer = transformer;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // MLIR turns perf's listener on by default: every run would leave a
+  // jitdump under /tmp/.debug/jit and die with "IO failure on output stream"
+  // when that disk is full. SLR_JIT_PERF=1 turns it back on for profiling.
+  options.enablePerfNotificationListener =
+      llvm::sys::Process::GetEnv("SLR_JIT_PERF").value_or("") == "1";
   auto engine = ExecutionEngine::create(module, options);
   if (!engine)
     return engine.takeError();
@@ -141,9 +273,8 @@ llvm::Error CompiledModel::forward(llvm::ArrayRef<int32_t> tokens,
   logits.resize(rows * cols);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
-      logits[i * cols + j] =
-          output.data[output.offset + i * output.strides[0] +
-                      j * output.strides[1]];
+      logits[i * cols + j] = output.data[output.offset + i * output.strides[0] +
+                                         j * output.strides[1]];
   // The JIT allocates results with malloc; the caller owns them.
   std::free(output.basePtr);
   return llvm::Error::success();

@@ -2,6 +2,7 @@
 
 #include "slr/Execution/TextTask.h"
 #include "slr/Execution/CompiledModel.h"
+#include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 
@@ -24,10 +25,9 @@ llvm::Expected<TextTask> slr::loadTextTask(mlir::MLIRContext &context,
   if (!tokenizer)
     return tokenizer.takeError();
   task.tokenizer = std::move(*tokenizer);
-  auto text = llvm::MemoryBuffer::getFile(textPath);
+  auto text = readInputFile(textPath, "text file", kMaxTextFileBytes);
   if (!text)
-    return llvm::createStringError("cannot read '" + textPath +
-                                   "': " + text.getError().message());
+    return text.takeError();
   task.text = std::move(*text);
   auto module = loadModelIR(context, modelPath);
   if (!module)

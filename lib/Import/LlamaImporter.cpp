@@ -32,9 +32,19 @@ llvm::Error LlamaConfig::validate() const {
   auto fail = [](const llvm::Twine &message) {
     return llvm::createStringError("llama config: " + message);
   };
-  if (vocabSize <= 0 || dim <= 0 || hiddenDim <= 0 || numLayers <= 0 ||
-      numHeads <= 0 || numKVHeads <= 0)
-    return fail("vocab, dim, FFN width, layers and head counts must be > 0");
+  auto inRange = [](int64_t value, int64_t maximum) {
+    return value > 0 && value <= maximum;
+  };
+  if (!inRange(vocabSize, kMaxVocab) || !inRange(dim, kMaxWidth) ||
+      !inRange(hiddenDim, kMaxWidth) || !inRange(numLayers, kMaxLayers) ||
+      !inRange(numHeads, kMaxHeads) || !inRange(numKVHeads, kMaxHeads) ||
+      !inRange(contextLength, kMaxContextLength))
+    return fail("vocab (" + llvm::Twine(vocabSize) + "), dim (" +
+                llvm::Twine(dim) + "), FFN width (" + llvm::Twine(hiddenDim) +
+                "), layers (" + llvm::Twine(numLayers) + "), heads (" +
+                llvm::Twine(numHeads) + "/" + llvm::Twine(numKVHeads) +
+                ") and context length (" + llvm::Twine(contextLength) +
+                ") must be positive and within slr's bounds");
   if (dim % numHeads != 0)
     return fail("dim " + llvm::Twine(dim) + " is not divisible by " +
                 llvm::Twine(numHeads) + " heads");
@@ -44,15 +54,18 @@ llvm::Error LlamaConfig::validate() const {
   if (headDim() % 2 != 0)
     return fail("RoPE needs an even head dimension, got " +
                 llvm::Twine(headDim()));
-  if (!(rmsNormEps > 0) || !(ropeFreqBase > 0))
-    return fail("RMSNorm epsilon and RoPE base must be > 0");
+  // Written so that NaN fails: an infinite epsilon or base makes every
+  // activation 0 and the model a uniform guess.
+  if (!(rmsNormEps >= kMinRmsNormEps && rmsNormEps <= 1.0) ||
+      !(ropeFreqBase >= 1.0 && ropeFreqBase <= kMaxRopeFreqBase))
+    return fail("RMSNorm epsilon must be in [1e-30, 1] and RoPE base in [1, "
+                "1e30]");
   return llvm::Error::success();
 }
 
 void slr::registerLlamaModelDialects(DialectRegistry &registry) {
-  registry.insert<arith::ArithDialect, func::FuncDialect,
-                  linalg::LinalgDialect, math::MathDialect,
-                  tensor::TensorDialect>();
+  registry.insert<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
+                  math::MathDialect, tensor::TensorDialect>();
 }
 
 namespace {
@@ -86,8 +99,7 @@ private:
   Value filled(RankedTensorType type, double value) {
     Value scalar = arith::ConstantOp::create(
         b, loc, f32, b.getF32FloatAttr(static_cast<float>(value)));
-    return linalg::FillOp::create(b, loc, scalar, emptyLike(type))
-        .getResult(0);
+    return linalg::FillOp::create(b, loc, scalar, emptyLike(type)).getResult(0);
   }
   AffineMap dims(unsigned numDims, ArrayRef<unsigned> which) {
     SmallVector<AffineExpr> exprs;
@@ -110,8 +122,9 @@ private:
         .getResult(0);
   }
   /// Elementwise over [T, C].
-  Value elementwise(ValueRange inputs, int64_t columns,
-                    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  Value
+  elementwise(ValueRange inputs, int64_t columns,
+              function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
     RankedTensorType type = seqType({columns});
     AffineMap identity = dims(2, {0, 1});
     SmallVector<AffineMap> maps(inputs.size(), identity);
@@ -126,12 +139,10 @@ private:
   Value rope(Value x, int64_t numHeads);
   Value attention(Value q, Value k, Value v);
   Value add(Value lhs, Value rhs, int64_t columns) {
-    return elementwise({lhs, rhs}, columns,
-                       [](OpBuilder &nb, Location nloc, ValueRange args) {
-                         return arith::AddFOp::create(nb, nloc, args[0],
-                                                      args[1])
-                             .getResult();
-                       });
+    return elementwise(
+        {lhs, rhs}, columns, [](OpBuilder &nb, Location nloc, ValueRange args) {
+          return arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult();
+        });
   }
   llvm::Expected<Value> block(Value x, int64_t layer);
 
@@ -147,23 +158,25 @@ llvm::Expected<Value> LlamaBuilder::weight(StringRef name,
                                            ArrayRef<int64_t> shape) {
   int64_t numElements = 1;
   for (int64_t dim : shape)
-    numElements *= dim;
-  llvm::Expected<std::vector<float>> data = weights(name, numElements);
+    if (dim < 0 || __builtin_mul_overflow(numElements, dim, &numElements))
+      return llvm::createStringError("weight '" + name +
+                                     "' has a shape whose element count "
+                                     "overflows");
+  llvm::Expected<std::vector<float>> data = weights(name, shape);
   if (!data)
     return data.takeError();
   if (static_cast<int64_t>(data->size()) != numElements)
-    return llvm::createStringError("weight '" + name + "' has " +
-                                   llvm::Twine(data->size()) +
-                                   " elements, expected " +
-                                   llvm::Twine(numElements));
+    return llvm::createStringError(
+        "weight '" + name + "' has " + llvm::Twine(data->size()) +
+        " elements, expected " + llvm::Twine(numElements));
   for (float value : *data)
     if (!std::isfinite(value))
       return llvm::createStringError("weight '" + name +
                                      "' contains NaN or Inf");
   auto type = RankedTensorType::get(shape, f32);
   auto attr = DenseF32ResourceElementsAttr::get(
-      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(
-                      ArrayRef<float>(*data)));
+      type, name,
+      HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<float>(*data)));
   return arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr)).getResult();
 }
 
@@ -208,9 +221,11 @@ llvm::Expected<Value> LlamaBuilder::rmsNorm(Value x, StringRef weightName) {
       dims(2, {0, 1}), {IteratorType::parallel, IteratorType::parallel},
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
         auto constant = [&](float v) {
-          return arith::ConstantOp::create(nb, nloc, f32, nb.getF32FloatAttr(v));
+          return arith::ConstantOp::create(nb, nloc, f32,
+                                           nb.getF32FloatAttr(v));
         };
-        Value mean = arith::MulFOp::create(nb, nloc, args[1], constant(invWidth));
+        Value mean =
+            arith::MulFOp::create(nb, nloc, args[1], constant(invWidth));
         Value shifted = arith::AddFOp::create(nb, nloc, mean, constant(eps));
         Value scale = math::RsqrtOp::create(nb, nloc, shifted);
         Value scaled = arith::MulFOp::create(nb, nloc, scale, args[0]);
@@ -225,9 +240,9 @@ Value LlamaBuilder::rope(Value x, int64_t numHeads) {
   SmallVector<float> inverseFrequencies;
   for (int64_t i = 0; i < headDim / 2; ++i)
     inverseFrequencies.push_back(
-        1.0f / std::pow(static_cast<float>(config.ropeFreqBase),
-                        static_cast<float>(2 * i) /
-                            static_cast<float>(headDim)));
+        1.0f /
+        std::pow(static_cast<float>(config.ropeFreqBase),
+                 static_cast<float>(2 * i) / static_cast<float>(headDim)));
   auto freqType = RankedTensorType::get({headDim / 2}, f32);
   Value frequencies = arith::ConstantOp::create(
       b, loc, freqType,
@@ -280,17 +295,16 @@ Value LlamaBuilder::attention(Value q, Value k, Value v) {
     // out[h, t, d] = split[t, h / group, d] (identity when group == 1).
     AffineExpr h = b.getAffineDimExpr(0), t = b.getAffineDimExpr(1),
                d = b.getAffineDimExpr(2);
-    AffineMap in = AffineMap::get(
-        3, 0, {t, heads == numHeads ? h : h.floorDiv(group), d},
-        b.getContext());
-    return generic(headsType, {split}, {in},
-                   tensor::EmptyOp::create(b, loc, headsType.getShape(), f32,
-                                           ValueRange{seqLen}),
-                   dims(3, {0, 1, 2}),
-                   SmallVector<IteratorType>(3, IteratorType::parallel),
-                   [](OpBuilder &, Location, ValueRange args) {
-                     return args[0];
-                   });
+    AffineMap in =
+        AffineMap::get(3, 0, {t, heads == numHeads ? h : h.floorDiv(group), d},
+                       b.getContext());
+    return generic(
+        headsType, {split}, {in},
+        tensor::EmptyOp::create(b, loc, headsType.getShape(), f32,
+                                ValueRange{seqLen}),
+        dims(3, {0, 1, 2}),
+        SmallVector<IteratorType>(3, IteratorType::parallel),
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
   };
   Value qh = toHeads(q, numHeads), kh = toHeads(k, numKVHeads),
         vh = toHeads(v, numKVHeads);
@@ -300,8 +314,7 @@ Value LlamaBuilder::attention(Value q, Value k, Value v) {
     return tensor::EmptyOp::create(b, loc, scoresType.getShape(), f32,
                                    ValueRange{seqLen, seqLen});
   };
-  Value zero =
-      arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0.0f));
+  Value zero = arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0.0f));
   Value scoresInit =
       linalg::FillOp::create(b, loc, zero, emptyScores()).getResult(0);
   // scores[h, t, s] = q[h, t, :] . k[h, s, :]
@@ -341,35 +354,32 @@ Value LlamaBuilder::attention(Value q, Value k, Value v) {
   SmallVector<IteratorType> reduceLast = {
       IteratorType::parallel, IteratorType::parallel, IteratorType::reduction};
   AffineMap all = dims(3, {0, 1, 2}), rows = dims(3, {0, 1});
-  Value rowMax = generic(rowType, {scores}, {all}, rowInit(negInf), rows,
-                         reduceLast,
-                         [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                           return arith::MaximumFOp::create(
-                                      nb, nloc, args[1],
-                                      masked(nb, nloc, args[0]))
-                               .getResult();
-                         });
+  Value rowMax =
+      generic(rowType, {scores}, {all}, rowInit(negInf), rows, reduceLast,
+              [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                return arith::MaximumFOp::create(nb, nloc, args[1],
+                                                 masked(nb, nloc, args[0]))
+                    .getResult();
+              });
   auto expShifted = [&](OpBuilder &nb, Location nloc, Value score,
                         Value max) -> Value {
     Value shifted =
         arith::SubFOp::create(nb, nloc, masked(nb, nloc, score), max);
     return math::ExpOp::create(nb, nloc, shifted);
   };
-  Value rowSum = generic(rowType, {scores, rowMax}, {all, rows}, rowInit(0.0f),
-                         rows, reduceLast,
-                         [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                           return arith::AddFOp::create(
-                                      nb, nloc, args[2],
-                                      expShifted(nb, nloc, args[0], args[1]))
-                               .getResult();
-                         });
+  Value rowSum = generic(
+      rowType, {scores, rowMax}, {all, rows}, rowInit(0.0f), rows, reduceLast,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        return arith::AddFOp::create(nb, nloc, args[2],
+                                     expShifted(nb, nloc, args[0], args[1]))
+            .getResult();
+      });
   Value probabilities = generic(
       scoresType, {scores, rowMax, rowSum}, {all, rows, rows}, emptyScores(),
       all, SmallVector<IteratorType>(3, IteratorType::parallel),
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        return arith::DivFOp::create(nb, nloc,
-                                     expShifted(nb, nloc, args[0], args[1]),
-                                     args[2])
+        return arith::DivFOp::create(
+                   nb, nloc, expShifted(nb, nloc, args[0], args[1]), args[2])
             .getResult();
       });
 
@@ -411,8 +421,8 @@ llvm::Expected<Value> LlamaBuilder::block(Value x, int64_t layer) {
   auto v = linear(*attnInput, prefix + "attn_v", kvDim, dim);
   if (!v)
     return v.takeError();
-  Value mixed = attention(rope(*q, config.numHeads),
-                          rope(*k, config.numKVHeads), *v);
+  Value mixed =
+      attention(rope(*q, config.numHeads), rope(*k, config.numKVHeads), *v);
   auto attnOut = linear(mixed, prefix + "attn_output", dim, dim);
   if (!attnOut)
     return attnOut.takeError();
@@ -458,24 +468,23 @@ llvm::Expected<OwningOpRef<ModuleOp>> LlamaBuilder::build() {
   Value tokens = entry->getArgument(0);
   seqLen = tensor::DimOp::create(b, loc, tokens, 0);
 
-  auto embedding =
-      weight("token_embd.weight", {config.vocabSize, config.dim});
+  auto embedding = weight("token_embd.weight", {config.vocabSize, config.dim});
   if (!embedding)
     return embedding.takeError();
   Value table = *embedding;
   RankedTensorType hiddenType = seqType({config.dim});
   // x[t, d] = embedding[tokens[t], d]; ids are range-checked by the caller.
-  Value x = generic(hiddenType, {tokens}, {dims(2, {0})}, emptyLike(hiddenType),
-                    dims(2, {0, 1}),
-                    {IteratorType::parallel, IteratorType::parallel},
-                    [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                      Value row = arith::IndexCastOp::create(
-                          nb, nloc, nb.getIndexType(), args[0]);
-                      Value column = linalg::IndexOp::create(nb, nloc, 1);
-                      return tensor::ExtractOp::create(nb, nloc, table,
-                                                       ValueRange{row, column})
-                          .getResult();
-                    });
+  Value x =
+      generic(hiddenType, {tokens}, {dims(2, {0})}, emptyLike(hiddenType),
+              dims(2, {0, 1}), {IteratorType::parallel, IteratorType::parallel},
+              [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                Value row = arith::IndexCastOp::create(
+                    nb, nloc, nb.getIndexType(), args[0]);
+                Value column = linalg::IndexOp::create(nb, nloc, 1);
+                return tensor::ExtractOp::create(nb, nloc, table,
+                                                 ValueRange{row, column})
+                    .getResult();
+              });
   for (int64_t layer = 0; layer < config.numLayers; ++layer) {
     auto next = block(x, layer);
     if (!next)
@@ -488,20 +497,18 @@ llvm::Expected<OwningOpRef<ModuleOp>> LlamaBuilder::build() {
   // A tied head reads the embedding under the layer name "output" all the
   // same, so calibration and compression can address it.
   llvm::Expected<Value> logits =
-      config.tiedOutput
-          ? [&]() -> llvm::Expected<Value> {
-              RankedTensorType type = seqType({config.vocabSize});
-              ArrayAttr maps = b.getAffineMapArrayAttr(
-                  {dims(3, {0, 2}), dims(3, {1, 2}), dims(3, {0, 1})});
-              auto matmul = linalg::MatmulOp::create(
-                  b, loc, TypeRange{type}, ValueRange{*normalized, table},
-                  ValueRange{filled(type, 0.0)},
-                  ArrayRef<NamedAttribute>{
-                      b.getNamedAttr("indexing_maps", maps)});
-              matmul->setAttr(kLayerNameAttr, b.getStringAttr("output"));
-              return matmul.getResult(0);
-            }()
-          : linear(*normalized, "output", config.vocabSize, config.dim);
+      config.tiedOutput ? [&]() -> llvm::Expected<Value> {
+    RankedTensorType type = seqType({config.vocabSize});
+    ArrayAttr maps = b.getAffineMapArrayAttr(
+        {dims(3, {0, 2}), dims(3, {1, 2}), dims(3, {0, 1})});
+    auto matmul = linalg::MatmulOp::create(
+        b, loc, TypeRange{type}, ValueRange{*normalized, table},
+        ValueRange{filled(type, 0.0)},
+        ArrayRef<NamedAttribute>{b.getNamedAttr("indexing_maps", maps)});
+    matmul->setAttr(kLayerNameAttr, b.getStringAttr("output"));
+    return matmul.getResult(0);
+  }()
+      : linear(*normalized, "output", config.vocabSize, config.dim);
   if (!logits)
     return logits.takeError();
   func::ReturnOp::create(b, loc, *logits);

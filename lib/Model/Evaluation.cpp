@@ -150,6 +150,13 @@ runPerplexity(const BatchScorer &scoreBatch, const Tokenizer &tokenizer,
         if (!sums)
           return sums.takeError();
         for (const NLLSum &sum : *sums) {
+          // NaN or Inf logits would make the mean NaN: a number that looks
+          // like a result.
+          if (!std::isfinite(sum.totalNLL))
+            return evaluationError(
+                "the NLL of window " +
+                Twine(result.numWindows + (&sum - sums->data()) + 1) +
+                " is not finite (the model's logits contain NaN or Inf)");
           result.sum.totalNLL += sum.totalNLL;
           result.sum.numPredicted += sum.numPredicted;
         }
@@ -194,6 +201,10 @@ runPerplexity(const BatchScorer &scoreBatch, const Tokenizer &tokenizer,
   }
   if (Error error = batcher.flush())
     return error;
+  // Otherwise the mean NLL of nothing reads as perplexity 1.
+  if (result.sum.numPredicted == 0)
+    return evaluationError(
+        "no tokens scored: the text is empty or shorter than one window");
   return result;
 }
 
@@ -322,6 +333,9 @@ Error slr::forEachCalibrationWindow(const Tokenizer &tokenizer, StringRef text,
     if (options.maxTokens > 0 && rowsDone >= options.maxTokens)
       break;
   }
+  if (rowsDone == 0)
+    return llvm::createStringError(
+        "calibration: no tokens to calibrate on: the text is empty");
   return Error::success();
 }
 
@@ -344,5 +358,13 @@ slr::accumulateInputGrams(LlamaModel &model, const Tokenizer &tokenizer,
   model.setLinearInputHook(nullptr);
   if (failure)
     return failure;
-  return accumulator.takeResults();
+  std::map<std::string, LinearInputStatistics> results =
+      accumulator.takeResults();
+  for (const auto &[name, entry] : results)
+    for (double value : entry.gram)
+      if (!std::isfinite(value))
+        return evaluationError("H = X^T X of layer '" + name +
+                               "' contains NaN or Inf (the layer's inputs "
+                               "are not finite)");
+  return results;
 }

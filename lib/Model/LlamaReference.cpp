@@ -61,7 +61,13 @@ public:
       return modelError("tensor '" + name + "' has dims [" + actual +
                         "], expected [" + expected + "]");
     }
-    return file.readTensorAsFloat(*info);
+    Expected<std::vector<float>> values = file.readTensorAsFloat(*info);
+    if (!values)
+      return values.takeError();
+    for (float value : *values)
+      if (!std::isfinite(value))
+        return modelError("tensor '" + name + "' contains NaN or Inf");
+    return values;
   }
 
 private:
@@ -121,19 +127,21 @@ Expected<std::unique_ptr<LlamaModel>> LlamaModel::load(const GGUFFile &file) {
                       " must be even and at most the head size " +
                       Twine(config.headDim));
   config.ropeDim = *ropeDim;
-  Expected<int64_t> context = file.getInteger("llama.context_length", 2048);
+  Expected<int64_t> context =
+      file.getIntegerInRange("llama.context_length", 2048, 1, int64_t(1) << 30);
   if (!context)
     return context.takeError();
   config.contextLength = *context;
-  Expected<double> epsilon =
-      file.getDouble("llama.attention.layer_norm_rms_epsilon", 1e-5);
+  // Finite, and representable as the float the forward pass computes in: an
+  // infinite epsilon or base zeroes every activation.
+  Expected<double> epsilon = file.getFiniteDouble(
+      "llama.attention.layer_norm_rms_epsilon", 1e-5, 1e-30, 1.0);
   if (!epsilon)
     return epsilon.takeError();
-  Expected<double> ropeBase = file.getDouble("llama.rope.freq_base", 10000.0);
+  Expected<double> ropeBase =
+      file.getFiniteDouble("llama.rope.freq_base", 10000.0, 1.0, 1e30);
   if (!ropeBase)
     return ropeBase.takeError();
-  if (!(*epsilon >= 0) || !(*ropeBase > 0))
-    return modelError("invalid rms epsilon or rope base");
   config.rmsNormEpsilon = static_cast<float>(*epsilon);
   config.ropeFreqBase = static_cast<float>(*ropeBase);
 
@@ -143,7 +151,8 @@ Expected<std::unique_ptr<LlamaModel>> LlamaModel::load(const GGUFFile &file) {
       embedding->dims[1] == 0 || embedding->dims[1] > (1u << 24))
     return modelError("missing or malformed tensor 'token_embd.weight'");
   config.vocabularySize = static_cast<int64_t>(embedding->dims[1]);
-  auto embeddingValues = file.readTensorAsFloat(*embedding);
+  auto embeddingValues = loader.readTensor(
+      "token_embd.weight", {config.embeddingDim, config.vocabularySize});
   if (!embeddingValues)
     return embeddingValues.takeError();
   model->tokenEmbedding = std::move(*embeddingValues);

@@ -18,6 +18,7 @@
 #include "slr/Model/Evaluation.h"
 #include "slr/Runtime/CPURuntime.h"
 #include "slr/Support/Blas.h"
+#include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 
@@ -62,6 +63,10 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
                               "slr-calibrate: H = X^T X per linear layer\n");
+  if (contextLength < 2)
+    return fail("--context must be at least 2");
+  if (maxTokens < 0)
+    return fail("--max-tokens must be >= 0");
   mlir::DialectRegistry registry;
   slr::registerModelIRDialects(registry);
   mlir::MLIRContext context(registry);
@@ -80,6 +85,12 @@ int main(int argc, char **argv) {
   auto model = slr::CompiledModel::compile(*module);
   if (!model)
     return fail(toString(model.takeError()));
+  // A tokenizer of another model gives ids the model reads as other tokens:
+  // statistics of the wrong text, silently.
+  if ((*model)->vocabSize() != tokenizer->getVocabularySize())
+    return fail("the model has " + Twine((*model)->vocabSize()) +
+                " logits but the tokenizer " +
+                Twine(tokenizer->getVocabularySize()) + " tokens");
   if ((*model)->calibrationLayers().empty())
     return fail("no linear layer to calibrate in '" + modelPath + "'");
 
@@ -100,8 +111,8 @@ int main(int argc, char **argv) {
                        (long long)tokens);
     return Error::success();
   };
-  if (Error error = slr::forEachCalibrationWindow(
-          *tokenizer, text->getBuffer(), options, run))
+  if (Error error = slr::forEachCalibrationWindow(*tokenizer, text->getBuffer(),
+                                                  options, run))
     return fail(toString(std::move(error)));
   slr::runtime::setActivationRecorder(nullptr);
   if (!recorder.error().empty())
@@ -124,11 +135,14 @@ int main(int argc, char **argv) {
     calibration.add(recorder.layerNames()[layer],
                     {recorder.numFeatures(layer), recorder.hessian(layer)});
   }
+  // Written through a temporary file, and refused when H is not finite.
   if (Error error = calibration.write(outputPath))
     return fail(toString(std::move(error)));
   errs() << format("slr-calibrate: %lld layers, %lld tokens in %lld windows, "
                    "%.1f s -> %s\n",
                    (long long)recorder.layerNames().size(), (long long)tokens,
                    (long long)windows, seconds, outputPath.c_str());
+  if (Error error = slr::flushStdout())
+    return fail(toString(std::move(error)));
   return 0;
 }

@@ -14,12 +14,12 @@
 #include "slr/Execution/TextTask.h"
 #include "slr/Model/Evaluation.h"
 #include "slr/Support/Blas.h"
+#include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
@@ -54,9 +54,8 @@ static cl::opt<int64_t> maxBlocks("max-blocks",
 static cl::opt<int64_t> maxWindows("max-windows",
                                    cl::desc("stop after N windows (0: all)"),
                                    cl::init(0));
-static cl::opt<std::string> jsonPath("json",
-                                     cl::desc("also write the result as JSON"),
-                                     cl::init(""));
+static cl::opt<std::string>
+    jsonPath("json", cl::desc("also write the result as JSON"), cl::init(""));
 
 static int fail(const Twine &message) {
   WithColor::error(errs(), "slr-eval") << message << "\n";
@@ -69,6 +68,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "slr-eval: perplexity of model IR\n");
   if (contextLength < 2)
     return fail("--context must be at least 2");
+  if (maxBlocks < 0 || maxWindows < 0)
+    return fail("--max-blocks and --max-windows must be >= 0");
 
   mlir::DialectRegistry registry;
   slr::registerModelIRDialects(registry);
@@ -103,7 +104,8 @@ int main(int argc, char **argv) {
     if (windows % 200 == 0)
       errs() << format("  %6lld windows, %8lld tokens, mean NLL %.4f\n",
                        (long long)windows, (long long)running.numPredicted,
-                       running.totalNLL / std::max<int64_t>(1, running.numPredicted));
+                       running.totalNLL /
+                           std::max<int64_t>(1, running.numPredicted));
   };
   std::vector<float> logits;
   slr::WindowScorer scorer =
@@ -130,10 +132,8 @@ int main(int argc, char **argv) {
                    (long long)result->sum.numPredicted, result->meanNLL(),
                    result->perplexity(), seconds);
   if (!jsonPath.empty()) {
-    std::error_code ec;
-    raw_fd_ostream os(jsonPath, ec, sys::fs::OF_Text);
-    if (ec)
-      return fail("cannot write '" + jsonPath + "': " + ec.message());
+    std::string text;
+    raw_string_ostream os(text);
     json::OStream json(os, 2);
     json.object([&] {
       json.attribute("model", modelPath);
@@ -151,6 +151,10 @@ int main(int argc, char **argv) {
       json.attribute("seconds", seconds);
     });
     os << "\n";
+    if (Error error = slr::writeFileAtomically(jsonPath, text))
+      return fail(toString(std::move(error)));
   }
+  if (Error error = slr::flushStdout())
+    return fail(toString(std::move(error)));
   return 0;
 }

@@ -6,16 +6,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "slr/Import/LlamaImporter.h"
+#include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/ToolOutputFile.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace llvm;
@@ -37,8 +35,8 @@ static int fail(const Twine &message) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::ParseCommandLineOptions(argc, argv,
-                              "slr-import: llama GGUF checkpoint to model IR\n");
+  cl::ParseCommandLineOptions(
+      argc, argv, "slr-import: llama GGUF checkpoint to model IR\n");
   auto file = slr::GGUFFile::open(inputPath);
   if (!file)
     return fail(toString(file.takeError()));
@@ -60,17 +58,20 @@ int main(int argc, char **argv) {
   if (failed(mlir::verify(**module)))
     return fail("internal error: the generated IR does not verify");
 
-  std::string error;
-  auto output = mlir::openOutputFile(outputPath, &error);
-  if (!output)
-    return fail(error);
-  if (emitKind == EmitKind::Bytecode) {
-    if (failed(mlir::writeBytecodeToFile(**module, output->os())))
-      return fail("cannot write bytecode");
-  } else {
-    (*module)->print(output->os());
-  }
-  output->keep();
+  // Through a temporary file: a failed write leaves no partial IR behind.
+  Error written =
+      slr::writeFileAtomically(outputPath, [&](raw_ostream &os) -> Error {
+        if (emitKind == EmitKind::Text) {
+          (*module)->print(os);
+          return Error::success();
+        }
+        if (failed(mlir::writeBytecodeToFile(**module, os)))
+          return createStringError("cannot write bytecode to '" + outputPath +
+                                   "'");
+        return Error::success();
+      });
+  if (written)
+    return fail(toString(std::move(written)));
   errs() << "slr-import: wrote " << outputPath << "\n";
   return 0;
 }

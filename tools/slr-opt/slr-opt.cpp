@@ -6,16 +6,27 @@
 #include "slr/Dialect/SLR/Transforms/Passes.h"
 #include "slr/Pipelines/Pipelines.h"
 #include "slr/Support/Blas.h"
+#include "slr/Support/FileIO.h"
+#include "slr/Support/Nesting.h"
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
+
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "slr-opt") << message << "\n";
+  return 1;
+}
 
 int main(int argc, char **argv) {
   slr::selectBlasKernelsForHost(argv);
+  llvm::InitLLVM init(argc, argv);
   mlir::registerAllPasses();
   slr::registerSLRConversionPasses();
   slr::registerSLRTransformsPasses();
@@ -29,6 +40,64 @@ int main(int argc, char **argv) {
   mlir::registerAllGPUToLLVMIRTranslations(registry);
   registry.insert<slr::SLRDialect>();
 
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "slr optimizer driver\n", registry));
+  // mlir-opt's driver, except for the files: MlirOptMain's own -o writes in
+  // place and dies with "IO failure on output stream" when the disk is full,
+  // and its input may be a device that never ends.
+  auto [inputPath, outputPath] = mlir::registerAndParseCLIOptions(
+      argc, argv, "slr optimizer driver\n", registry);
+  mlir::MlirOptMainConfig config =
+      mlir::MlirOptMainConfig::createFromCLOptions();
+  if (config.shouldShowDialects() || config.shouldListPasses())
+    return mlir::asMainReturnCode(mlir::MlirOptMain(
+        llvm::outs(), llvm::MemoryBuffer::getMemBuffer(""), registry, config));
+
+  std::unique_ptr<llvm::MemoryBuffer> input;
+  if (inputPath == "-") {
+    auto buffer = llvm::MemoryBuffer::getSTDIN();
+    if (!buffer)
+      return fail("cannot read stdin: " + buffer.getError().message());
+    input = std::move(*buffer);
+  } else {
+    // MLIR's text parser relies on the null terminator.
+    auto buffer =
+        slr::readInputFile(inputPath, "input", slr::kMaxModelFileBytes,
+                           /*requiresNullTerminator=*/true);
+    if (!buffer)
+      return fail(llvm::toString(buffer.takeError()));
+    input = std::move(*buffer);
+  }
+
+  if (!mlir::isBytecode(input->getMemBufferRef())) {
+    // MLIR's lexer takes a NUL for the end of the input (a binary file would
+    // pass as an empty module, or fill stderr with its echoed "line"), and
+    // its parser recurses per nesting level (SIGSEGV at ~10^4).
+    constexpr unsigned kMaxNesting = 1000;
+    if (input->getBuffer().contains('\0'))
+      return fail("cannot parse input '" + inputPath +
+                  "': neither MLIR bytecode nor text (it holds NUL bytes)");
+    if (slr::nestsDeeperThan(input->getBuffer(), kMaxNesting))
+      return fail("cannot parse input '" + inputPath +
+                  "': brackets nest deeper than " + llvm::Twine(kMaxNesting) +
+                  " levels");
+  }
+
+  // A failing pipeline has reported its diagnostics; it only must not leave
+  // an output file behind.
+  bool pipelineFailed = false;
+  llvm::Error written = slr::writeFileAtomically(
+      outputPath, [&](llvm::raw_ostream &os) -> llvm::Error {
+        if (succeeded(
+                mlir::MlirOptMain(os, std::move(input), registry, config)))
+          return llvm::Error::success();
+        pipelineFailed = true;
+        return llvm::createStringError("the pipeline failed");
+      });
+  if (written) {
+    if (pipelineFailed) {
+      llvm::consumeError(std::move(written));
+      return 1;
+    }
+    return fail(llvm::toString(std::move(written)));
+  }
+  return 0;
 }

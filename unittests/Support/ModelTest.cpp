@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <random>
 
 using namespace slr;
@@ -401,9 +403,20 @@ TEST(SplitTextBlocksTest, SplitsOnBlankLines) {
 // A synthetic model with an untied head
 //===----------------------------------------------------------------------===//
 
+/// Variations of the tiny model for the error tests.
+struct TinyModelOptions {
+  float ropeBase = 100000.0f;
+  std::optional<float> epsilon;
+  std::optional<int32_t> contextLength;
+  /// Every weight of this tensor is multiplied by `scale`.
+  std::string scaledTensor;
+  float scale = 1.0f;
+};
+
 /// A random 1-layer llama (dim 8, 2 heads, 1 KV head, ffn 12, vocab 10)
 /// with output.weight; `skip` omits one tensor.
-std::string makeTinyModel(llvm::StringRef skip = "") {
+std::string makeTinyModel(llvm::StringRef skip = "",
+                          const TinyModelOptions &options = {}) {
   std::mt19937 random(7);
   std::normal_distribution<float> normal(0.0f, 0.5f);
   GGUFWriter writer;
@@ -413,7 +426,12 @@ std::string makeTinyModel(llvm::StringRef skip = "") {
   writer.addUInt32("llama.feed_forward_length", 12);
   writer.addUInt32("llama.attention.head_count", 2);
   writer.addUInt32("llama.attention.head_count_kv", 1);
-  writer.addFloat32("llama.rope.freq_base", 100000.0f);
+  writer.addFloat32("llama.rope.freq_base", options.ropeBase);
+  if (options.epsilon)
+    writer.addFloat32("llama.attention.layer_norm_rms_epsilon",
+                      *options.epsilon);
+  if (options.contextLength)
+    writer.addInt32("llama.context_length", *options.contextLength);
   auto add = [&](const std::string &name, std::vector<uint64_t> dims) {
     if (name == skip)
       return;
@@ -422,7 +440,8 @@ std::string makeTinyModel(llvm::StringRef skip = "") {
       count *= dim;
     std::vector<float> values(count);
     for (float &value : values)
-      value = normal(random);
+      value = normal(random) *
+              (name == options.scaledTensor ? options.scale : 1.0f);
     writer.addTensorF32(name, dims, values);
   };
   add("token_embd.weight", {8, 10});
@@ -524,6 +543,114 @@ TEST(TinyModelTest, MissingOrMisshapenTensorsAreErrors) {
   badHeads.addUInt32("llama.attention.head_count_kv", 2);
   EXPECT_EQ(load(badHeads.serialize()),
             "llama: head_count 3 is not a multiple of head_count_kv 2");
+}
+
+std::string loadError(const std::string &bytes) {
+  auto file = llvm::cantFail(GGUFFile::parse(
+      llvm::MemoryBuffer::getMemBufferCopy(bytes, "tiny.gguf")));
+  auto model = LlamaModel::load(*file);
+  return model ? std::string() : llvm::toString(model.takeError());
+}
+
+// Hyper-parameters that were accepted and made every activation 0 (so the
+// model a uniform guess) or NaN.
+TEST(TinyModelTest, OutOfRangeHyperParametersAreErrors) {
+  float inf = std::numeric_limits<float>::infinity();
+  TinyModelOptions options;
+  options.ropeBase = inf;
+  EXPECT_EQ(loadError(makeTinyModel("", options)),
+            "gguf: metadata key 'llama.rope.freq_base' = inf is out of range "
+            "[1, 1e+30]");
+  for (float epsilon : {inf, 0.0f, -1e-5f, std::nanf("")}) {
+    options = {};
+    options.epsilon = epsilon;
+    EXPECT_NE(loadError(makeTinyModel("", options))
+                  .find("metadata key 'llama.attention.layer_norm_rms_"
+                        "epsilon' = "),
+              std::string::npos)
+        << epsilon;
+  }
+  for (int32_t context : {0, -5}) {
+    options = {};
+    options.contextLength = context;
+    EXPECT_EQ(loadError(makeTinyModel("", options)),
+              "gguf: metadata key 'llama.context_length' = " +
+                  std::to_string(context) + " is out of range [1, 1073741824]");
+  }
+}
+
+TEST(TinyModelTest, NonFiniteWeightsAreErrors) {
+  TinyModelOptions options;
+  options.scaledTensor = "blk.0.ffn_up.weight";
+  options.scale = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(loadError(makeTinyModel("", options)),
+            "llama: tensor 'blk.0.ffn_up.weight' contains NaN or Inf");
+  options.scaledTensor = "token_embd.weight";
+  EXPECT_EQ(loadError(makeTinyModel("", options)),
+            "llama: tensor 'token_embd.weight' contains NaN or Inf");
+}
+
+/// Ten tokens: <unk>, <s>, </s>, the space marker and "a".."f".
+std::unique_ptr<Tokenizer> makeTinyTokenizer() {
+  std::vector<std::string> tokens = {
+      "<unk>", "<s>", "</s>", "\xe2\x96\x81", "a", "b", "c", "d", "e", "f"};
+  std::vector<int32_t> types(tokens.size(), Tokenizer::Normal);
+  types[1] = types[2] = Tokenizer::Control;
+  return llvm::cantFail(Tokenizer::createSentencePiece(
+      tokens, std::vector<float>(tokens.size(), 0.0f), types, 1, 2, 0));
+}
+
+// "perplexity 1.000" for a text with nothing to score, and NaN perplexity
+// and NaN H for weights that overflow: now errors.
+TEST(TinyModelTest, EvaluationFailsInsteadOfMisleading) {
+  auto tokenizer = makeTinyTokenizer();
+  auto file = llvm::cantFail(GGUFFile::parse(
+      llvm::MemoryBuffer::getMemBufferCopy(makeTinyModel(), "tiny.gguf")));
+  auto model = llvm::cantFail(LlamaModel::load(*file));
+  auto perplexityError = [&](const LlamaModel &m, llvm::StringRef text,
+                             PerplexityOptions::Protocol protocol) {
+    PerplexityOptions options;
+    options.protocol = protocol;
+    options.contextLength = 16;
+    auto result = evaluatePerplexity(m, *tokenizer, text, options);
+    return result ? std::string() : llvm::toString(result.takeError());
+  };
+  const std::string nothing = "evaluation: no tokens scored: the text is "
+                              "empty or shorter than one window";
+  for (llvm::StringRef text : {"", "\n\n  \n"})
+    EXPECT_EQ(
+        perplexityError(*model, text, PerplexityOptions::Protocol::Blocks),
+        nothing);
+  // The stream protocol drops a tail shorter than one window.
+  EXPECT_EQ(
+      perplexityError(*model, "ab cd", PerplexityOptions::Protocol::Stream),
+      nothing);
+  EXPECT_EQ(
+      perplexityError(*model, "ab cd", PerplexityOptions::Protocol::Blocks),
+      "");
+  CalibrationOptions calibration;
+  calibration.contextLength = 16;
+  auto grams = accumulateInputGrams(*model, *tokenizer, "", calibration);
+  EXPECT_EQ(grams ? std::string() : llvm::toString(grams.takeError()),
+            "calibration: no tokens to calibrate on: the text is empty");
+
+  // A finite but huge FFN norm weight: gate and up are ~1e30, their product
+  // overflows float, and everything after the FFN is Inf or NaN.
+  TinyModelOptions huge;
+  huge.scaledTensor = "blk.0.ffn_norm.weight";
+  huge.scale = 1e30f;
+  auto hugeFile =
+      llvm::cantFail(GGUFFile::parse(llvm::MemoryBuffer::getMemBufferCopy(
+          makeTinyModel("", huge), "huge.gguf")));
+  auto hugeModel = llvm::cantFail(LlamaModel::load(*hugeFile));
+  EXPECT_EQ(perplexityError(*hugeModel, "ab cd ef",
+                            PerplexityOptions::Protocol::Blocks),
+            "evaluation: the NLL of window 1 is not finite (the model's "
+            "logits contain NaN or Inf)");
+  grams = accumulateInputGrams(*hugeModel, *tokenizer, "ab cd ef", calibration);
+  EXPECT_EQ(grams ? std::string() : llvm::toString(grams.takeError()),
+            "evaluation: H = X^T X of layer 'blk.0.ffn_down' contains NaN or "
+            "Inf (the layer's inputs are not finite)");
 }
 
 } // namespace

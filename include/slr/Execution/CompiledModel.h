@@ -1,4 +1,4 @@
-//===- CompiledModel.h - JIT-compiled model IR -------------------*- C++ -*-===//
+//===- CompiledModel.h - JIT-compiled model IR ------------------*- C++ -*-===//
 //
 // Lowers model IR (`func.func @forward(tensor<?xi32>) -> tensor<?xVxf32>`,
 // as slr-import writes it, possibly with slr.linear after --slr-compress)
@@ -38,9 +38,15 @@ void registerModelIRDialects(mlir::DialectRegistry &registry);
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModelIR(mlir::MLIRContext &context, llvm::StringRef path);
 
+/// Checks every floating-point constant of `module`: a dense_resource blob
+/// must hold exactly the bytes its type needs, and no value may be NaN or Inf.
+/// The error names the weight (its resource key) or the layer using it.
+llvm::Error checkModelWeights(mlir::ModuleOp module);
+
 class CompiledModel {
 public:
-  /// Lowers (in place) and compiles `module`. `calibrationLayers` receives
+  /// Checks the weights (checkModelWeights), lowers (in place) and compiles
+  /// `module`. `calibrationLayers` receives
   /// the names of the layers instrumented by --slr-instrument-calibration, if
   /// the module was instrumented.
   static llvm::Expected<std::unique_ptr<CompiledModel>>

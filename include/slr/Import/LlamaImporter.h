@@ -15,6 +15,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -25,9 +26,21 @@
 namespace slr {
 
 struct LlamaConfig {
+  /// Bounds validate() enforces: generous, yet they keep every size product
+  /// (vocab x dim, FFN x dim) far from overflowing int64_t.
+  static constexpr int64_t kMaxWidth = int64_t(1) << 20;
+  static constexpr int64_t kMaxVocab = int64_t(1) << 24;
+  static constexpr int64_t kMaxLayers = 4096;
+  static constexpr int64_t kMaxHeads = 4096;
+  static constexpr int64_t kMaxContextLength = int64_t(1) << 30;
+  /// The IR computes in float: epsilon must stay a normal float > 0, the
+  /// RoPE base a finite float.
+  static constexpr double kMinRmsNormEps = 1e-30;
+  static constexpr double kMaxRopeFreqBase = 1e30;
+
   int64_t vocabSize = 0;
-  int64_t dim = 0;        // model width D
-  int64_t hiddenDim = 0;  // FFN width
+  int64_t dim = 0;       // model width D
+  int64_t hiddenDim = 0; // FFN width
   int64_t numLayers = 0;
   int64_t numHeads = 0;
   int64_t numKVHeads = 0; // grouped-query attention when < numHeads
@@ -44,11 +57,11 @@ struct LlamaConfig {
 };
 
 /// Supplies a weight by GGUF tensor name (e.g. "blk.0.attn_q.weight") as a
-/// row-major float32 array of `numElements` values ([N, K] for linears,
-/// [V, D] for the embedding, [D] for norms); returns an error when missing or
-/// of the wrong size.
+/// row-major float32 array of the given shape ([N, K] for linears, [V, D]
+/// for the embedding, [D] for norms); returns an error when missing or of
+/// another shape.
 using WeightProvider = llvm::function_ref<llvm::Expected<std::vector<float>>(
-    llvm::StringRef name, int64_t numElements)>;
+    llvm::StringRef name, llvm::ArrayRef<int64_t> shape)>;
 
 /// Builds the model IR. Fails with a clear message when a weight is missing
 /// or malformed.
