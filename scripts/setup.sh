@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything slr needs on a fresh Debian 12 (bookworm) machine.
 # LLVM/MLIR 22 come from Debian's bookworm-security archive.
+#
+# usage: setup.sh [fuzz]
+#   fuzz: also clang-22 and its compiler-rt (libFuzzer, ASan, UBSan runtimes)
+#         for scripts/fuzz.sh. The sanitizer build (scripts/sanitize.sh)
+#         uses g++'s own libasan/libubsan and needs nothing more.
 set -euo pipefail
 
 packages=(
@@ -14,6 +19,12 @@ packages=(
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+for group in "$@"; do
+  case "$group" in
+    fuzz) packages+=(clang-22 libclang-rt-22-dev) ;;
+    *) echo "setup: unknown package group '$group' (known: fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

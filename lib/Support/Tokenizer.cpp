@@ -387,9 +387,12 @@ void Tokenizer::encodeSentencePiece(StringRef text,
 
   std::vector<Symbol> symbols;
   for (size_t offset = 0; offset < normalized.size();) {
-    size_t length =
-        std::min(utf8SequenceLength(static_cast<uint8_t>(normalized[offset])),
-                 normalized.size() - offset);
+    // One symbol per valid UTF-8 character, one per byte of an invalid
+    // sequence: a lead byte alone must not swallow the next character (a
+    // "\xc3" before a space took the first byte of its U+2581, so the space
+    // came back as the bytes of "▁"; found by slr-fuzz-tokenizer).
+    uint32_t codePoint;
+    size_t length = decodeUTF8(normalized, offset, codePoint);
     int32_t index = static_cast<int32_t>(symbols.size());
     symbols.push_back({index - 1, index + 1, offset, length});
     offset += length;

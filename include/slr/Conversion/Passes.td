@@ -112,7 +112,10 @@ def SLRGPUMaterializeLaunchers
     Fills in every private function carrying a `slr.gpu_launcher` recipe
     (created by `--convert-slr-to-gpu`) with host code: device buffers
     (`gpu.alloc`), host-to-device copies, the metadata reorder kernel when
-    needed, the zeroed low-rank buffer, `gpu.launch_func` of the low-rank
+    needed. When every weight of the op is a constant (the recipe's
+    `resident`), the weights (packed values, metadata, U, V, bias) are not
+    copied per call: `slrGpuResidentCopy` of the CUDA runtime uploads each
+    once and keeps it, so a call moves only x and y. Then the zeroed low-rank buffer, `gpu.launch_func` of the low-rank
     and main kernels (the split-K factor is chosen at run time from M), the
     device-to-host copy of y and the frees, all on one async token chain.
     Runs after bufferization and buffer deallocation, which do not accept
@@ -121,7 +124,9 @@ def SLRGPUMaterializeLaunchers
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::cf::ControlFlowDialect",
+    "::mlir::func::FuncDialect",
     "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",
   ];
 }

@@ -49,6 +49,13 @@ void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream);
 void mgpuMemset32(void *dst, unsigned int value, size_t count, void *stream);
 void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream);
 
+/// A device copy of `bytes` of constant host data at `host`, uploaded on the
+/// first call for this (host, bytes) and kept for the life of the process:
+/// the launchers of --slr-gpu-pipeline keep a model's weights resident this
+/// way, so that a call moves only its activations. The data must not change
+/// after the first call.
+void *slrGpuResidentCopy(void *host, uint64_t bytes);
+
 /// Selects the device later calls use (default 0); must precede the first
 /// other call.
 void mgpuSetDefaultDevice(int32_t device);

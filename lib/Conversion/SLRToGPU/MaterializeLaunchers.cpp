@@ -25,6 +25,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 namespace slr {
@@ -53,9 +54,9 @@ public:
 
   /// Device buffer shaped like `host` (dynamic sizes taken from it).
   Value alloc(MemRefType type, ValueRange dynamicSizes) {
-    auto op = mlir::gpu::AllocOp::create(
-        b, loc, type, tokenType(), ValueRange{token}, dynamicSizes,
-        ValueRange{}, /*hostShared=*/false);
+    auto op = mlir::gpu::AllocOp::create(b, loc, type, tokenType(),
+                                         ValueRange{token}, dynamicSizes,
+                                         ValueRange{}, /*hostShared=*/false);
     token = op.getAsyncToken();
     buffers.push_back(op.getMemref());
     return op.getMemref();
@@ -71,10 +72,68 @@ public:
   }
 
   Value upload(Value host) {
-    Value device =
-        alloc(cast<MemRefType>(host.getType()), dynamicSizes(host));
+    Value device = alloc(cast<MemRefType>(host.getType()), dynamicSizes(host));
     copy(device, host);
     return device;
+  }
+
+  /// The device copy of a constant weight that slrGpuResidentCopy keeps
+  /// (uploaded by the first call), as a memref of the weight's type; the
+  /// descriptor is built in the LLVM dialect, where the pointer comes from.
+  /// Falls back to a per-call upload for a weight that is not a static,
+  /// identity-layout buffer.
+  Value resident(Value host) {
+    auto type = cast<MemRefType>(host.getType());
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+      return upload(host);
+    MLIRContext *ctx = b.getContext();
+    auto ptrType = LLVM::LLVMPointerType::get(ctx);
+    Type i64 = b.getI64Type();
+    Value index = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, host);
+    Value address = arith::IndexCastOp::create(b, loc, i64, index);
+    Value hostPtr = LLVM::IntToPtrOp::create(b, loc, ptrType, address);
+    int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
+    Value size = arith::ConstantIntOp::create(b, loc, bytes, 64);
+    Value devicePtr = func::CallOp::create(b, loc, residentCopyFunction(),
+                                           ValueRange{hostPtr, size})
+                          .getResult(0);
+    int64_t rank = type.getRank();
+    auto array = LLVM::LLVMArrayType::get(i64, rank);
+    auto descType = LLVM::LLVMStructType::getLiteral(
+        ctx, {ptrType, ptrType, i64, array, array});
+    Value desc = LLVM::PoisonOp::create(b, loc, descType);
+    auto field = [&](Value v, ArrayRef<int64_t> position) {
+      desc = LLVM::InsertValueOp::create(b, loc, desc, v, position);
+    };
+    auto constant = [&](int64_t v) {
+      return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
+    };
+    field(devicePtr, {0});
+    field(devicePtr, {1});
+    field(constant(0), {2});
+    int64_t stride = 1;
+    for (int64_t dim = rank - 1; dim >= 0; --dim) {
+      field(constant(type.getDimSize(dim)), {3, dim});
+      field(constant(stride), {4, dim});
+      stride *= type.getDimSize(dim);
+    }
+    return UnrealizedConversionCastOp::create(b, loc, type, desc).getResult(0);
+  }
+
+  /// `func.func private @slrGpuResidentCopy(!llvm.ptr, i64) -> !llvm.ptr`.
+  func::FuncOp residentCopyFunction() {
+    auto module =
+        b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+    constexpr const char *name = "slrGpuResidentCopy";
+    if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+      return existing;
+    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    auto function = func::FuncOp::create(
+        mb, loc, name,
+        mb.getFunctionType({ptrType, mb.getI64Type()}, {ptrType}));
+    function.setPrivate();
+    return function;
   }
 
   void copy(Value dst, Value src) {
@@ -127,8 +186,13 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
   auto lowRank = recipe.getAs<SymbolRefAttr>("lowrank");
   auto reorder = recipe.getAs<SymbolRefAttr>("reorder");
   int64_t n = getInt(recipe, "n"), rank = getInt(recipe, "rank");
-  bool hasBias = recipe.getAs<BoolAttr>("has_bias") &&
-                 recipe.getAs<BoolAttr>("has_bias").getValue();
+  auto flag = [&](StringRef key) {
+    auto attr = recipe.getAs<BoolAttr>(key);
+    return attr && attr.getValue();
+  };
+  bool hasBias = flag("has_bias");
+  // Constant weights: kept on the device after the first call.
+  bool resident = flag("resident");
   unsigned expectedArgs = 4 + (rank ? 2 : 0) + (hasBias ? 1 : 0);
   if (launcher.getNumArguments() != expectedArgs)
     return launcher.emitOpError("launcher signature does not match its "
@@ -156,38 +220,41 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
   // error): branch straight to the return.
   Block *body = launcher.addBlock();
   Block *exit = launcher.addBlock();
-  Value empty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rows,
-                                      l.c(0));
+  Value empty =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rows, l.c(0));
   cf::CondBranchOp::create(b, loc, empty, exit, body);
   OpBuilder exitBuilder = OpBuilder::atBlockBegin(exit);
   func::ReturnOp::create(exitBuilder, loc);
   b.setInsertionPointToStart(body);
   l.token = mlir::gpu::WaitOp::create(b, loc, l.tokenType(), ValueRange{})
                 .getAsyncToken();
+  auto weight = [&](Value host) {
+    return resident ? l.resident(host) : l.upload(host);
+  };
   Value dx = l.upload(x);
-  Value dValues = l.upload(values);
+  Value dValues = weight(values);
   Value dMeta;
   if (reorder) {
     int64_t words = getInt(recipe, "meta_words");
     Value dPositions = l.upload(metaOrPositions);
     dMeta = l.alloc(MemRefType::get({words}, b.getI32Type()), {});
-    l.launch(reorder,
-             {l.c((words + kReorderThreads - 1) / kReorderThreads), l.c(1),
-              l.c(1)},
-             kReorderThreads, 0, {dPositions, dMeta});
+    l.launch(
+        reorder,
+        {l.c((words + kReorderThreads - 1) / kReorderThreads), l.c(1), l.c(1)},
+        kReorderThreads, 0, {dPositions, dMeta});
   } else {
-    dMeta = l.upload(metaOrPositions);
+    dMeta = weight(metaOrPositions);
   }
   Value dU, dV, dT, dBias;
   if (rank) {
-    dU = l.upload(u);
-    dV = l.upload(v);
+    dU = weight(u);
+    dV = weight(v);
     dT = l.alloc(MemRefType::get({ShapedType::kDynamic, rank}, b.getF32Type()),
                  {rows});
     l.fill(dT, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0)));
   }
   if (hasBias)
-    dBias = l.upload(bias);
+    dBias = weight(bias);
   Value dy = l.alloc(cast<MemRefType>(y.getType()), {rows});
 
   if (rank) {
@@ -198,13 +265,13 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
       return launcher.emitOpError("incomplete low-rank launch recipe");
     // splitK = lowRankSplitK() of LaunchPolicy.h, as IR (M is dynamic).
     Value mTiles = l.ceilDiv(rows, tm);
-    Value ctas = rank / tn == 1 ? mTiles
-                                : arith::MulIOp::create(b, loc, l.c(rank / tn),
-                                                        mTiles)
-                                      .getResult();
+    Value ctas =
+        rank / tn == 1
+            ? mTiles
+            : arith::MulIOp::create(b, loc, l.c(rank / tn), mTiles).getResult();
     ctas = arith::MaxUIOp::create(b, loc, ctas, l.c(1));
-    Value splits = arith::CeilDivUIOp::create(b, loc, l.c(kLowRankTargetCtas),
-                                              ctas);
+    Value splits =
+        arith::CeilDivUIOp::create(b, loc, l.c(kLowRankTargetCtas), ctas);
     splits = arith::MinUIOp::create(b, loc, splits, l.c(kBlocks));
     l.launch(lowRank, {l.c(rank / tn), mTiles, splits},
              getInt(recipe, "lowrank_threads"),
@@ -220,8 +287,7 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
   if (!tileN || !tileM || n % tileN)
     return launcher.emitOpError("incomplete launch recipe");
   l.launch(main, {l.c(n / tileN), l.ceilDiv(rows, tileM), l.c(1)},
-           getInt(recipe, "threads"), getInt(recipe, "shared_bytes"),
-           mainArgs);
+           getInt(recipe, "threads"), getInt(recipe, "shared_bytes"), mainArgs);
   l.copy(y, dy);
   l.freeAll();
   mlir::gpu::WaitOp::create(b, loc, Type(), ValueRange{l.token});

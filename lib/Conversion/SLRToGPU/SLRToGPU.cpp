@@ -242,8 +242,16 @@ struct ConvertSLRToGPUPass
     Value y = memref::AllocOp::create(b, loc, yType, ValueRange{rows});
     args.push_back(y);
 
-    func::FuncOp launcher = getOrCreateLauncher(
-        kernelModuleOp, kernels, reorder, spec, args, constantPositions);
+    // Constant weights stay on the device across calls.
+    auto isConstant = [](Value v) {
+      return !v || matchPattern(v, m_Constant());
+    };
+    bool resident = constantPositions && isConstant(op.getValues()) &&
+                    isConstant(op.getLowRankU()) &&
+                    isConstant(op.getLowRankV()) && isConstant(op.getBias());
+    func::FuncOp launcher =
+        getOrCreateLauncher(kernelModuleOp, kernels, reorder, spec, args,
+                            constantPositions, resident);
     func::CallOp::create(b, loc, launcher, args);
     auto resultType =
         RankedTensorType::get({ShapedType::kDynamic, spec.n}, elementType);
@@ -262,7 +270,8 @@ struct ConvertSLRToGPUPass
                                    SLRLinearKernels kernels,
                                    mlir::gpu::GPUFuncOp reorder,
                                    const SLRLinearKernelSpec &spec,
-                                   ValueRange args, bool constantPositions) {
+                                   ValueRange args, bool constantPositions,
+                                   bool resident) {
     ModuleOp module = getOperation();
     // Launchers are shared by ops of one shape; with positions reordered on
     // the device, their integer type is part of the signature too.
@@ -273,9 +282,9 @@ struct ConvertSLRToGPUPass
                                              .getElementType()
                                              .getIntOrFloatBitWidth())
               .str();
-    std::string name =
-        llvm::formatv("{0}_launch{1}", kernels.main.getName(), dynamicSuffix)
-            .str();
+    std::string name = llvm::formatv("{0}_launch{1}{2}", kernels.main.getName(),
+                                     dynamicSuffix, resident ? "_resident" : "")
+                           .str();
     if (auto existing = module.lookupSymbol<func::FuncOp>(name))
       return existing;
     MLIRContext *ctx = module.getContext();
@@ -295,6 +304,7 @@ struct ConvertSLRToGPUPass
         b.getNamedAttr("k", i64(spec.k)),
         b.getNamedAttr("rank", i64(spec.rank)),
         b.getNamedAttr("has_bias", b.getBoolAttr(spec.hasBias)),
+        b.getNamedAttr("resident", b.getBoolAttr(resident)),
         b.getNamedAttr("tile_n", i64(spec.tiles.tileN)),
         b.getNamedAttr("tile_m", i64(spec.tiles.tileM)),
         b.getNamedAttr("threads", i64(kernels.threads)),

@@ -10,7 +10,10 @@
 #include "slr/Runtime/CUDARuntime.h"
 #include "slr/Runtime/CUDADriver.h"
 
+#include <map>
+#include <mutex>
 #include <string>
+#include <utility>
 
 using namespace slr::cuda;
 
@@ -61,6 +64,10 @@ void *mgpuModuleLoadJIT(void *data, int optLevel) {
 }
 
 void mgpuModuleUnload(void *module) {
+  // From a module destructor at exit: nothing to unload when the load
+  // failed (and the process is already exiting with that error).
+  if (!module || !getDriver())
+    return;
   SLR_CU(cuModuleUnload, static_cast<CUmodule>(module));
 }
 
@@ -166,6 +173,25 @@ void mgpuMemset32(void *dst, unsigned int value, size_t count, void *stream) {
 void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream) {
   if (count)
     SLR_CU(cuMemsetD16Async, asDevice(dst), value, count, asStream(stream));
+}
+
+void *slrGpuResidentCopy(void *host, uint64_t bytes) {
+  if (!bytes)
+    return nullptr;
+  // Never destroyed: resident weights live as long as the process.
+  static auto *copies = new std::map<std::pair<void *, uint64_t>, CUdeviceptr>;
+  static std::mutex *mutex = new std::mutex;
+  std::lock_guard<std::mutex> lock(*mutex);
+  CUdeviceptr &device = (*copies)[{host, bytes}];
+  if (!device) {
+    SLR_CU(cuMemAlloc, &device, bytes);
+    // On the null stream, then wait: the launchers' streams do not
+    // synchronise with it.
+    SLR_CU(cuMemcpyAsync, device, reinterpret_cast<CUdeviceptr>(host), bytes,
+           nullptr);
+    SLR_CU(cuStreamSynchronize, nullptr);
+  }
+  return reinterpret_cast<void *>(device);
 }
 
 void mgpuSetDefaultDevice(int32_t device) { setDevice(device); }

@@ -136,6 +136,7 @@ struct Statistics {
   uint64_t warpInstructions = 0;
   uint64_t threadInstructions = 0;
   double seconds = 0;
+  uint64_t copies = 0, copiedBytes = 0, allocations = 0;
 };
 
 /// One kernel launch.

@@ -29,12 +29,16 @@ void printStatistics() {
   std::fprintf(stderr,
                "slr_cuda_sim: %llu launches, %llu CTAs, %llu warp / %llu "
                "thread instructions in %.2f s of host time (%.3g thread "
-               "instructions/s); simulated, not GPU timing\n",
+               "instructions/s); %llu allocations, %llu copies of %llu "
+               "bytes; simulated, not GPU timing\n",
                static_cast<unsigned long long>(s.launches),
                static_cast<unsigned long long>(s.ctas),
                static_cast<unsigned long long>(s.warpInstructions),
                static_cast<unsigned long long>(s.threadInstructions), s.seconds,
-               s.seconds > 0 ? s.threadInstructions / s.seconds : 0.0);
+               s.seconds > 0 ? s.threadInstructions / s.seconds : 0.0,
+               static_cast<unsigned long long>(s.allocations),
+               static_cast<unsigned long long>(s.copies),
+               static_cast<unsigned long long>(s.copiedBytes));
 }
 
 void registerGlobal(void *context, void *pointer, uint64_t size,
@@ -74,6 +78,10 @@ const DeviceProperties &Simulator::properties() const {
 }
 
 void *Simulator::allocate(uint64_t bytes) {
+  {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    ++state->stats.allocations;
+  }
   return state->memory.allocate(bytes, "device allocation");
 }
 
@@ -114,6 +122,9 @@ Status Simulator::copy(void *destination, const void *source, uint64_t bytes) {
     return status;
   }
   std::memmove(destination, source, bytes);
+  std::lock_guard<std::mutex> lock(state->mutex);
+  ++state->stats.copies;
+  state->stats.copiedBytes += bytes;
   return status;
 }
 
@@ -284,6 +295,9 @@ SimulationStatistics Simulator::statistics() const {
   out.warpInstructions = s.warpInstructions;
   out.threadInstructions = s.threadInstructions;
   out.seconds = s.seconds;
+  out.copies = s.copies;
+  out.copiedBytes = s.copiedBytes;
+  out.allocations = s.allocations;
   return out;
 }
 

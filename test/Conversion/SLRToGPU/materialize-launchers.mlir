@@ -67,6 +67,40 @@ func.func @sparse_only(%x: tensor<?x32xbf16>, %v: tensor<16x16xbf16>) -> tensor<
 
 // -----
 
+// Every weight a constant: the weights come from slrGpuResidentCopy (uploaded
+// once, kept), only x is uploaded and only x, t and y are freed.
+
+// CHECK-LABEL: func.func private @slrGpuResidentCopy(!llvm.ptr, i64) -> !llvm.ptr
+// CHECK-LABEL: func.func private @slr_linear_bf16_n16_k32_r16_t16x16x32_w1x1_s2_launch_resident
+// CHECK-SAME: (%[[X:.*]]: memref<?x32xbf16>, %[[V:.*]]: memref<16x16xbf16>, %[[META:.*]]: memref<16xi32>, %[[U:.*]]: memref<16x16xbf16>, %[[VT:.*]]: memref<16x32xbf16>, %[[Y:.*]]: memref<?x16xbf16>)
+// CHECK: %[[DX:.*]], %{{.*}} = gpu.alloc async
+// CHECK: gpu.memcpy async [%{{.*}}] %[[DX]], %[[X]]
+// CHECK: %[[VP:.*]] = memref.extract_aligned_pointer_as_index %[[V]]
+// CHECK: %[[VI:.*]] = arith.index_cast %[[VP]] : index to i64
+// CHECK: %[[VPTR:.*]] = llvm.inttoptr %[[VI]] : i64 to !llvm.ptr
+// CHECK: %[[VDEV:.*]] = call @slrGpuResidentCopy(%[[VPTR]], %c512_i64)
+// CHECK: %[[DV:.*]] = builtin.unrealized_conversion_cast %{{.*}} : !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)> to memref<16x16xbf16>
+// CHECK: call @slrGpuResidentCopy(%{{.*}}, %c64_i64)
+// CHECK: call @slrGpuResidentCopy(%{{.*}}, %c512_i64{{.*}})
+// CHECK: call @slrGpuResidentCopy(%{{.*}}, %c1024_i64)
+// CHECK-NOT: gpu.memcpy async [%{{.*}}] %{{.*}}, %[[V]]
+// CHECK: gpu.launch_func async [%{{.*}}] @slr_gpu_kernels::@slr_linear_bf16_n16_k32_r16_t16x16x32_w1x1_s2
+// CHECK-SAME: args(%[[DX]] : memref<?x32xbf16>, %[[DV]] : memref<16x16xbf16>,
+// CHECK: gpu.memcpy async [%{{.*}}] %[[Y]], %{{.*}}
+// CHECK-COUNT-3: gpu.dealloc async
+// CHECK-NOT: gpu.dealloc
+// CHECK: gpu.wait
+func.func @resident(%x: tensor<?x32xbf16>) -> tensor<?x16xbf16> {
+  %v = arith.constant dense<1.0> : tensor<16x16xbf16>
+  %p = arith.constant dense<9> : tensor<16x8xi8>
+  %u = arith.constant dense<0.5> : tensor<16x16xbf16>
+  %vt = arith.constant dense<0.25> : tensor<16x32xbf16>
+  %y = slr.linear %x, %v, %p lowrank(%u, %vt : tensor<16x16xbf16>, tensor<16x32xbf16>) {pattern = #slr.nm<2, 4>} : tensor<?x32xbf16>, tensor<16x16xbf16>, tensor<16x8xi8> -> tensor<?x16xbf16>
+  return %y : tensor<?x16xbf16>
+}
+
+// -----
+
 // expected-error @+1 {{'func.func' op slr.gpu_launcher function already has a body}}
 func.func private @has_body(%x: memref<?x32xf16>) attributes {slr.gpu_launcher = {n = 16 : i64}} {
   return

@@ -47,6 +47,8 @@ struct SimulationStatistics {
   uint64_t launches = 0, ctas = 0;
   uint64_t warpInstructions = 0, threadInstructions = 0;
   double seconds = 0; // host time spent simulating
+  uint64_t copies = 0, copiedBytes = 0; // memcpy between host and device
+  uint64_t allocations = 0;
 };
 
 struct LaunchConfig {
