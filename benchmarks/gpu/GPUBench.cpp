@@ -1,19 +1,26 @@
 //===- GPUBench.cpp - slr's GPU kernels against cuBLAS --------------------===//
 //
 // slr-bench-gpu: launches the kernels slr-gpu-kernels generated (fused 2:4
-// sparse + low-rank, and sparse only) on random 2:4 weights for several M,
-// times them with CUDA events against cuBLAS's dense GEMM of the same
-// W = S + U V, checks the results against a host reference, and prints a
-// table. Plain C++ plus the CUDA driver (dlopen) and cuBLAS (dlopen): the GPU
-// machine has no LLVM/MLIR.
+// sparse + low-rank, and sparse only) on random 2:4 weights (and exported
+// real layers) for several M, times them with CUDA events against cuBLAS's
+// dense GEMM of the same W = S + U V and cuSPARSELt's 2:4 GEMM of the same
+// S (alone and with the low-rank term by two more GEMMs), and checks every
+// output element of every column against a reference: the host's exact
+// result for small problems, cuBLAS's dense result beyond. Each timed call
+// follows a write of twice the L2 size (the weights come from memory, not
+// L2); the columns are interleaved call by call after a warm-up, and the
+// table shows medians. Plain C++ plus the CUDA driver, cuBLAS and
+// cuSPARSELt (all dlopen'ed): the GPU machine has no LLVM/MLIR.
 //
 //   slr-bench-gpu build/gpu-bench/kernels.manifest --m 1,16,128,2048,8192
 //
 // TFLOP/s are dense-equivalent: 2 M N K / time for every column, so the
-// columns compare directly.
+// columns compare directly. --check skips the timing (and the peers) and
+// compares with the host reference only: the mode for the PTX simulator.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Baselines.h"
 #include "KernelManifest.h"
 
 #include "slr/Conversion/SLRToGPU/LaunchPolicy.h"
@@ -24,17 +31,20 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 using namespace slr;
+using namespace slr::bench;
 using namespace slr::cuda;
 
 namespace {
@@ -50,72 +60,6 @@ const DriverAPI &driver() { return requireDriver(kErrorPrefix); }
 void check(CUresult result, const char *call) {
   requireSuccess(result, call, kErrorPrefix);
 }
-
-//===----------------------------------------------------------------------===//
-// cuBLAS, loaded at run time
-//===----------------------------------------------------------------------===//
-
-struct CuBLAS {
-  using Handle = struct cublasContext *;
-  int (*create)(Handle *);
-  int (*destroy)(Handle);
-  int (*setStream)(Handle, CUstream);
-  int (*gemmEx)(Handle, int, int, int, int, int, const void *, const void *,
-                int, int, const void *, int, int, const void *, void *, int,
-                int, int, int);
-  Handle handle = nullptr;
-
-  static constexpr int kOpN = 0, kOpT = 1, kR32F = 0, kR16F = 2, kR16BF = 14,
-                       kCompute32F = 68, kGemmDefault = -1;
-
-  /// Loads libcublas (SLR_CUBLAS, then the usual sonames); false if absent.
-  bool load(std::string &error) {
-    std::vector<std::string> names;
-    if (const char *path = std::getenv("SLR_CUBLAS"))
-      names.push_back(path);
-    for (const char *name :
-         {"libcublas.so.13", "libcublas.so.12", "libcublas.so"})
-      names.push_back(name);
-    void *library = nullptr;
-    for (const std::string &name : names)
-      if ((library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL)))
-        break;
-    if (!library) {
-      error = "cannot load cuBLAS (set SLR_CUBLAS to libcublas.so.*)";
-      return false;
-    }
-    create =
-        reinterpret_cast<decltype(create)>(dlsym(library, "cublasCreate_v2"));
-    destroy =
-        reinterpret_cast<decltype(destroy)>(dlsym(library, "cublasDestroy_v2"));
-    setStream = reinterpret_cast<decltype(setStream)>(
-        dlsym(library, "cublasSetStream_v2"));
-    gemmEx = reinterpret_cast<decltype(gemmEx)>(dlsym(library, "cublasGemmEx"));
-    if (!create || !destroy || !setStream || !gemmEx) {
-      error = "the cuBLAS library lacks cublasGemmEx & co.";
-      return false;
-    }
-    if (create(&handle) != 0) {
-      error = "cublasCreate failed";
-      return false;
-    }
-    return true;
-  }
-
-  /// y[M, N] = x[M, K] * W[N, K]^T (row-major, 16-bit, f32 accumulation).
-  void gemm(CUstream stream, int m, int n, int k, CUdeviceptr x, CUdeviceptr w,
-            CUdeviceptr y, int dataType) {
-    const float one = 1.0f, zero = 0.0f;
-    setStream(handle, stream);
-    // Column-major: y^T [N, M] = W [N, K] (op T of the K x N buffer) * x^T.
-    int status = gemmEx(
-        handle, kOpT, kOpN, n, m, k, &one, reinterpret_cast<void *>(w),
-        dataType, k, reinterpret_cast<void *>(x), dataType, k, &zero,
-        reinterpret_cast<void *>(y), dataType, n, kCompute32F, kGemmDefault);
-    if (status != 0)
-      fail("cublasGemmEx failed with status " + std::to_string(status));
-  }
-};
 
 //===----------------------------------------------------------------------===//
 // Host data
@@ -138,6 +82,7 @@ struct Layer {
   std::vector<uint8_t> positions; // [N, K/4]
   std::vector<uint32_t> metadata; // mma.sp words
   std::vector<uint16_t> uBits, vBits, dense; // U, V, W = S + U V
+  std::vector<uint16_t> sBits;               // S, dense [N, K]
 };
 
 /// Builds a layer from packed S (float values [N, K/2], positions [N, K/4]),
@@ -147,7 +92,7 @@ Layer layerFromPacked(int64_t n, int64_t k, int64_t rank, bool bf16,
                       std::vector<uint8_t> positions,
                       const std::vector<float> &u,
                       const std::vector<float> &v) {
-  Layer layer{n, k, rank, bf16, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  Layer layer{n, k, rank, bf16, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   auto rounded = [&](float value) {
     return fromBits(toBits(value, bf16), bf16);
   };
@@ -178,6 +123,8 @@ Layer layerFromPacked(int64_t n, int64_t k, int64_t rank, bool bf16,
     layer.vBits.push_back(toBits(value, bf16));
     layer.v.push_back(rounded(value));
   }
+  for (float value : layer.s)
+    layer.sBits.push_back(toBits(value, bf16));
   layer.dense.resize(n * k);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col) {
@@ -320,53 +267,6 @@ void launch(CUfunction function, int64_t gx, int64_t gy, int64_t gz,
         "cuLaunchKernel");
 }
 
-/// Mean milliseconds per call of `body` over `reps` calls after warm-up.
-template <typename Body>
-double timeIt(CUstream stream, int warmup, int reps, Body body) {
-  for (int i = 0; i < warmup; ++i)
-    body();
-  CUevent start, stop;
-  check(driver().cuEventCreate(&start, 0), "cuEventCreate");
-  check(driver().cuEventCreate(&stop, 0), "cuEventCreate");
-  check(driver().cuEventRecord(start, stream), "cuEventRecord");
-  for (int i = 0; i < reps; ++i)
-    body();
-  check(driver().cuEventRecord(stop, stream), "cuEventRecord");
-  check(driver().cuEventSynchronize(stop), "cuEventSynchronize");
-  float ms = 0;
-  check(driver().cuEventElapsedTime(&ms, start, stop), "cuEventElapsedTime");
-  driver().cuEventDestroy(start);
-  driver().cuEventDestroy(stop);
-  return ms / reps;
-}
-
-/// Largest |y - ref| over sampled rows, relative to the reference's RMS.
-double relativeError(const std::vector<uint16_t> &y, const Layer &layer,
-                     const std::vector<float> &x, int64_t m, bool withLowRank) {
-  const int64_t n = layer.n, k = layer.k, r = withLowRank ? layer.rank : 0;
-  double maxError = 0, sumSquares = 0;
-  int64_t count = 0;
-  for (int64_t row : {int64_t{0}, m / 3, (2 * m) / 3, m - 1}) {
-    std::vector<double> t(r, 0.0);
-    for (int64_t q = 0; q < r; ++q)
-      for (int64_t c = 0; c < k; ++c)
-        t[q] += static_cast<double>(x[row * k + c]) * layer.v[q * k + c];
-    for (int64_t j = 0; j < n; ++j) {
-      double ref = 0;
-      for (int64_t c = 0; c < k; ++c)
-        ref += static_cast<double>(x[row * k + c]) * layer.s[j * k + c];
-      for (int64_t q = 0; q < r; ++q)
-        ref += t[q] * layer.u[j * r + q];
-      double got = fromBits(y[row * n + j], layer.bf16);
-      maxError = std::max(maxError, std::fabs(got - ref));
-      sumSquares += ref * ref;
-      ++count;
-    }
-  }
-  double rms = std::sqrt(sumSquares / std::max<int64_t>(count, 1));
-  return rms > 0 ? maxError / rms : maxError;
-}
-
 /// One unit in the last place of the 16-bit type at |v| (its subnormal
 /// quantum below the normal range).
 double ulpOf(double v, bool bf16) {
@@ -450,24 +350,165 @@ std::vector<int64_t> parseList(const std::string &text) {
   return values;
 }
 
-/// Times and checks one layer's kernels for every M; prints a table.
+/// Per-element agreement with a reference computed with other roundings
+/// (cuBLAS's dense W = S + U V rounded to 16 bits, cuSPARSELt's rounding of
+/// x S^T before the low-rank GEMM adds to it): two ulps of the 16-bit type
+/// at the reference plus `slack`, eight standard deviations of the sum of
+/// K (and r) independent half-ulp input differences.
+ElementCheck compareWithReference(const std::vector<uint16_t> &got,
+                                  bool transposed, int64_t ld,
+                                  const std::vector<double> &reference,
+                                  int64_t m, int64_t n, bool bf16,
+                                  double slack) {
+  ElementCheck result;
+  for (int64_t row = 0; row < m; ++row)
+    for (int64_t j = 0; j < n; ++j) {
+      double ref = reference[row * n + j];
+      double value =
+          fromBits(transposed ? got[j * ld + row] : got[row * ld + j], bf16);
+      double error = std::fabs(value - ref) / (2 * ulpOf(ref, bf16) + slack);
+      if (!(error <= result.worst)) {
+        result.worst = std::isnan(error) ? INFINITY : error;
+        result.worstRow = row;
+        result.worstCol = j;
+        result.worstValue = value;
+        result.worstReference = ref;
+      }
+      ++result.compared;
+    }
+  return result;
+}
+
+double rootMeanSquare(const std::vector<float> &values) {
+  double sum = 0;
+  for (float v : values)
+    sum += static_cast<double>(v) * v;
+  return values.empty() ? 0 : std::sqrt(sum / values.size());
+}
+
+/// Exact (double) host references of y = x S^T (sparse) and
+/// x S^T + round(x V^T) U^T (fused), [m, n].
+void hostReferences(const Layer &layer, const std::vector<float> &x, int64_t m,
+                    std::vector<double> &sparse, std::vector<double> &fused) {
+  const int64_t n = layer.n, k = layer.k, r = layer.rank;
+  sparse.assign(m * n, 0);
+  fused.assign(m * n, 0);
+  std::vector<double> t(r);
+  for (int64_t row = 0; row < m; ++row) {
+    for (int64_t q = 0; q < r; ++q) {
+      double sum = 0;
+      for (int64_t c = 0; c < k; ++c)
+        sum += static_cast<double>(x[row * k + c]) * layer.v[q * k + c];
+      t[q] = fromBits(toBits(static_cast<float>(sum), layer.bf16), layer.bf16);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0, l = 0;
+      for (int64_t c = 0; c < k; ++c)
+        s += static_cast<double>(x[row * k + c]) * layer.s[j * k + c];
+      for (int64_t q = 0; q < r; ++q)
+        l += t[q] * layer.u[j * r + q];
+      sparse[row * n + j] = s;
+      fused[row * n + j] = s + l;
+    }
+  }
+}
+
+std::vector<double> toDoubles(const std::vector<uint16_t> &bits, bool bf16) {
+  std::vector<double> out(bits.size());
+  for (size_t i = 0; i < bits.size(); ++i)
+    out[i] = fromBits(bits[i], bf16);
+  return out;
+}
+
+/// Which peers to time (`--baselines`).
+struct Baselines {
+  bool cublas = true, cusparselt = true;
+};
+
 struct BenchContext {
   CUmodule module;
-  CuBLAS &cublas;
-  bool haveCuBLAS;
+  CuBLAS *cublas;         // null: no cuBLAS column
+  CuSparseLt *cusparselt; // null: no cuSPARSELt columns
   bool checkOnly; // no timing: every element against the host reference
   CUstream stream;
   const std::vector<int64_t> &ms;
   int reps;
   std::mt19937 &rng;
+  DeviceBuffer *flush; // written before every timed call (evicts L2)
 };
 
+/// A timed column: median milliseconds of `reps` calls, each after the L2
+/// flush, interleaved with the other columns so that none runs first from
+/// cold clocks.
+struct Column {
+  const char *name;
+  std::function<void()> run;
+  std::vector<float> ms = {};
+  double median() const {
+    if (ms.empty())
+      return NAN;
+    std::vector<float> sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted[sorted.size() / 2];
+  }
+};
+
+void timeColumns(const BenchContext &c, std::vector<Column *> columns) {
+  const DriverAPI &d = driver();
+  CUevent start, stop;
+  check(d.cuEventCreate(&start, 0), "cuEventCreate");
+  check(d.cuEventCreate(&stop, 0), "cuEventCreate");
+  auto flush = [&](int round) {
+    check(d.cuMemsetD32Async(c.flush->pointer, static_cast<unsigned>(round),
+                             c.flush->bytes / 4, c.stream),
+          "cuMemsetD32Async");
+  };
+  // Warm-up: every column at least 5 times and 20 ms, clocks up.
+  for (Column *column : columns) {
+    auto begin = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5 || std::chrono::steady_clock::now() - begin <
+                                 std::chrono::milliseconds(20);
+         ++i) {
+      column->run();
+      check(d.cuStreamSynchronize(c.stream), "cuStreamSynchronize");
+    }
+  }
+  for (int rep = 0; rep < c.reps; ++rep)
+    for (size_t i = 0; i < columns.size(); ++i) {
+      Column *column = columns[(i + rep) % columns.size()];
+      flush(rep);
+      check(d.cuEventRecord(start, c.stream), "cuEventRecord");
+      column->run();
+      check(d.cuEventRecord(stop, c.stream), "cuEventRecord");
+      check(d.cuEventSynchronize(stop), "cuEventSynchronize");
+      float ms = 0;
+      check(d.cuEventElapsedTime(&ms, start, stop), "cuEventElapsedTime");
+      column->ms.push_back(ms);
+    }
+  d.cuEventDestroy(start);
+  d.cuEventDestroy(stop);
+}
+
+[[noreturn]] void failCheck(const ElementCheck &e, int64_t m,
+                            const std::string &what) {
+  fail("y[" + std::to_string(e.worstRow) + ", " + std::to_string(e.worstCol) +
+       "] = " + std::to_string(e.worstValue) + " but the reference is " +
+       std::to_string(e.worstReference) + " (" + std::to_string(e.worst) +
+       " times the error bound) for M = " + std::to_string(m) + ", " + what);
+}
+
+/// Above this many multiply-adds per check the reference is cuBLAS's dense
+/// result instead of the host.
+constexpr double kHostReferenceMacs = 1 << 27;
+
+/// Times and checks one layer's kernels for every M; prints a table.
 void benchmarkLayer(BenchContext &c, const std::string &title,
                     const Layer &layer, const bench::KernelVariant &fused,
                     const bench::KernelVariant *sparse) {
   const DriverAPI &d = driver();
   const int64_t n = layer.n, k = layer.k, r = layer.rank;
   const bool bf16 = layer.bf16;
+  const int dataType = bf16 ? kCudaR16BF : kCudaR16F;
   CUstream stream = c.stream;
   std::printf("\n%s: %lld x %lld (N x K), 2:4 + rank %lld, %s\n", title.c_str(),
               (long long)n, (long long)k, (long long)r, bf16 ? "bf16" : "f16");
@@ -475,12 +516,13 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
     std::printf("%6s | %10s %12s | %10s %12s\n", "M", "elements",
                 "fused err/bd", "elements", "sparse err/bd");
   else
-    std::printf("%6s | %9s %8s | %9s %8s %7s | %9s %8s %7s | %9s %9s %9s\n",
-                "M", "dense ms", "TFLOP/s", "sparse ms", "TFLOP/s", "vs dense",
-                "fused ms", "TFLOP/s", "vs dense", "err dense", "err sparse",
-                "err fused");
+    std::printf("%6s | %9s %7s | %9s %7s | %9s %7s | %9s %7s %6s %6s | %9s "
+                "%7s %6s %6s | %7s\n",
+                "M", "cuBLAS", "TFLOP/s", "cuSPLt", "TFLOP/s", "cuSPLt+LR",
+                "TFLOP/s", "slr 2:4", "TFLOP/s", "x cuBL", "x cuSP",
+                "slr fused", "TFLOP/s", "x cuBL", "x +LR", "err/bd");
   DeviceBuffer dValues(layer.values), dMeta(layer.metadata), dU(layer.uBits),
-      dV(layer.vBits), dDense(layer.dense);
+      dV(layer.vBits), dDense(layer.dense), dS(layer.sBits);
   CUfunction mainFused =
       loadKernel(c.module, fused.mainKernel, fused.mainSharedBytes);
   CUfunction lowRank =
@@ -489,17 +531,34 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
       sparse ? loadKernel(c.module, sparse->mainKernel, sparse->mainSharedBytes)
              : nullptr;
   const int64_t words = mma::metadataWordCount(n, k);
+  const double rmsS = rootMeanSquare(layer.s), rmsU = rootMeanSquare(layer.u),
+               rmsV = rootMeanSquare(layer.v);
+  std::vector<float> w(n * k);
+  for (int64_t i = 0; i < n * k; ++i)
+    w[i] = fromBits(layer.dense[i], bf16);
+  const double rmsW = rootMeanSquare(w);
+  const double halfUlp = std::ldexp(1.0, bf16 ? -8 : -11);
 
   for (int64_t m : c.ms) {
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    // cuSPARSELt wants leading dimensions of whole 16-byte rows: its x and D
+    // have M rounded up to a multiple of 16 (the extra rows are zero).
+    const int64_t mPad = (m + 15) / 16 * 16;
     std::vector<float> x(m * k);
     std::vector<uint16_t> xBits(m * k);
     for (int64_t i = 0; i < m * k; ++i) {
       xBits[i] = toBits(uniform(c.rng), bf16);
       x[i] = fromBits(xBits[i], bf16);
     }
-    DeviceBuffer dx(xBits), dT(m * r * sizeof(float)), dy(m * n * 2),
-        dySparse(m * n * 2), dyDense(m * n * 2);
+    // slr's kernels get x of exactly M rows, so that reading past it shows.
+    std::vector<uint16_t> xPadded(xBits);
+    xPadded.resize(c.cusparselt ? mPad * k : 1, 0);
+    DeviceBuffer dx(xBits), dxPadded(xPadded),
+        dT(std::max<int64_t>(m * r, 1) * sizeof(float)), dy(m * n * 2),
+        dySparse(m * n * 2), dyDense(m * n * 2), dyDenseS(m * n * 2),
+        dCslt(c.cusparselt ? mPad * n * 2 : 1),
+        dCsltLR(c.cusparselt ? mPad * n * 2 : 1),
+        dTc(c.cusparselt ? std::max<int64_t>(mPad * r, 1) * 2 : 1);
     const double flops = 2.0 * m * n * k;
 
     KernelArguments lowRankArgs, fusedArgs, sparseArgs;
@@ -532,10 +591,6 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
       launch(mainSparse, n / sparse->tileN, ceilDiv(m, sparse->tileM), 1,
              sparse->threads, sparse->mainSharedBytes, stream, sparseArgs);
     };
-    auto runDense = [&] {
-      c.cublas.gemm(stream, m, n, k, dx.pointer, dDense.pointer,
-                    dyDense.pointer, bf16 ? CuBLAS::kR16BF : CuBLAS::kR16F);
-    };
     if (c.checkOnly) {
       runFused();
       if (sparse)
@@ -551,50 +606,136 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
                   (long long)fusedCheck.compared, fusedCheck.worst,
                   (long long)sparseCheck.compared, sparseCheck.worst);
       std::fflush(stdout);
-      for (const ElementCheck *e : {&fusedCheck, &sparseCheck})
-        if (e->worst > 1.0)
-          fail("y[" + std::to_string(e->worstRow) + ", " +
-               std::to_string(e->worstCol) + "] = " +
-               std::to_string(e->worstValue) + " but the host reference is " +
-               std::to_string(e->worstReference) + " (" +
-               std::to_string(e->worst) +
-               " times the error bound) for M = " + std::to_string(m) +
-               (e == &fusedCheck ? ", fused" : ", sparse-only") + " kernel");
+      if (fusedCheck.worst > 1.0)
+        failCheck(fusedCheck, m, "slr's fused kernel");
+      if (sparseCheck.worst > 1.0)
+        failCheck(sparseCheck, m, "slr's sparse-only kernel");
       continue;
     }
-    const int warmup = 3;
-    double fusedMs = timeIt(stream, warmup, c.reps, runFused);
-    double sparseMs = sparse ? timeIt(stream, warmup, c.reps, runSparse) : NAN;
-    double denseMs =
-        c.haveCuBLAS ? timeIt(stream, warmup, c.reps, runDense) : NAN;
+
+    // The peers on the same data: cuBLAS's dense GEMM of W, cuSPARSELt's
+    // 2:4 GEMM of S, and cuSPARSELt plus the low-rank term by two cuBLAS
+    // GEMMs (t = x V^T rounded to 16 bits, then D += t U^T).
+    Column dense{"cuBLAS", [&] {
+                   c.cublas->linear(stream, m, n, k, dx.pointer, dDense.pointer,
+                                    dyDense.pointer, dataType);
+                 }};
+    Column slrSparse{"slr sparse", runSparse}, slrFused{"slr fused", runFused};
+    std::unique_ptr<CuSparseLt::Plan, void (*)(CuSparseLt::Plan *)> plan(
+        nullptr, [](CuSparseLt::Plan *) {});
+    std::string csltError;
+    if (c.cusparselt) {
+      plan = c.cusparselt->prepare(stream, mPad, n, k, dS.pointer,
+                                   dxPadded.pointer, dCslt.pointer, dataType,
+                                   csltError);
+      if (!plan)
+        std::fprintf(stderr, "slr-bench-gpu: cuSPARSELt refuses M = %lld: %s\n",
+                     (long long)m, csltError.c_str());
+    }
+    CuSparseLt::Plan *planLR = nullptr;
+    std::unique_ptr<CuSparseLt::Plan, void (*)(CuSparseLt::Plan *)> planSecond(
+        nullptr, [](CuSparseLt::Plan *) {});
+    if (plan) {
+      planSecond = c.cusparselt->prepare(stream, mPad, n, k, dS.pointer,
+                                         dxPadded.pointer, dCsltLR.pointer,
+                                         dataType, csltError);
+      planLR = planSecond.get();
+    }
+    auto runCslt = [&](CuSparseLt::Plan &p) {
+      std::string error;
+      if (!c.cusparselt->run(p, stream, error))
+        fail(error);
+    };
+    Column cslt{"cuSPARSELt", [&] { runCslt(*plan); }};
+    Column csltLR{
+        "cuSPARSELt+LR", [&] {
+          runCslt(*planLR);
+          // Column-major views: x is K x Mpad, V is K x r, U is
+          // r x N, D (row-major [N, Mpad]) is Mpad x N.
+          c.cublas->gemm(stream, true, false, mPad, r, k, dxPadded.pointer, k,
+                         dV.pointer, k, 0.0f, dTc.pointer, mPad, dataType);
+          c.cublas->gemm(stream, false, false, mPad, n, r, dTc.pointer, mPad,
+                         dU.pointer, r, 1.0f, dCsltLR.pointer, mPad, dataType);
+        }};
+    std::vector<Column *> columns;
+    if (c.cublas)
+      columns.push_back(&dense);
+    if (plan && planLR) {
+      columns.push_back(&cslt);
+      columns.push_back(&csltLR);
+    }
+    if (sparse)
+      columns.push_back(&slrSparse);
+    columns.push_back(&slrFused);
+    timeColumns(c, columns);
     check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
 
-    double fusedError =
-        relativeError(dy.download<uint16_t>(), layer, x, m, true);
-    double sparseError = sparse ? relativeError(dySparse.download<uint16_t>(),
-                                                layer, x, m, false)
-                                : NAN;
-    double denseError =
-        c.haveCuBLAS
-            ? relativeError(dyDense.download<uint16_t>(), layer, x, m, true)
-            : NAN;
-    auto tflops = [&](double msValue) {
-      return flops / (msValue * 1e-3) / 1e12;
+    // Every element of every column against a reference.
+    std::vector<double> refSparse, refFused;
+    double worst = 0;
+    auto note = [&](const ElementCheck &e, const std::string &what) {
+      worst = std::max(worst, e.worst);
+      if (e.worst > 1.0)
+        failCheck(e, m, what);
     };
-    std::printf("%6lld | %9.4f %8.1f | %9.4f %8.1f %6.2fx | %9.4f %8.1f "
-                "%6.2fx | %9.2e %9.2e %9.2e\n",
-                (long long)m, denseMs, tflops(denseMs), sparseMs,
-                tflops(sparseMs), denseMs / sparseMs, fusedMs, tflops(fusedMs),
-                denseMs / fusedMs, denseError, sparseError, fusedError);
+    const double rmsX = rootMeanSquare(x);
+    const double rmsT = std::sqrt(static_cast<double>(k)) * rmsX * rmsV;
+    const double slackSparse =
+        8 * halfUlp * std::sqrt(static_cast<double>(k)) * rmsX * rmsS;
+    const double slackFused = 8 * halfUlp *
+                              (std::sqrt(static_cast<double>(k)) * rmsX * rmsW +
+                               std::sqrt(static_cast<double>(r)) * rmsU * rmsT);
+    bool host = static_cast<double>(m) * n * (k + r) <= kHostReferenceMacs;
+    if (host) {
+      hostReferences(layer, x, m, refSparse, refFused);
+      note(checkEveryElement(dy.download<uint16_t>(), layer, x, m, true),
+           "slr's fused kernel");
+      if (sparse)
+        note(checkEveryElement(dySparse.download<uint16_t>(), layer, x, m,
+                               false),
+             "slr's sparse-only kernel");
+    } else {
+      if (!c.cublas)
+        fail("M = " + std::to_string(m) +
+             " needs cuBLAS as the reference (over the host's budget)");
+      // cuBLAS's dense results of S and of W are the references.
+      c.cublas->linear(stream, m, n, k, dx.pointer, dS.pointer,
+                       dyDenseS.pointer, dataType);
+      check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
+      refSparse = toDoubles(dyDenseS.download<uint16_t>(), bf16);
+      refFused = toDoubles(dyDense.download<uint16_t>(), bf16);
+      note(compareWithReference(dy.download<uint16_t>(), false, n, refFused, m,
+                                n, bf16, slackFused),
+           "slr's fused kernel against cuBLAS");
+      if (sparse)
+        note(compareWithReference(dySparse.download<uint16_t>(), false, n,
+                                  refSparse, m, n, bf16, slackSparse),
+             "slr's sparse-only kernel against cuBLAS");
+    }
+    if (c.cublas && host)
+      note(compareWithReference(dyDense.download<uint16_t>(), false, n,
+                                refFused, m, n, bf16, slackFused),
+           "cuBLAS's dense GEMM");
+    if (plan && planLR) {
+      note(compareWithReference(dCslt.download<uint16_t>(), true, mPad,
+                                refSparse, m, n, bf16, slackSparse),
+           "cuSPARSELt");
+      note(compareWithReference(dCsltLR.download<uint16_t>(), true, mPad,
+                                refFused, m, n, bf16, slackFused),
+           "cuSPARSELt + low rank");
+    }
+
+    auto tflops = [&](double ms) { return flops / (ms * 1e-3) / 1e12; };
+    double denseMs = dense.median(), csltMs = cslt.median(),
+           csltLRMs = csltLR.median(), sparseMs = slrSparse.median(),
+           fusedMs = slrFused.median();
+    std::printf("%6lld | %9.4f %7.1f | %9.4f %7.1f | %9.4f %7.1f | %9.4f %7.1f "
+                "%5.2fx %5.2fx | %9.4f %7.1f %5.2fx %5.2fx | %7.3f\n",
+                (long long)m, denseMs, tflops(denseMs), csltMs, tflops(csltMs),
+                csltLRMs, tflops(csltLRMs), sparseMs, tflops(sparseMs),
+                denseMs / sparseMs, csltMs / sparseMs, fusedMs, tflops(fusedMs),
+                denseMs / fusedMs, csltLRMs / fusedMs, worst);
     std::fflush(stdout);
-    // 16-bit inputs and outputs keep 8 (bf16) or 11 (f16) significant
-    // bits: errors beyond a few percent of the output scale mean a wrong
-    // kernel, not rounding.
-    if (!(fusedError < 5e-2) || (sparse && !(sparseError < 5e-2)))
-      fail("a kernel's result differs from the host reference (relative "
-           "error fused " +
-           std::to_string(fusedError) + ", sparse-only " +
-           std::to_string(sparseError) + ")");
   }
 }
 
@@ -604,6 +745,7 @@ int main(int argc, char **argv) {
   std::string manifestPath, mList = "1,16,128,2048,8192";
   int reps = 20;
   bool checkOnly = false;
+  Baselines baselines;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--m" && i + 1 < argc)
@@ -612,10 +754,18 @@ int main(int argc, char **argv) {
       reps = std::max(1, std::atoi(argv[++i]));
     else if (arg == "--check")
       checkOnly = true;
-    else if (arg == "--help" || arg == "-h") {
+    else if (arg == "--baselines" && i + 1 < argc) {
+      std::string list = argv[++i];
+      baselines.cublas = list.find("cublas") != std::string::npos;
+      baselines.cusparselt = list.find("cusparselt") != std::string::npos;
+      if (list != "none" && !baselines.cublas && !baselines.cusparselt)
+        fail("--baselines takes cublas,cusparselt or none, got '" + list + "'");
+    } else if (arg == "--help" || arg == "-h") {
       std::printf(
           "usage: slr-bench-gpu <kernels.manifest> [--m 1,16,...] [--reps N] "
-          "[--check]\n"
+          "[--check] [--baselines cublas,cusparselt|none]\n"
+          "  --baselines: the peers to time (default both; a peer asked "
+          "for and not found is an error)\n"
           "  --check: no timing; every output element against the host "
           "reference (for the PTX simulator: LD_LIBRARY_PATH=<build>/lib/"
           "cuda-sim)\n");
@@ -649,8 +799,16 @@ int main(int argc, char **argv) {
                          currentDevice());
   d.cuDeviceGetAttribute(&minor, kDeviceAttributeComputeCapabilityMinor,
                          currentDevice());
-  std::printf("device: %s (sm_%d%d, %d SMs); kernels: %s\n", deviceName, major,
-              minor, sms, manifest.chip.c_str());
+  int clockKHz = 0, memoryClockKHz = 0, l2Bytes = 0;
+  d.cuDeviceGetAttribute(&clockKHz, kDeviceAttributeClockRate, currentDevice());
+  d.cuDeviceGetAttribute(&memoryClockKHz, kDeviceAttributeMemoryClockRate,
+                         currentDevice());
+  d.cuDeviceGetAttribute(&l2Bytes, kDeviceAttributeL2CacheSize,
+                         currentDevice());
+  std::printf("device: %s (sm_%d%d, %d SMs, SM clock %d MHz, memory clock %d "
+              "MHz, L2 %d MiB); kernels: %s\n",
+              deviceName, major, minor, sms, clockKHz / 1000,
+              memoryClockKHz / 1000, l2Bytes >> 20, manifest.chip.c_str());
 
   std::string binaryPath =
       manifestPath.substr(0, manifestPath.rfind('/') + 1) + manifest.binary;
@@ -661,17 +819,40 @@ int main(int argc, char **argv) {
   CUmodule module = nullptr;
   check(d.cuModuleLoadData(&module, image.data()), "cuModuleLoadData");
 
+  // The peers: a missing one is an error, not a NaN column.
   CuBLAS cublas;
-  bool haveCuBLAS = !checkOnly && cublas.load(error);
-  if (!checkOnly && !haveCuBLAS)
-    std::fprintf(stderr, "slr-bench-gpu: %s; timing slr's kernels only\n",
-                 error.c_str());
+  CuSparseLt cusparselt;
+  if (!checkOnly && baselines.cublas) {
+    if (!cublas.load(error))
+      fail(error);
+    std::printf("cuBLAS: %s\n", cublas.path.c_str());
+  }
+  if (!checkOnly && baselines.cusparselt) {
+    if (!baselines.cublas)
+      fail("the cuSPARSELt + low-rank column needs cuBLAS too");
+    if (!cusparselt.load(error))
+      fail(error);
+    std::printf("cuSPARSELt: %s (x and D at M rounded up to a multiple of "
+                "16)\n",
+                cusparselt.path.c_str());
+  }
   CUstream stream = nullptr;
   check(d.cuStreamCreate(&stream, kStreamNonBlocking), "cuStreamCreate");
+  // Written before each timed call: twice the L2, at least 64 MiB.
+  DeviceBuffer flush(
+      checkOnly ? 4 : std::max<size_t>(size_t(2) * l2Bytes, size_t(64) << 20));
   std::mt19937 rng(20261201);
 
-  BenchContext context{module, cublas, haveCuBLAS, checkOnly,
-                       stream, ms,     reps,       rng};
+  BenchContext context{module,
+                       !checkOnly && baselines.cublas ? &cublas : nullptr,
+                       !checkOnly && baselines.cusparselt ? &cusparselt
+                                                          : nullptr,
+                       checkOnly,
+                       stream,
+                       ms,
+                       reps,
+                       rng,
+                       &flush};
   auto findVariant = [&](int64_t n, int64_t k, int64_t rank,
                          const std::string &type) {
     const bench::KernelVariant *found = nullptr;

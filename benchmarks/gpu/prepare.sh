@@ -3,8 +3,10 @@
 # driver but no LLVM/MLIR: builds slr-gpu-kernels and slr-bench-gpu, then
 # compiles the kernels here into build/gpu-bench/{bench,check-*} (cubin +
 # manifest each, and the exported layers of compressed stories260K/SmolLM2
-# models when they exist) next to a copy of slr-bench-gpu. Carry
-# build/gpu-bench to the GPU machine and run benchmarks/gpu/device.sh there.
+# models when they exist) next to a copy of slr-bench-gpu, and the GPU
+# integration programs into standalone executables (build/gpu-bench/programs).
+# Carry build/gpu-bench to the GPU machine and run benchmarks/gpu/device.sh
+# there (the whole directory must stay under the 64 MiB a run carries).
 # Environment: SLR_GPU_CHIP (sm_90a), SLR_GPU_RANK (64).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -12,7 +14,7 @@ build="${SLR_BUILD_DIR:-$root/build}"
 out="$build/gpu-bench"
 chip="${SLR_GPU_CHIP:-sm_90a}"
 rank="${SLR_GPU_RANK:-64}"
-"$root/scripts/build.sh" slr-gpu-kernels slr-bench-gpu
+"$root/scripts/build.sh" slr-gpu-kernels slr-bench-gpu slr-opt slr_cuda_runtime
 rm -rf "$out"
 mkdir -p "$out"
 cp "$build/bin/slr-bench-gpu" "$out/"
@@ -40,4 +42,10 @@ if [ -f "$smollm2" ]; then
   "$build/bin/slr-gpu-kernels" --model "$smollm2" --layers '^blk\.15\.' \
     --type bf16 --chip "$chip" --tile-n 64 -o "$out/check-smollm2"
 fi
+"$root/benchmarks/gpu/programs/build.sh" "$out/programs" fatbin "$chip"
 du -sh "$out"
+size=$(du -sm "$out" | cut -f1)
+if [ "$size" -gt 60 ]; then
+  echo "prepare.sh: error: $out is $size MiB; a device run carries 64 MiB" >&2
+  exit 1
+fi

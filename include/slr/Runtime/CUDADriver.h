@@ -31,7 +31,10 @@ using CUevent = struct CUevent_st *;
 
 inline constexpr CUresult kSuccess = 0;
 // Enumerators of cuda.h used here.
+inline constexpr int kDeviceAttributeClockRate = 13;
 inline constexpr int kDeviceAttributeMultiprocessorCount = 16;
+inline constexpr int kDeviceAttributeMemoryClockRate = 36;
+inline constexpr int kDeviceAttributeL2CacheSize = 38;
 inline constexpr int kDeviceAttributeComputeCapabilityMajor = 75;
 inline constexpr int kDeviceAttributeComputeCapabilityMinor = 76;
 inline constexpr int kDeviceAttributeMaxSharedMemoryPerBlockOptin = 97;

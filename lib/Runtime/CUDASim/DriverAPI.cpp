@@ -206,6 +206,13 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice) {
   case 12: // MAX_REGISTERS_PER_BLOCK
     *value = 65536;
     return 0;
+  case 13: // CLOCK_RATE (kHz): the simulator has no clock
+  case 36: // MEMORY_CLOCK_RATE
+    *value = 0;
+    return 0;
+  case 38: // L2_CACHE_SIZE: none modelled
+    *value = 0;
+    return 0;
   case 16: // MULTIPROCESSOR_COUNT
     *value = p.multiprocessors;
     return 0;
