@@ -822,11 +822,31 @@ Status compress(const float *weights, size_t weightsSize, int64_t numRows,
   }
   rank = std::min(rank, std::min(numRows, numCols));
 
+  // f and its minimiser do not depend on the scale of H, but the arithmetic
+  // does: D = sqrt(diag H), chol(H) and the products of the low-rank step
+  // scale with it, so an H of 1e-300 underflows there (0/0 reaches LAPACK as
+  // NaN) and the single-precision refit flushes any H below ~1e-38 to zero.
+  // Scaling H by a power of two (exact) so that its largest diagonal entry
+  // lies in [0.5, 1) makes the result independent of the scale: H and
+  // H * 2^k give bit-identical S, U and V.
+  double largestDiagonal = 0.0;
+  for (int64_t j = 0; j < numCols; ++j)
+    largestDiagonal = std::max(largestDiagonal, hessian[j * numCols + j]);
+  int exponent = 0;
+  if (largestDiagonal > 0.0)
+    std::frexp(largestDiagonal, &exponent);
   Matrix hessianMatrix(numCols, numCols);
-  std::copy(hessian, hessian + numCols * numCols, hessianMatrix.data.begin());
+  for (int64_t i = 0; i < numCols * numCols; ++i)
+    hessianMatrix.data[i] = std::ldexp(hessian[i], -exponent);
   LayerCompressor compressor(Matrix::fromFloats(weights, numRows, numCols),
                              std::move(hessianMatrix), options, rank);
-  return compressor.run(result);
+  if (Status status = compressor.run(result); !status)
+    return status;
+  // Back to the caller's scale (relative objectives are unchanged).
+  result.objective = std::ldexp(result.objective, exponent);
+  result.referenceObjective = std::ldexp(result.referenceObjective, exponent);
+  result.damping = std::ldexp(result.damping, exponent);
+  return Status::success();
 }
 
 } // namespace slr::compression

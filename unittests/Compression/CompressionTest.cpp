@@ -470,6 +470,52 @@ TEST(Compress, IdenticalSeedsGiveIdenticalResults) {
   }
 }
 
+// f and its minimiser do not depend on the scale of H. The library used to
+// fail for a tiny-scaled H ("LAPACK dsyevr info = -6": products of H
+// underflowed and 0/0 reached LAPACK as NaN) and gave a different result
+// already at 1e-100 (the single-precision refit flushed H to zero).
+TEST(Compress, ResultDoesNotDependOnTheScaleOfH) {
+  Layer layer = makeLayer(16, 32, 71);
+  for (Method method : allMethods) {
+    Options options = optionsFor(method, 4);
+    options.iterations = 3;
+    options.maskSearchRounds = 3;
+    Result reference = run(layer, options);
+    // Powers of two: exactly the same model, objectives scaled alike.
+    for (int exponent : {-1000, -300, -40, 40, 300, 1000}) {
+      Layer scaled = layer;
+      for (double &value : scaled.hessian)
+        value = std::ldexp(value, exponent);
+      Result result;
+      Status status = compress(scaled.weights, scaled.rows, scaled.cols,
+                               scaled.hessian, options, result);
+      ASSERT_TRUE(status.ok)
+          << methodName(method) << " 2^" << exponent << ": " << status.message;
+      EXPECT_EQ(result.S, reference.S)
+          << methodName(method) << " 2^" << exponent;
+      EXPECT_EQ(result.U, reference.U)
+          << methodName(method) << " 2^" << exponent;
+      EXPECT_EQ(result.V, reference.V)
+          << methodName(method) << " 2^" << exponent;
+      EXPECT_EQ(result.relativeObjective, reference.relativeObjective);
+      EXPECT_EQ(result.objective, std::ldexp(reference.objective, exponent));
+      EXPECT_EQ(result.damping, std::ldexp(reference.damping, exponent));
+    }
+    // Any other factor: the same problem, so close to the same answer.
+    for (double factor : {1e-300, 1e-100, 1e100, 1e300}) {
+      Layer scaled = layer;
+      for (double &value : scaled.hessian)
+        value *= factor;
+      Result result = run(scaled, options);
+      EXPECT_TRUE(allFinite(result.S) && allFinite(result.U) &&
+                  allFinite(result.V));
+      EXPECT_NEAR(result.relativeObjective, reference.relativeObjective,
+                  1e-3 * reference.relativeObjective + 1e-12)
+          << methodName(method) << " x" << factor;
+    }
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Degenerate inputs
 //===----------------------------------------------------------------------===//

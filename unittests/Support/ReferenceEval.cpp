@@ -15,6 +15,7 @@
 #include "slr/Model/Evaluation.h"
 #include "slr/Model/LlamaReference.h"
 #include "slr/Support/Blas.h"
+#include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 
@@ -125,10 +126,9 @@ int main(int argc, char **argv) {
                  << "\n";
   }
 
-  auto text = llvm::MemoryBuffer::getFile(textPath, /*IsText=*/true);
+  auto text = readInputFile(textPath, "text file", kMaxTextFileBytes);
   if (!text)
-    return fail(
-        llvm::createStringError(text.getError(), "cannot read " + textPath));
+    return fail(text.takeError());
   llvm::StringRef contents = (*text)->getBuffer();
 
   if (showTokens > 0) {
@@ -174,5 +174,7 @@ int main(int argc, char **argv) {
       static_cast<long long>(result->numBlocks),
       static_cast<long long>(result->numWindows), seconds() - evalStart,
       seconds());
+  if (llvm::Error error = flushStdout())
+    return fail(std::move(error));
   return 0;
 }

@@ -197,7 +197,8 @@ func.func @not_2_4(%x: tensor<?x32xbf16>, %v: tensor<16x8xbf16>, %p: tensor<16x8
 func.func @unordered_positions(%x: tensor<?x32xbf16>, %v: tensor<16x16xbf16>) -> tensor<?x16xbf16> {
   // Row 3, group 5 holds 0b0001: first kept index 1, second 0.
   %p = arith.constant dense<[[4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 1, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4], [4, 4, 4, 4, 4, 4, 4, 4]]> : tensor<16x8xi8>
-  // expected-error @+1 {{'slr.linear' op cannot be lowered to the GPU: 2:4 group 5 of row 3 does not hold two distinct ascending positions (required by mma.sp ordered metadata)}}
+  // The op verifier refuses such constant positions before any lowering.
+  // expected-error @+1 {{'slr.linear' op constant positions of row 3, group 5 are not in the packed layout of #slr.nm<2, 4>: word 1 holds positions 1, 0, but positions must be distinct and ascending}}
   %y = slr.linear %x, %v, %p {pattern = #slr.nm<2, 4>} : tensor<?x32xbf16>, tensor<16x16xbf16>, tensor<16x8xi8> -> tensor<?x16xbf16>
   return %y : tensor<?x16xbf16>
 }

@@ -70,3 +70,30 @@ func.func @fold_unpack_2_8() -> tensor<1x8xbf16> {
   %d = slr.unpack %v, %p {pattern = #slr.nm<2, 8>} : tensor<1x2xbf16>, tensor<1x1xi8> -> tensor<1x8xbf16>
   return %d : tensor<1x8xbf16>
 }
+
+// -----
+
+// The largest pattern whose positions fit 64 bits, 12:32 (12 x 5 = 60 bits),
+// folds exactly both ways; the last position (31) sits at bits 55-59:
+// 0 | 2<<5 | 4<<10 | ... | 20<<50 | 31<<55 = 1140062110873751616.
+// CHECK-LABEL: func @fold_pack_12_32
+// CHECK-DAG: arith.constant dense<{{\[}}[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00, 5.000000e+00, 6.000000e+00, 7.000000e+00, 8.000000e+00, 9.000000e+00, 1.000000e+01, 1.100000e+01, 1.200000e+01]]> : tensor<1x12xf32>
+// CHECK-DAG: arith.constant dense<1140062110873751616> : tensor<1x1xi64>
+// CHECK-NOT: slr.pack
+func.func @fold_pack_12_32() -> (tensor<1x12xf32>, tensor<1x1xi64>) {
+  %c = arith.constant dense<[[1.0, 0.0, 2.0, 0.0, 3.0, 0.0, 4.0, 0.0, 5.0, 0.0, 6.0, 0.0, 7.0, 0.0, 8.0, 0.0, 9.0, 0.0, 10.0, 0.0, 11.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 12.0]]> : tensor<1x32xf32>
+  %v, %p = slr.pack %c {pattern = #slr.nm<12, 32>} : tensor<1x32xf32> -> tensor<1x12xf32>, tensor<1x1xi64>
+  return %v, %p : tensor<1x12xf32>, tensor<1x1xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func @fold_unpack_12_32
+// CHECK: arith.constant dense<{{\[}}[1.000000e+00, 0.000000e+00, 2.000000e+00, 0.000000e+00, 3.000000e+00, 0.000000e+00, 4.000000e+00, 0.000000e+00, 5.000000e+00, 0.000000e+00, 6.000000e+00, 0.000000e+00, 7.000000e+00, 0.000000e+00, 8.000000e+00, 0.000000e+00, 9.000000e+00, 0.000000e+00, 1.000000e+01, 0.000000e+00, 1.100000e+01, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 1.200000e+01]]> : tensor<1x32xf32>
+// CHECK-NOT: slr.unpack
+func.func @fold_unpack_12_32() -> tensor<1x32xf32> {
+  %v = arith.constant dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0]]> : tensor<1x12xf32>
+  %p = arith.constant dense<[[1140062110873751616]]> : tensor<1x1xi64>
+  %d = slr.unpack %v, %p {pattern = #slr.nm<12, 32>} : tensor<1x12xf32>, tensor<1x1xi64> -> tensor<1x32xf32>
+  return %d : tensor<1x32xf32>
+}

@@ -5,7 +5,7 @@
 //
 // HASSLE-free with calibration adds the low-rank part (rank 2 here) and
 // writes the per-layer report.
-// RUN: %python %S/Inputs/make-calibration.py %t.safetensors blk.0.attn_q:8 matmul_plain.linear0:8 batch_matmul_broadcast_weight.linear0:8 blk.1.ffn_up:8 shared_weight.linear0:8
+// RUN: %python %S/Inputs/make-calibration.py %t.safetensors blk.0.attn_q:8 matmul_plain.linear0:8 batch_matmul_broadcast_weight.linear0:8 blk.1.ffn_up:8 shared_weight.linear0:8 k_not_multiple_of_4.linear1:8
 // RUN: slr-opt %s -split-input-file -slr-compress="calibration=%t.safetensors rank=2 iterations=5 quiet=1" | FileCheck %s --check-prefix=HF
 // RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors rank=2 iterations=5 report=%t.json" 2> %t.stderr
 // RUN: FileCheck %s --check-prefix=REPORT < %t.json
@@ -147,11 +147,40 @@ func.func @non_constant_weight(%x: tensor<3x8xf32>, %w: tensor<8x2xf32>, %i: ten
 
 // -----
 
-func.func @k_not_multiple_of_4(%x: tensor<3x6xf32>, %i: tensor<3x2xf32>) -> tensor<3x2xf32> {
+// A layer the pattern cannot apply to is left dense with a warning (not
+// only under explain-skipped); the others are compressed.
+// CHECK-LABEL: func @k_not_multiple_of_4
+// CHECK: linalg.matmul ins(%{{.*}} : tensor<3x6xf32>, tensor<6x2xf32>)
+// CHECK: slr.linear {{.*}} {pattern = #slr.nm<2, 4>, slr.name = "k_not_multiple_of_4.linear1"}
+func.func @k_not_multiple_of_4(%x: tensor<3x6xf32>, %x8: tensor<3x8xf32>, %i: tensor<3x2xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>) {
   %w = arith.constant dense<1.0> : tensor<6x2xf32>
-  // expected-remark @below {{slr-compress: left 'k_not_multiple_of_4.linear0' dense: K = 6 is not a multiple of 4}}
+  // expected-warning @below {{slr-compress: left 'k_not_multiple_of_4.linear0' dense: K = 6 is not a multiple of M = 4 (sparsity 2:4)}}
   %y = linalg.matmul ins(%x, %w : tensor<3x6xf32>, tensor<6x2xf32>) outs(%i : tensor<3x2xf32>) -> tensor<3x2xf32>
+  %w8 = arith.constant dense<1.0> : tensor<8x2xf32>
+  %y8 = linalg.matmul ins(%x8, %w8 : tensor<3x8xf32>, tensor<8x2xf32>) outs(%i : tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %y, %y8 : tensor<3x2xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+// slr.linear takes K from x and N from its result, so both must be static
+// even when the weight is (it used to build an slr.linear that does not
+// verify).
+func.func @dynamic_k(%x: tensor<3x?xf32>, %i: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<2x8xf32>
+  // expected-remark @below {{slr-compress: left 'dynamic_k.linear0' dense: the activation's K dimension is dynamic (tensor<3x?xf32>); slr.linear needs a static K}}
+  %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+         ins(%x, %w : tensor<3x?xf32>, tensor<2x8xf32>) outs(%i : tensor<3x2xf32>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @dynamic_n(%x: tensor<3x8xf32>, %i: tensor<3x?xf32>) -> tensor<3x?xf32> {
+  %w = arith.constant dense<1.0> : tensor<8x2xf32>
+  // expected-remark @below {{slr-compress: left 'dynamic_n.linear0' dense: the result's N dimension is dynamic (tensor<3x?xf32>); slr.linear needs a static N}}
+  %y = linalg.matmul ins(%x, %w : tensor<3x8xf32>, tensor<8x2xf32>) outs(%i : tensor<3x?xf32>) -> tensor<3x?xf32>
+  return %y : tensor<3x?xf32>
 }
 
 // -----

@@ -282,3 +282,108 @@ func.func @linear_missing_pattern(%x: tensor<2x16xf32>, %v: tensor<4x8xf32>, %p:
   %y = slr.linear %x, %v, %p : tensor<2x16xf32>, tensor<4x8xf32>, tensor<4x4xi8> -> tensor<2x4xf32>
   return
 }
+
+// -----
+
+// A group's positions are one 64-bit word: 13:32 needs 13 x 5 = 65 bits.
+// expected-error @below {{N:M sparsity 13:32 needs 13 x 5 = 65 position bits per group, more than the 64 that fit; with m = 32 at most n = 12 fits}}
+func.func @nm_positions_overflow_32() attributes {p = #slr.nm<13, 32>} {
+  return
+}
+
+// -----
+
+// expected-error @below {{N:M sparsity 11:64 needs 11 x 6 = 66 position bits per group, more than the 64 that fit; with m = 64 at most n = 10 fits}}
+func.func @nm_positions_overflow_64() attributes {p = #slr.nm<11, 64>} {
+  return
+}
+
+// -----
+
+// Positions must be distinct and ascending per group (slr.pack's layout); a
+// duplicate would silently drop a value.
+func.func @unpack_duplicate_positions() -> tensor<2x8xf32> {
+  %v = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]> : tensor<2x4xf32>
+  // 1 | 1<<2 = 5
+  %p = arith.constant dense<[[9, 12], [4, 5]]> : tensor<2x2xi8>
+  // expected-error @below {{'slr.unpack' op constant positions of row 1, group 1 are not in the packed layout of #slr.nm<2, 4>: word 5 holds positions 1, 1, but positions must be distinct and ascending}}
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<2x4xf32>, tensor<2x2xi8> -> tensor<2x8xf32>
+  return %d : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @unpack_descending_positions() -> tensor<1x4xf32> {
+  %v = arith.constant dense<[[1.0, 2.0]]> : tensor<1x2xf32>
+  // 3 | 1<<2 = 7
+  %p = arith.constant dense<7> : tensor<1x1xi8>
+  // expected-error @below {{'slr.unpack' op constant positions of row 0, group 0 are not in the packed layout of #slr.nm<2, 4>: word 7 holds positions 3, 1, but positions must be distinct and ascending}}
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<1x2xf32>, tensor<1x1xi8> -> tensor<1x4xf32>
+  return %d : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @unpack_position_out_of_group(%v: tensor<1x2xf32>) -> tensor<1x5xf32> {
+  // 2:5 takes 3 bits per position: 1 | 6<<3 = 49, and 6 >= m.
+  %p = arith.constant dense<49> : tensor<1x1xi8>
+  // expected-error @below {{'slr.unpack' op constant positions of row 0, group 0 are not in the packed layout of #slr.nm<2, 5>: word 49 holds positions 1, 6, but positions must be below m = 5}}
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 5>} : tensor<1x2xf32>, tensor<1x1xi8> -> tensor<1x5xf32>
+  return %d : tensor<1x5xf32>
+}
+
+// -----
+
+func.func @unpack_stray_high_bits(%v: tensor<1x2xf32>) -> tensor<1x4xf32> {
+  // 1 | 3<<2 | 1<<4 = 29: bit 4 is not a position bit of 2:4.
+  %p = arith.constant dense<29> : tensor<1x1xi8>
+  // expected-error @below {{'slr.unpack' op constant positions of row 0, group 0 are not in the packed layout of #slr.nm<2, 4>: word 29 has bits set above the 4 that hold its positions}}
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<1x2xf32>, tensor<1x1xi8> -> tensor<1x4xf32>
+  return %d : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @linear_duplicate_positions(%x: tensor<2x4xf32>, %v: tensor<1x2xf32>) -> tensor<2x1xf32> {
+  %p = arith.constant dense<0> : tensor<1x1xi8>
+  // expected-error @below {{'slr.linear' op constant positions of row 0, group 0 are not in the packed layout of #slr.nm<2, 4>: word 0 holds positions 0, 0, but positions must be distinct and ascending}}
+  %y = slr.linear %x, %v, %p {pattern = #slr.nm<2, 4>} : tensor<2x4xf32>, tensor<1x2xf32>, tensor<1x1xi8> -> tensor<2x1xf32>
+  return %y : tensor<2x1xf32>
+}
+
+// -----
+
+// operandSegmentSizes must give each required operand exactly one value:
+// here positions would take two and the second would be dropped.
+func.func @linear_segment_extra_operand(%x: tensor<2x16xf32>, %v: tensor<4x8xf32>, %p: tensor<4x4xi8>) -> tensor<2x4xf32> {
+  // expected-error @below {{'slr.linear' op operandSegmentSizes gives positions 2 operands; it takes exactly 1}}
+  %y = "slr.linear"(%x, %v, %p, %p) <{operandSegmentSizes = array<i32: 1, 1, 2, 0, 0, 0>, pattern = #slr.nm<2, 4>}> : (tensor<2x16xf32>, tensor<4x8xf32>, tensor<4x4xi8>, tensor<4x4xi8>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @linear_segment_missing_operand(%x: tensor<2x16xf32>, %p: tensor<4x4xi8>, %b: tensor<4xf32>) -> tensor<2x4xf32> {
+  // expected-error @below {{'slr.linear' op operandSegmentSizes gives values 0 operands; it takes exactly 1}}
+  %y = "slr.linear"(%x, %p, %b) <{operandSegmentSizes = array<i32: 1, 0, 1, 0, 0, 1>, pattern = #slr.nm<2, 4>}> : (tensor<2x16xf32>, tensor<4x4xi8>, tensor<4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// The same check reads positions kept as a resource blob (what
+// --slr-compress writes for large layers).
+func.func @unpack_duplicate_positions_resource(%v: tensor<1x4xf32>) -> tensor<1x8xf32> {
+  %p = arith.constant dense_resource<dup_positions> : tensor<1x2xi8>
+  // expected-error @below {{'slr.unpack' op constant positions of row 0, group 1 are not in the packed layout of #slr.nm<2, 4>: word 10 holds positions 2, 2, but positions must be distinct and ascending}}
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<1x4xf32>, tensor<1x2xi8> -> tensor<1x8xf32>
+  return %d : tensor<1x8xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      dup_positions: "0x010000000D0A"
+    }
+  }
+#-}

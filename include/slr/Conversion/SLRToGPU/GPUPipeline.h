@@ -4,9 +4,13 @@
 #define SLR_CONVERSION_SLRTOGPU_GPUPIPELINE_H
 
 #include "mlir/Pass/PassOptions.h"
+#include "mlir/Support/LLVM.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
 
+#include <optional>
 #include <string>
 
 namespace mlir {
@@ -17,12 +21,16 @@ namespace slr {
 
 struct SLRGPUPipelineOptions
     : public mlir::PassPipelineOptions<SLRGPUPipelineOptions> {
-  Option<std::string> chip{*this, "chip",
-                           llvm::cl::desc("GPU architecture (sm_80, sm_90a)"),
-                           llvm::cl::init("sm_80")};
+  Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("GPU architecture: sm_80 or newer (sm_80, sm_86, "
+                     "sm_89, sm_90, sm_90a, sm_100, sm_120, ...)"),
+      llvm::cl::init("sm_80")};
   Option<std::string> features{
       *this, "features",
-      llvm::cl::desc("PTX features; mma.sp ordered metadata needs PTX >= 8.5"),
+      llvm::cl::desc("PTX ISA version, +ptxNN: at least +ptx85 (mma.sp "
+                     "ordered metadata) and what the chip needs (+ptx86 "
+                     "for sm_100, +ptx87 for sm_120)"),
       llvm::cl::init("+ptx85")};
   Option<std::string> format{
       *this, "format",
@@ -30,7 +38,7 @@ struct SLRGPUPipelineOptions
                      "(PTX, JIT-compiled at load time)"),
       llvm::cl::init("fatbin")};
   Option<int> optLevel{*this, "opt-level",
-                       llvm::cl::desc("NVPTX/ptxas optimisation level"),
+                       llvm::cl::desc("NVPTX/ptxas optimisation level, 0-3"),
                        llvm::cl::init(3)};
   Option<int64_t> tileN{*this, "tile-n", llvm::cl::init(128)};
   Option<int64_t> tileM{*this, "tile-m", llvm::cl::init(64)};
@@ -45,9 +53,26 @@ struct SLRGPUPipelineOptions
 /// bufferization + deallocation, --slr-gpu-materialize-launchers, NVVM
 /// lowering of the kernels, gpu-module-to-binary (NVPTX + ptxas from the CUDA
 /// toolkit) and host lowering to calls into the mgpu* runtime
-/// (libslr_cuda_runtime). Registered as `slr-gpu-pipeline`.
-void buildSLRGPUPipeline(mlir::OpPassManager &pm,
-                         const SLRGPUPipelineOptions &options);
+/// (libslr_cuda_runtime). Registered as `slr-gpu-pipeline`. Options that
+/// checkSLRGPUPipelineOptions refuses are reported through `errorHandler`
+/// ("slr-gpu-pipeline: ...") and add nothing to `pm`.
+mlir::LogicalResult buildSLRGPUPipeline(
+    mlir::OpPassManager &pm, const SLRGPUPipelineOptions &options,
+    llvm::function_ref<mlir::LogicalResult(const llvm::Twine &)> errorHandler);
+
+/// Why the kernels cannot be built for `chip` with `features`, if they
+/// cannot: the chip must be sm_80 or newer as LLVM's NVPTX back end names it
+/// (sm_80, sm_86, sm_89, sm_90, sm_90a, sm_100, sm_120, ...), and `features`
+/// one PTX version, +ptxNN, at least 8.5 (mma.sp::ordered_metadata) and at
+/// least what the chip needs (8.6 for sm_100, 8.7 for sm_120, ...).
+std::optional<std::string> checkSLRGPUTarget(llvm::StringRef chip,
+                                             llvm::StringRef features);
+
+/// checkSLRGPUTarget, and format one of bin, fatbin, isa, opt-level 0..3.
+/// Tile sizes are checked per op by --convert-slr-to-gpu (they depend on
+/// the layer's shape).
+std::optional<std::string>
+checkSLRGPUPipelineOptions(const SLRGPUPipelineOptions &options);
 
 /// The pipeline as text (for logs and reproducers).
 std::string getSLRGPUPipelineText(const SLRGPUPipelineOptions &options);

@@ -31,13 +31,23 @@ Operation *SLRDialect::materializeConstant(OpBuilder &builder, Attribute value,
 }
 
 LogicalResult
-NMSparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                       unsigned n, unsigned m) {
+NMSparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError, unsigned n,
+                       unsigned m) {
   if (n == 0 || n >= m)
     return emitError() << "N:M sparsity requires 0 < n < m, got " << n << ":"
                        << m;
-  if (m > 64)
-    return emitError() << "N:M sparsity supports m <= 64, got m = " << m;
+  if (m > kMaxGroupSize)
+    return emitError() << "N:M sparsity supports m <= " << kMaxGroupSize
+                       << ", got m = " << m;
+  // One group's positions are one 64-bit word in every consumer (folders,
+  // runtime, compression); wider patterns would overflow it.
+  if (!isSupportedPattern(n, m))
+    return emitError() << "N:M sparsity " << n << ":" << m << " needs " << n
+                       << " x " << bitsPerPosition(m) << " = "
+                       << groupPositionBits(n, m)
+                       << " position bits per group, more than the "
+                       << kMaxGroupPositionBits << " that fit; with m = " << m
+                       << " at most n = " << maxKeptPerGroup(m) << " fits";
   return success();
 }
 

@@ -3,8 +3,12 @@
 #include "slr/Dialect/SLR/IR/SLR.h"
 #include "slr/Sparsity/NMLayout.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <cstring>
 
 using namespace mlir;
 using namespace slr;
@@ -19,18 +23,19 @@ using namespace slr;
 /// Checks `values : [N, K*n/m]` and `positions : [N, K/m]` for a dense S of
 /// `numRows x numCols` (N x K) under `pattern`, and that `values` has
 /// `elementType`.
-static LogicalResult verifyPackedOperands(Operation *op,
-                                          NMSparsityAttr pattern,
+static LogicalResult verifyPackedOperands(Operation *op, NMSparsityAttr pattern,
                                           RankedTensorType valuesType,
                                           RankedTensorType positionsType,
                                           int64_t numRows, int64_t numCols) {
   unsigned n = pattern.getN(), m = pattern.getM();
+  // NMSparsityAttr::get does not verify; a pattern built in C++ still must.
+  if (failed(NMSparsityAttr::verify([&] { return op->emitOpError(); }, n, m)))
+    return failure();
   if (ShapedType::isDynamic(numCols))
     return op->emitOpError("requires a static reduction dimension K");
   if (numCols % m != 0)
     return op->emitOpError("requires the reduction dimension K = ")
-           << numCols << " to be a multiple of m = " << m << " for "
-           << pattern;
+           << numCols << " to be a multiple of m = " << m << " for " << pattern;
   if (valuesType.getRank() != 2 || !valuesType.hasStaticShape())
     return op->emitOpError("requires statically shaped rank-2 values, got ")
            << valuesType;
@@ -46,14 +51,12 @@ static LogicalResult verifyPackedOperands(Operation *op,
   if (positionsType.getDimSize(0) != numRows ||
       positionsType.getDimSize(1) != groups)
     return op->emitOpError("expects positions of shape [")
-           << numRows << ", " << groups << "] (N x K/m), got "
-           << positionsType;
+           << numRows << ", " << groups << "] (N x K/m), got " << positionsType;
   unsigned width = positionsType.getElementType().getIntOrFloatBitWidth();
   if (width < pattern.getGroupPositionBits())
     return op->emitOpError("positions element type ")
            << positionsType.getElementType() << " is too narrow: " << pattern
-           << " needs " << pattern.getGroupPositionBits()
-           << " bits per group";
+           << " needs " << pattern.getGroupPositionBits() << " bits per group";
   return success();
 }
 
@@ -85,6 +88,86 @@ static LogicalResult verifyDenseAndPacked(Operation *op, NMSparsityAttr pattern,
                               denseType.getDimSize(0), denseType.getDimSize(1));
 }
 
+/// Why `word` is not a canonical group word of `pattern` (see slr.pack).
+static std::string describeNonCanonicalWord(const APInt &word,
+                                            NMSparsityAttr pattern) {
+  unsigned n = pattern.getN(), m = pattern.getM();
+  unsigned groupBits = pattern.getGroupPositionBits();
+  if (word.getActiveBits() > groupBits)
+    return "has bits set above the " + std::to_string(groupBits) +
+           " that hold its positions";
+  uint64_t bits = word.getZExtValue();
+  SmallVector<std::string> positions;
+  for (unsigned t = 0; t < n; ++t)
+    positions.push_back(std::to_string(decodePosition(bits, t, m)));
+  std::string list = "positions " + llvm::join(positions, ", ");
+  for (unsigned t = 0; t < n; ++t)
+    if (decodePosition(bits, t, m) >= m)
+      return "holds " + list +
+             ", but positions must be below m = " + std::to_string(m);
+  return "holds " + list + ", but positions must be distinct and ascending";
+}
+
+/// The group words of a constant positions operand (inline or a resource
+/// blob with data), as `visit(index, word)`; stops at the first failure.
+static LogicalResult
+forEachConstantPositionWord(Value positions,
+                            function_ref<LogicalResult(int64_t, APInt)> visit) {
+  ElementsAttr attr;
+  if (!matchPattern(positions, m_Constant(&attr)))
+    return success();
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    if (dense.isSplat())
+      return visit(0, dense.getSplatValue<APInt>());
+    int64_t index = 0;
+    for (APInt word : dense.getValues<APInt>())
+      if (failed(visit(index++, word)))
+        return failure();
+    return success();
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  AsmResourceBlob *blob =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
+  auto type = cast<ShapedType>(attr.getType());
+  unsigned width = type.getElementType().getIntOrFloatBitWidth();
+  if (!blob || (width != 8 && width != 16 && width != 32 && width != 64))
+    return success(); // Elided or unusual: nothing to read.
+  ArrayRef<char> data = blob->getData();
+  size_t bytes = width / 8;
+  if (data.size() != static_cast<size_t>(type.getNumElements()) * bytes)
+    return success();
+  for (int64_t index = 0, e = type.getNumElements(); index < e; ++index) {
+    uint64_t word = 0; // Little-endian hosts only, as the blobs themselves.
+    std::memcpy(&word, data.data() + index * bytes, bytes);
+    if (failed(visit(index, APInt(width, word))))
+      return failure();
+  }
+  return success();
+}
+
+/// Constant positions must be in the canonical layout documented on slr.pack
+/// (n distinct ascending positions below m per group, zero high bits): the
+/// folders, lowerings and GPU metadata all assume it, and a duplicate would
+/// silently drop a kept value.
+static LogicalResult verifyConstantPositions(Operation *op,
+                                             NMSparsityAttr pattern,
+                                             Value positions) {
+  auto type = cast<RankedTensorType>(positions.getType());
+  int64_t groupsPerRow = std::max<int64_t>(type.getDimSize(1), 1);
+  unsigned n = pattern.getN(), m = pattern.getM();
+  return forEachConstantPositionWord(
+      positions, [&](int64_t index, APInt word) -> LogicalResult {
+        if (word.getActiveBits() <= 64 &&
+            isCanonicalGroupWord(word.getZExtValue(), n, m))
+          return success();
+        return op->emitOpError("constant positions of row ")
+               << index / groupsPerRow << ", group " << index % groupsPerRow
+               << " are not in the packed layout of " << pattern << ": word "
+               << word.getZExtValue() << " "
+               << describeNonCanonicalWord(word, pattern);
+      });
+}
+
 //===----------------------------------------------------------------------===//
 // PackOp
 //===----------------------------------------------------------------------===//
@@ -100,6 +183,8 @@ LogicalResult PackOp::fold(FoldAdaptor adaptor,
   if (!dense)
     return failure();
   unsigned n = getPattern().getN(), m = getPattern().getM();
+  if (!isSupportedPattern(n, m))
+    return failure();
   RankedTensorType denseType = getDense().getType();
   int64_t rows = denseType.getDimSize(0), cols = denseType.getDimSize(1);
   unsigned width =
@@ -110,8 +195,8 @@ LogicalResult PackOp::fold(FoldAdaptor adaptor,
   SmallVector<APInt> positions;
   values.reserve(rows * cols / m * n);
   positions.reserve(rows * cols / m);
-  bool nonZero[64];
-  unsigned kept[64];
+  bool nonZero[kMaxGroupSize];
+  unsigned kept[kMaxGroupSize];
   for (int64_t group = 0; group < rows * cols / m; ++group) {
     ArrayRef<APFloat> entries = ArrayRef(input).slice(group * m, m);
     for (unsigned j = 0; j < m; ++j)
@@ -119,7 +204,7 @@ LogicalResult PackOp::fold(FoldAdaptor adaptor,
     selectKeptPositions(nonZero, n, m, kept);
     for (unsigned t = 0; t < n; ++t)
       values.push_back(entries[kept[t]]);
-    positions.push_back(APInt(width, encodePositions(kept, n, m)));
+    positions.push_back(APInt(width, *encodePositions(kept, n, m)));
   }
   results.push_back(DenseElementsAttr::get(getValues().getType(), values));
   results.push_back(
@@ -132,8 +217,11 @@ LogicalResult PackOp::fold(FoldAdaptor adaptor,
 //===----------------------------------------------------------------------===//
 
 LogicalResult UnpackOp::verify() {
-  return verifyDenseAndPacked(*this, getPattern(), getDense().getType(),
-                              getValues().getType(), getPositions().getType());
+  if (failed(verifyDenseAndPacked(*this, getPattern(), getDense().getType(),
+                                  getValues().getType(),
+                                  getPositions().getType())))
+    return failure();
+  return verifyConstantPositions(*this, getPattern(), getPositions());
 }
 
 OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
@@ -152,11 +240,14 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
   SmallVector<APFloat> dense(rows * cols, APFloat::getZero(semantics));
   int64_t group = 0;
   for (const APInt &word : positions.getValues<APInt>()) {
-    for (unsigned t = 0; t < n; ++t) {
-      unsigned pos = decodePosition(word.getZExtValue(), t, m);
-      if (pos < m)
-        dense[group * m + pos] = packedValues[group * n + t];
-    }
+    // The verifier refuses such words; never fold one into a matrix that
+    // silently lost a value.
+    if (word.getActiveBits() > 64 ||
+        !isCanonicalGroupWord(word.getZExtValue(), n, m))
+      return {};
+    for (unsigned t = 0; t < n; ++t)
+      dense[group * m + decodePosition(word.getZExtValue(), t, m)] =
+          packedValues[group * n + t];
     ++group;
   }
   return DenseElementsAttr::get(denseType, dense);
@@ -181,6 +272,18 @@ int64_t LinearOp::getInputFeatures() {
 }
 
 LogicalResult LinearOp::verify() {
+  // ODS checks only that the optional groups hold at most one operand; in
+  // the generic form a group of 0 or 2 for a required operand would shift
+  // the operands into the wrong roles or drop one.
+  static constexpr const char *kSegmentNames[] = {
+      "input", "values", "positions", "U", "V", "bias"};
+  ArrayRef<int32_t> segments = getProperties().operandSegmentSizes;
+  for (auto [index, size] : llvm::enumerate(segments))
+    if (index < 3 ? size != 1 : size > 1)
+      return emitOpError("operandSegmentSizes gives ")
+             << kSegmentNames[index] << " " << size << " operands; it takes "
+             << (index < 3 ? "exactly 1" : "0 or 1");
+
   RankedTensorType inputType = getInput().getType();
   RankedTensorType outputType = getOutput().getType();
   RankedTensorType valuesType = getValues().getType();
@@ -212,7 +315,8 @@ LogicalResult LinearOp::verify() {
                                   : ShapedType::kDynamic;
   if (failed(verifyPackedOperands(*this, getPattern(), valuesType,
                                   getPositions().getType(), numOutputFeatures,
-                                  numInputFeatures)))
+                                  numInputFeatures)) ||
+      failed(verifyConstantPositions(*this, getPattern(), getPositions())))
     return failure();
 
   if (static_cast<bool>(getLowRankU()) != static_cast<bool>(getLowRankV()))
@@ -266,10 +370,11 @@ struct DropVanishingTerms : OpRewritePattern<LinearOp> {
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
     bool dropLowRank =
-        op.getLowRankU() &&
-        (op.getLowRank() == 0 || matchPattern(op.getLowRankU(), m_AnyZeroFloat()) ||
-         matchPattern(op.getLowRankV(), m_AnyZeroFloat()));
-    bool dropBias = op.getBias() && matchPattern(op.getBias(), m_AnyZeroFloat());
+        op.getLowRankU() && (op.getLowRank() == 0 ||
+                             matchPattern(op.getLowRankU(), m_AnyZeroFloat()) ||
+                             matchPattern(op.getLowRankV(), m_AnyZeroFloat()));
+    bool dropBias =
+        op.getBias() && matchPattern(op.getBias(), m_AnyZeroFloat());
     if (!dropLowRank && !dropBias)
       return failure();
     Value u = dropLowRank ? Value() : op.getLowRankU();

@@ -10,7 +10,9 @@
 #include "slr/Dialect/SLR/IR/SLR.h"
 #include "slr/Dialect/SLR/Transforms/LinearMatching.h"
 #include "slr/Dialect/SLR/Transforms/Passes.h"
+#include "slr/Dialect/SLR/Utils/PassOptionCheck.h"
 #include "slr/Sparsity/NMLayout.h"
+#include "slr/Support/FileIO.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -42,6 +44,13 @@ struct LayerReport {
   int64_t deadInputs = 0, warmStartRounds = 0;
   /// -1 where the method has no mask search.
   int64_t maskSearchRounds = -1;
+  /// The rank option when it exceeded min(N, K) and was clamped; else -1.
+  int64_t requestedRank = -1;
+};
+
+/// A linear layer left dense, and why.
+struct SkippedLayer {
+  std::string name, reason;
 };
 
 /// Whether the accumulator is a constant zero (then y = x * W^T exactly).
@@ -63,63 +72,113 @@ std::vector<double> identityHessian(int64_t size) {
 struct SLRCompressPass : slr::impl::SLRCompressBase<SLRCompressPass> {
   using SLRCompressBase::SLRCompressBase;
 
+  LogicalResult initializeOptions(
+      StringRef text,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override;
   void runOnOperation() override;
 
 private:
-  LogicalResult parseOptions(cmp::Options &options);
+  /// Checks the options and fills `options`; the error message otherwise.
+  std::optional<std::string> parseOptions(cmp::Options &options);
   LogicalResult compressLayer(ConstantWeightLinear &layer,
                               const cmp::Options &options,
                               const CalibrationFile *calibration,
                               LayerReport &report);
   void printSummary(ArrayRef<LayerReport> reports, unsigned skipped);
   LogicalResult writeReport(ArrayRef<LayerReport> reports,
-                            const cmp::Options &options);
+                            ArrayRef<SkippedLayer> skipped);
 };
 
-LogicalResult SLRCompressPass::parseOptions(cmp::Options &options) {
-  ModuleOp module = getOperation();
+/// Bad options fail when the pipeline is built, before any input is read,
+/// with one line: llvm::cl would print its own complaint to stderr and hand
+/// MLIR an empty error, and the pass could only report at the module.
+LogicalResult SLRCompressPass::initializeOptions(
+    StringRef text, function_ref<LogicalResult(const Twine &)> errorHandler) {
+  if (std::optional<std::string> error = checkPassOptionValues(
+          "slr-compress", text,
+          passOptionKinds(calibration, method, sparsity, rank, compressionRatio,
+                          iterations, warmStartRounds, maxWarmStartRounds,
+                          maskSearchRounds, refitIterations, percdamp,
+                          dampingScale, sparseStep, layers, report,
+                          explainSkipped, quiet, seed)))
+    return errorHandler(*error);
+  std::string message;
+  if (failed(Pass::initializeOptions(text, [&](const Twine &error) {
+        message = StringRef(error.str()).trim().str();
+        return failure();
+      })))
+    return errorHandler(message.empty() ? "slr-compress: invalid options '" +
+                                              text.str() + "'"
+                                        : "slr-compress: " + message);
+  cmp::Options options;
+  if (std::optional<std::string> error = parseOptions(options))
+    return errorHandler(*error);
+  return success();
+}
+
+std::optional<std::string>
+SLRCompressPass::parseOptions(cmp::Options &options) {
+  auto fail = [](const Twine &message) -> std::optional<std::string> {
+    return ("slr-compress: " + message).str();
+  };
   std::optional<cmp::Method> parsedMethod = cmp::parseMethod(method);
   if (!parsedMethod)
-    return module.emitError("slr-compress: unknown method '")
-           << method
-           << "' (expected hassle-free, sparsegpt, oats, wanda or magnitude)";
+    return fail("unknown method '" + method +
+                "' (expected hassle-free, sparsegpt, oats, wanda or "
+                "magnitude)");
   if (*parsedMethod == cmp::Method::SVDOnly)
-    return module.emitError("slr-compress: method 'svd' has no sparse part "
-                            "and no slr.linear form; use it from the library");
+    return fail("method 'svd' has no sparse part and no slr.linear form; use "
+                "it from the library");
   std::optional<cmp::SparsityPattern> pattern =
       cmp::parseSparsityPattern(sparsity);
   if (!pattern)
-    return module.emitError("slr-compress: cannot parse sparsity '")
-           << sparsity << "' (expected N:M such as 2:4)";
+    return fail("cannot parse sparsity '" + sparsity +
+                "' (expected N:M such as 2:4)");
   if (pattern->isUnstructured())
-    return module.emitError("slr-compress: unstructured sparsity has no "
-                            "slr.linear form; use an N:M pattern");
-  if (pattern->n <= 0 || pattern->n >= pattern->m || pattern->m > 64)
-    return module.emitError("slr-compress: sparsity ")
-           << sparsity << " needs 0 < N < M <= 64";
+    return fail("unstructured sparsity has no slr.linear form; use an N:M "
+                "pattern");
+  if (pattern->n <= 0 || pattern->n >= pattern->m ||
+      pattern->m > static_cast<int>(kMaxGroupSize))
+    return fail("sparsity " + sparsity +
+                " needs 0 < N < M <= " + Twine(kMaxGroupSize));
+  // The packed positions of a group are one 64-bit word.
+  if (!isSupportedPattern(pattern->n, pattern->m))
+    return fail("sparsity " + sparsity + " needs " +
+                Twine(groupPositionBits(pattern->n, pattern->m)) +
+                " bits for the positions of a group, more than the " +
+                Twine(kMaxGroupPositionBits) +
+                " that fit; with M = " + Twine(pattern->m) +
+                " at most N = " + Twine(maxKeptPerGroup(pattern->m)));
   std::optional<cmp::SparseStep> step = cmp::parseSparseStep(sparseStep);
   if (!step)
-    return module.emitError("slr-compress: unknown sparse-step '")
-           << sparseStep << "' (expected obs or admm)";
+    return fail("unknown sparse-step '" + sparseStep +
+                "' (expected obs or admm)");
   if (rank < 0)
-    return module.emitError("slr-compress: rank must be >= 0");
+    return fail("rank must be >= 0");
+  if (!std::isfinite(compressionRatio))
+    return fail("compression-ratio must be a finite number");
   if (iterations < 1)
-    return module.emitError("slr-compress: iterations must be >= 1");
-  if (!(percdamp >= 0.0))
-    return module.emitError("slr-compress: percdamp must be >= 0");
+    return fail("iterations must be >= 1");
+  if (!(percdamp >= 0.0) || !std::isfinite(percdamp))
+    return fail("percdamp must be a finite number >= 0");
   std::optional<cmp::DampingScale> scale = cmp::parseDampingScale(dampingScale);
   if (!scale)
-    return module.emitError("slr-compress: unknown damping-scale '")
-           << dampingScale << "' (expected median or mean)";
+    return fail("unknown damping-scale '" + dampingScale +
+                "' (expected median or mean)");
   if (warmStartRounds < 0)
-    return module.emitError("slr-compress: warm-start-rounds must be >= 0");
+    return fail("warm-start-rounds must be >= 0");
   if (maxWarmStartRounds < 0)
-    return module.emitError("slr-compress: max-warm-start-rounds must be >= 0");
+    return fail("max-warm-start-rounds must be >= 0");
   if (maskSearchRounds < 0)
-    return module.emitError("slr-compress: mask-search-rounds must be >= 0");
+    return fail("mask-search-rounds must be >= 0");
   if (refitIterations < -1)
-    return module.emitError(
-        "slr-compress: refit-iterations must be >= 0 (or -1: the default)");
+    return fail("refit-iterations must be >= 0 (or -1: the default)");
+  std::string regexError;
+  if (!layers.empty() && !llvm::Regex(layers).isValid(regexError))
+    return fail("invalid layers regex '" + layers + "': " + regexError);
+  if (*parsedMethod != cmp::Method::Magnitude && calibration.empty())
+    return fail("method '" + method +
+                "' needs calibration=<file> (see slr-calibrate)");
   options.method = *parsedMethod;
   options.pattern = *pattern;
   options.rank = rank;
@@ -133,7 +192,7 @@ LogicalResult SLRCompressPass::parseOptions(cmp::Options &options) {
   options.dampingScale = *scale;
   options.sparseStep = *step;
   options.seed = seed;
-  return success();
+  return std::nullopt;
 }
 
 LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
@@ -141,6 +200,9 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
                                              const CalibrationFile *calibration,
                                              LayerReport &report) {
   Operation *op = layer.op;
+  // Read now, not at collection time: an earlier layer's rewrite may have
+  // replaced the op that defined them.
+  const Value input = layer.getInput(), init = layer.getInit();
   const int64_t numRows = layer.numOutputFeatures;
   const int64_t numCols = layer.numInputFeatures;
   const unsigned n = options.pattern.n, m = options.pattern.m;
@@ -150,11 +212,13 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
   if (calibration) {
     const LayerCalibration *entry = calibration->lookup(layer.name);
     if (!entry)
-      return op->emitError("slr-compress: calibration file has no entry for "
-                           "layer '")
+      return mlir::emitError(op->getLoc(),
+                             "slr-compress: calibration file has no entry for "
+                             "layer '")
              << layer.name << "'";
     if (entry->numFeatures != numCols)
-      return op->emitError("slr-compress: calibration matrix for '")
+      return mlir::emitError(op->getLoc(),
+                             "slr-compress: calibration matrix for '")
              << layer.name << "' is " << entry->numFeatures << "x"
              << entry->numFeatures << " but the layer has K = " << numCols
              << " input features";
@@ -167,7 +231,7 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
   std::vector<float> stored, weights;
   std::string error;
   if (!readFloatElements(layer.weight, stored, error))
-    return op->emitError("slr-compress: ") << error;
+    return mlir::emitError(op->getLoc(), "slr-compress: ") << error;
   if (layer.weightIsTransposed) {
     weights.resize(stored.size());
     for (int64_t k = 0; k < numCols; ++k)
@@ -178,7 +242,7 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
   }
   for (float value : weights)
     if (!std::isfinite(value))
-      return op->emitError("slr-compress: weight of layer '")
+      return mlir::emitError(op->getLoc(), "slr-compress: weight of layer '")
              << layer.name << "' contains NaN or Inf";
 
   auto start = std::chrono::steady_clock::now();
@@ -187,7 +251,7 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
       cmp::compress(weights.data(), weights.size(), numRows, numCols,
                     hessian->data(), hessian->size(), options, result);
   if (!status)
-    return op->emitError("slr-compress: layer '")
+    return mlir::emitError(op->getLoc(), "slr-compress: layer '")
            << layer.name << "': " << status.message;
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -196,13 +260,15 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
   // Pack S and build the replacement.
   std::vector<float> values(numRows * numCols / m * n);
   std::vector<uint64_t> positions(numRows * numCols / m);
-  packNM(result.S.data(), numRows, numCols, n, m, values.data(),
-         positions.data());
+  if (!packNM(result.S.data(), numRows, numCols, n, m, values.data(),
+              positions.data()))
+    return mlir::emitError(op->getLoc(), "slr-compress: sparsity ")
+           << sparsity << " has no packed form";
 
   OpBuilder builder(op);
   Location loc = op->getLoc();
   MLIRContext *ctx = builder.getContext();
-  auto inputType = cast<RankedTensorType>(layer.input.getType());
+  auto inputType = cast<RankedTensorType>(input.getType());
   Type elementType = inputType.getElementType();
   unsigned positionBits = n * bitsPerPosition(m);
   Type positionType = IntegerType::get(
@@ -227,20 +293,20 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
         RankedTensorType::get({result.rank, numCols}, elementType), result.V,
         blobPrefix + ".v"));
   }
-  auto resultType = cast<RankedTensorType>(layer.init.getType());
+  auto resultType = cast<RankedTensorType>(init.getType());
   Value linear = LinearOp::create(
-      builder, loc, resultType, layer.input, valuesConst, positionsConst, u, v,
+      builder, loc, resultType, input, valuesConst, positionsConst, u, v,
       /*bias=*/Value(), NMSparsityAttr::get(ctx, n, m));
   linear.getDefiningOp()->setAttr(kLayerNameAttr,
                                   builder.getStringAttr(layer.name));
   // Non-zero accumulators (e.g. a fused residual) are added back.
-  if (!isZeroInit(layer.init))
-    linear = arith::AddFOp::create(builder, loc, linear, layer.init);
+  if (!isZeroInit(init))
+    linear = arith::AddFOp::create(builder, loc, linear, init);
   // The dense weight's constant goes too once nothing else reads it, so
   // that the compressed model does not carry W beside S, U and V.
   SmallVector<Operation *> weightConstants;
   for (Value operand : op->getOperands())
-    if (operand != layer.input && operand != layer.init)
+    if (operand != input && operand != init)
       if (auto constantOp = operand.getDefiningOp<arith::ConstantOp>())
         weightConstants.push_back(constantOp);
   op->getResult(0).replaceAllUsesWith(linear);
@@ -248,6 +314,19 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
   for (Operation *constantOp : weightConstants)
     if (constantOp->use_empty())
       constantOp->erase();
+
+  // One rank option serves every layer; where it exceeds min(N, K) the
+  // low-rank part is full rank instead. Said, not silent.
+  bool hasLowRank = options.method == cmp::Method::HassleFree ||
+                    options.method == cmp::Method::OATS;
+  if (hasLowRank && options.compressionRatio < 0 &&
+      options.rank > std::min(numRows, numCols)) {
+    report.requestedRank = options.rank;
+    mlir::emitWarning(loc) << "slr-compress: rank " << options.rank
+                           << " exceeds min(N, K) of layer '" << layer.name
+                           << "' (" << numRows << "x" << numCols
+                           << "); it gets rank " << result.rank;
+  }
 
   report.name = layer.name;
   report.numOutputFeatures = numRows;
@@ -291,12 +370,10 @@ void SLRCompressPass::printSummary(ArrayRef<LayerReport> reports,
 }
 
 LogicalResult SLRCompressPass::writeReport(ArrayRef<LayerReport> reports,
-                                           const cmp::Options &options) {
-  std::error_code ec;
-  llvm::raw_fd_ostream file(report, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return getOperation().emitError("slr-compress: cannot write report '")
-           << report << "': " << ec.message();
+                                           ArrayRef<SkippedLayer> skipped) {
+  // Built in memory, then written atomically: no partial report on failure.
+  std::string text;
+  llvm::raw_string_ostream file(text);
   llvm::json::OStream json(file, 2);
   json.object([&] {
     json.attribute("method", std::string(method));
@@ -317,6 +394,8 @@ LogicalResult SLRCompressPass::writeReport(ArrayRef<LayerReport> reports,
           json.attribute("N", r.numOutputFeatures);
           json.attribute("K", r.numInputFeatures);
           json.attribute("rank", r.rank);
+          if (r.requestedRank >= 0)
+            json.attribute("rank_requested", r.requestedRank);
           json.attribute("relative_objective", r.relativeObjective);
           if (r.pruningOnlyObjective >= 0)
             json.attribute("pruning_only_relative_objective",
@@ -329,62 +408,100 @@ LogicalResult SLRCompressPass::writeReport(ArrayRef<LayerReport> reports,
           json.attribute("seconds", r.seconds);
         });
     });
+    json.attributeArray("left_dense", [&] {
+      for (const SkippedLayer &layer : skipped)
+        json.object([&] {
+          json.attribute("name", layer.name);
+          json.attribute("reason", layer.reason);
+        });
+    });
   });
   file << "\n";
+  if (llvm::Error error = slr::writeFileAtomically(report, text))
+    return mlir::emitError(getOperation().getLoc(), "slr-compress: report: ")
+           << llvm::toString(std::move(error));
   return success();
 }
 
 void SLRCompressPass::runOnOperation() {
   ModuleOp module = getOperation();
+  // Module-level errors go to the module's location without the module
+  // itself (Operation::emitError would print the whole model as a note).
+  auto moduleError = [&]() { return mlir::emitError(module.getLoc()); };
   cmp::Options options;
-  if (failed(parseOptions(options)))
-    return signalPassFailure();
-
-  llvm::Regex layerFilter(layers);
-  std::string regexError;
-  if (!layers.empty() && !layerFilter.isValid(regexError)) {
-    module.emitError("slr-compress: invalid layers regex '")
-        << layers << "': " << regexError;
+  if (std::optional<std::string> error = parseOptions(options)) {
+    moduleError() << *error;
     return signalPassFailure();
   }
+  llvm::Regex layerFilter(layers);
 
-  bool needsCalibration = options.method != cmp::Method::Magnitude;
   std::optional<CalibrationFile> calibrationFile;
   if (!calibration.empty()) {
     llvm::Expected<CalibrationFile> loaded = CalibrationFile::read(calibration);
     if (!loaded) {
-      module.emitError("slr-compress: ") << llvm::toString(loaded.takeError());
+      moduleError() << "slr-compress: " << llvm::toString(loaded.takeError());
       return signalPassFailure();
     }
     calibrationFile = std::move(*loaded);
-  } else if (needsCalibration) {
-    module.emitError("slr-compress: method '")
-        << method << "' needs calibration=<file> (see slr-calibrate)";
-    return signalPassFailure();
   }
 
   // Collect first: rewriting while walking would invalidate the walk.
   SmallVector<ConstantWeightLinear> layersToCompress;
-  unsigned skipped = 0;
+  SmallVector<SkippedLayer> skipped;
+  unsigned numMatched = 0, numSelected = 0;
+  std::string firstMatchedName;
   forEachLinearCandidate(module, [&](linalg::LinalgOp op,
                                      const std::string &name,
                                      std::optional<ConstantWeightLinear> &match,
                                      const LinearMatchFailure &failure) {
     std::string reason = failure.reason;
-    if (match && !layers.empty() && !layerFilter.match(name))
-      reason = "not selected by layers='" + layers + "'";
-    else if (match && match->numInputFeatures % options.pattern.m != 0)
-      reason = "K = " + std::to_string(match->numInputFeatures) +
-               " is not a multiple of " + std::to_string(options.pattern.m);
+    bool patternMismatch = false;
+    if (match) {
+      if (numMatched++ == 0)
+        firstMatchedName = name;
+      if (!layers.empty() && !layerFilter.match(name)) {
+        reason = "not selected by layers='" + layers + "'";
+      } else {
+        ++numSelected;
+        if (match->numInputFeatures % options.pattern.m != 0) {
+          reason =
+              "K = " + std::to_string(match->numInputFeatures) +
+              " is not a multiple of M = " + std::to_string(options.pattern.m) +
+              " (sparsity " + sparsity + ")";
+          patternMismatch = true;
+        }
+      }
+    }
     if (match && reason.empty()) {
       layersToCompress.push_back(*match);
       return;
     }
-    ++skipped;
-    if (explainSkipped)
-      op.emitRemark("slr-compress: left '") << name << "' dense: " << reason;
+    skipped.push_back({name, reason});
+    // The user asked for this layer; that the pattern cannot apply to it is
+    // worth a warning even without explain-skipped.
+    if (patternMismatch)
+      mlir::emitWarning(op.getLoc())
+          << "slr-compress: left '" << name << "' dense: " << reason;
+    else if (explainSkipped)
+      mlir::emitRemark(op.getLoc())
+          << "slr-compress: left '" << name << "' dense: " << reason;
   });
 
+  // Compressible layers exist but the options compress none of them: almost
+  // certainly not what was asked for (a pattern that divides no K, a layers
+  // regex that matches nothing).
+  if (layersToCompress.empty() && numMatched > 0) {
+    if (numSelected == 0)
+      moduleError() << "slr-compress: layers='" << layers
+                    << "' selects no layer (compressible: " << numMatched
+                    << ", e.g. '" << firstMatchedName << "')";
+    else
+      moduleError() << "slr-compress: sparsity " << sparsity
+                    << " compresses no layer: K is not a multiple of M = "
+                    << options.pattern.m << " in any of the " << numSelected
+                    << " selected";
+    return signalPassFailure();
+  }
   SmallVector<LayerReport> reports;
   for (auto [index, layer] : llvm::enumerate(layersToCompress)) {
     LayerReport layerReport;
@@ -406,8 +523,9 @@ void SLRCompressPass::runOnOperation() {
     reports.push_back(std::move(layerReport));
   }
   if (!quiet)
-    printSummary(reports, skipped);
-  if (!report.empty() && failed(writeReport(reports, options)))
+    printSummary(reports, skipped.size());
+
+  if (!report.empty() && failed(writeReport(reports, skipped)))
     return signalPassFailure();
 }
 

@@ -56,7 +56,7 @@ struct SLRInstrumentCalibrationPass
                     const LinearMatchFailure &) {
           if (!match || (!layers.empty() && !filter.match(name)))
             return;
-          auto inputType = cast<RankedTensorType>(match->input.getType());
+          auto inputType = cast<RankedTensorType>(match->getInput().getType());
           if (!inputType.getElementType().isF32()) {
             op.emitWarning("slr-instrument-calibration: '")
                 << name << "' has a non-f32 input; not recorded";
@@ -65,7 +65,7 @@ struct SLRInstrumentCalibrationPass
           OpBuilder b(op);
           Location loc = op.getLoc();
           // [..., K] -> [rows, K] so the runtime sees one 2-D matrix.
-          Value input = collapseToRowMatrix(b, loc, match->input);
+          Value input = collapseToRowMatrix(b, loc, match->getInput());
           input = tensor::CastOp::create(b, loc, dynamic2D, input);
           Value id = arith::ConstantIntOp::create(b, loc, names.size(), 64);
           func::CallOp::create(b, loc, hook, ValueRange{id, input});

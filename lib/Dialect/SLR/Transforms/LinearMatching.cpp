@@ -6,11 +6,19 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 
 using namespace mlir;
 using namespace slr;
+
+static std::string debugString(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
 
 static bool isSupportedFloat(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
@@ -127,6 +135,20 @@ slr::matchConstantWeightLinear(linalg::LinalgOp op,
     failure.reason = "weight shape is not static";
     return std::nullopt;
   }
+  // slr.linear takes K from x and N from its result type: both must be
+  // static (the weight alone does not make them so).
+  if (inputType.getRank() < 1 ||
+      ShapedType::isDynamic(inputType.getShape().back())) {
+    failure.reason = "the activation's K dimension is dynamic (" +
+                     debugString(inputType) + "); slr.linear needs a static K";
+    return std::nullopt;
+  }
+  if (resultType.getRank() < 1 ||
+      ShapedType::isDynamic(resultType.getShape().back())) {
+    failure.reason = "the result's N dimension is dynamic (" +
+                     debugString(resultType) + "); slr.linear needs a static N";
+    return std::nullopt;
+  }
 
   ElementsAttr weight;
   if (!matchPattern(weightOperand->get(), m_Constant(&weight))) {
@@ -136,8 +158,8 @@ slr::matchConstantWeightLinear(linalg::LinalgOp op,
 
   ConstantWeightLinear match;
   match.op = op;
-  match.input = inputOperand->get();
-  match.init = init->get();
+  match.inputOperandNumber = inputOperand->getOperandNumber();
+  match.initOperandNumber = init->getOperandNumber();
   match.weight = weight;
   match.weightIsTransposed = transposed;
   match.numOutputFeatures = weightType.getDimSize(transposed ? 1 : 0);
@@ -155,11 +177,10 @@ std::string slr::linearLayerName(Operation *op, unsigned ordinal) {
 }
 
 void slr::forEachLinearCandidate(
-    Operation *root,
-    function_ref<void(linalg::LinalgOp, const std::string &,
-                      std::optional<ConstantWeightLinear> &,
-                      const LinearMatchFailure &)>
-        callback) {
+    Operation *root, function_ref<void(linalg::LinalgOp, const std::string &,
+                                       std::optional<ConstantWeightLinear> &,
+                                       const LinearMatchFailure &)>
+                         callback) {
   // Ordinals count per function so names survive edits elsewhere.
   llvm::DenseMap<Operation *, unsigned> ordinals;
   SmallVector<linalg::LinalgOp> candidates;
@@ -232,8 +253,7 @@ bool slr::readFloatElements(ElementsAttr attr, std::vector<float> &values,
     size_t elementBytes = elementType.isF32() ? 4 : 2;
     if (data.size() != static_cast<size_t>(numElements) * elementBytes) {
       error = "weight resource holds " + std::to_string(data.size()) +
-              " bytes, expected " +
-              std::to_string(numElements * elementBytes);
+              " bytes, expected " + std::to_string(numElements * elementBytes);
       return false;
     }
     if (elementType.isF32()) {
@@ -285,7 +305,8 @@ ElementsAttr slr::makeFloatElements(RankedTensorType type,
     return DenseElementsAttr::get(type, converted);
   return cast<ElementsAttr>(DenseResourceElementsAttr::get(
       type, blobName,
-      HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint16_t>(bits))));
+      HeapAsmResourceBlob::allocateAndCopyInferAlign(
+          ArrayRef<uint16_t>(bits))));
 }
 
 ElementsAttr slr::makeIntegerElements(RankedTensorType type,

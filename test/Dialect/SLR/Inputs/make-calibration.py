@@ -3,7 +3,8 @@
 
 usage: make-calibration.py OUT NAME:K[:kind] ...
 kind: "gram" (default; H = X^T X of a fixed pseudo-random X with 4K rows),
-      "identity", "zero" (a singular H), "nan".
+      "identity", "zero" (a singular H), "nan"; "KIND*FACTOR" scales it
+      (FACTOR a float, or hex such as 0x1p-996).
 Safetensors: u64 little-endian header size, JSON header, raw F64 data.
 """
 import json
@@ -13,6 +14,10 @@ import sys
 
 
 def hessian(k, kind, seed):
+    if "*" in kind:
+        kind, factor = kind.split("*", 1)
+        factor = float.fromhex(factor) if factor.startswith("0x") else float(factor)
+        return [[v * factor for v in row] for row in hessian(k, kind, seed)]
     if kind == "identity":
         return [[1.0 if i == j else 0.0 for j in range(k)] for i in range(k)]
     if kind == "zero":

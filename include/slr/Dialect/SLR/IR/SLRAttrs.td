@@ -15,7 +15,10 @@ def SLR_NMSparsityAttr : AttrDef<SLR_Dialect, "NMSparsity"> {
     `m <= 64`. Each kept element's position inside its group takes
     `ceil(log2(m))` bits (2 bits for 2:4); the `n` positions of one group are
     packed into one integer element of the positions tensor (4 bits for 2:4),
-    so the positions element type must have at least `n * ceil(log2(m))` bits.
+    so the positions element type must have at least `n * ceil(log2(m))` bits,
+    and `n * ceil(log2(m)) <= 64`: a group's positions are one 64-bit word
+    wherever they are unpacked. So for m = 17..32 at most n = 12 (12:32 takes
+    60 bits, 13:32 would take 65), for m = 33..64 at most n = 10.
   }];
   let parameters = (ins "unsigned":$n, "unsigned":$m);
   let assemblyFormat = "`<` $n `,` $m `>`";

@@ -58,6 +58,11 @@ def SLR_UnpackOp : SLR_Op<"unpack", [Pure]> {
     given by `positions : [N, K/m]` (layout documented on `slr.pack`) and
     fills the rest with zeros.
 
+    `positions` must be in that layout: per group `n` distinct positions
+    below `m` in ascending order and zero bits above them. Constant positions
+    that are not are rejected by the verifier (a duplicate would drop one of
+    the kept values); for non-constant positions the result is unspecified.
+
     ```mlir
     %w = slr.unpack %v, %p {pattern = #slr.nm<2, 4>}
         : tensor<8x8xf32>, tensor<8x4xi8> -> tensor<8x16xf32>
@@ -80,7 +85,8 @@ def SLR_LinearOp : SLR_Op<"linear", [Pure, AttrSizedOperandSegments]> {
   let description = [{
     Computes `y = x·Sᵀ + (x·Vᵀ)·Uᵀ (+ bias)` for `x : [..., K]`, where `S`
     (`[N, K]`, N:M sparse along K) is given packed as `values : [N, K*n/m]`
-    and `positions : [N, K/m]` (layout documented on `slr.pack`),
+    and `positions : [N, K/m]` (layout documented on `slr.pack`; its
+    requirements on `positions` are those of `slr.unpack`),
     `U : [N, r]`, `V : [r, K]` and `bias : [N]`. The low-rank part and the
     bias are optional; `y : [..., N]` has the batch dimensions of `x`.
     All floating-point operands and the result share one element type (f32,

@@ -1,4 +1,5 @@
-//===- LinearMatching.h - Find constant-weight linear layers -----*- C++ -*-===//
+//===- LinearMatching.h - Find constant-weight linear layers -----*- C++
+//-*-===//
 //
 // Recognises the dense linear layers slr compresses: contractions
 // y[..., n] += x[..., k] * W(n, k) whose weight operand is a constant, in
@@ -23,10 +24,14 @@ namespace slr {
 /// A linear layer y = init + x * W^T with a constant weight.
 struct ConstantWeightLinear {
   mlir::linalg::LinalgOp op;
-  /// x : [..., K] (the activation operand).
-  mlir::Value input;
+  /// Operand numbers of x and the accumulator in `op`. Kept as numbers, not
+  /// Values: rewriting another layer replaces and erases the op that defines
+  /// x or init when layers feed each other, and a stored Value would dangle.
+  unsigned inputOperandNumber = 0, initOperandNumber = 0;
+  /// x : [..., K] (the activation operand), read from `op` now.
+  mlir::Value getInput() const { return op->getOperand(inputOperandNumber); }
   /// The accumulator (`outs`) operand, same shape as the result [..., N].
-  mlir::Value init;
+  mlir::Value getInit() const { return op->getOperand(initOperandNumber); }
   /// The weight as stored: [N, K] or, when `weightIsTransposed`, [K, N].
   mlir::ElementsAttr weight;
   bool weightIsTransposed = false;
@@ -44,7 +49,8 @@ struct LinearMatchFailure {
 /// Matches `op`; on failure fills `failure.reason` when the op is a
 /// contraction that slr would want but cannot handle.
 std::optional<ConstantWeightLinear>
-matchConstantWeightLinear(mlir::linalg::LinalgOp op, LinearMatchFailure &failure);
+matchConstantWeightLinear(mlir::linalg::LinalgOp op,
+                          LinearMatchFailure &failure);
 
 /// The stable name of a linear layer: its `slr.name` attribute, else
 /// `<enclosing function>.linear<ordinal>` with `ordinal` counted in walk order

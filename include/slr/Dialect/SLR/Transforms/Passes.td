@@ -18,13 +18,28 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
 
     Layers are keyed by their `slr.name` attribute (set by slr-import), or
     `<function>.linear<i>` in walk order when absent; the same names are used
-    by `--slr-instrument-calibration`. Matmuls that cannot be compressed are
-    left untouched; `explain-skipped` emits a remark saying why. Missing
-    calibration entries, calibration matrices of the wrong shape and
-    non-finite weights are errors.
+    by `--slr-instrument-calibration`. Matmuls that cannot be compressed
+    (non-constant weight, dynamic K or N, ...) are left untouched;
+    `explain-skipped` emits a remark saying why, and the report lists them
+    under `left_dense`. Missing calibration entries, calibration matrices of
+    the wrong shape and non-finite weights are errors at the layer.
+
+    Options are checked when the pipeline is built: a malformed or invalid
+    value is one error line before any input is read. `sparsity=N:M` needs
+    0 < N < M <= 64 and N * ceil(log2 M) <= 64 (a group's positions are one
+    64-bit word: at most 12:32, 10:64).
+
+    Nothing is compressed silently: a selected layer whose K is not a
+    multiple of M is left dense with a warning, and when the options
+    compress none of the compressible layers (the pattern divides no K, or
+    `layers` selects none) the pass fails. `rank` is one value for every
+    layer: a layer with min(N, K) < rank gets rank min(N, K) (its low-rank
+    part is then full rank) with a warning, and its report entry has
+    `rank_requested`.
 
     Progress goes to stderr; `report=<file>` writes a JSON per-layer report
-    (relative objective, rank, time) and a table is printed at the end.
+    (relative objective, rank, time; layers left dense and why) and a table
+    is printed at the end.
   }];
   let options = [
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
@@ -34,7 +49,8 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
     Option<"sparsity", "sparsity", "std::string", /*default=*/"\"2:4\"",
            "N:M pattern along K">,
     Option<"rank", "rank", "int64_t", /*default=*/"64",
-           "rank of the low-rank part (clamped to min(N, K))">,
+           "rank of the low-rank part (above min(N, K): min(N, K), with a "
+           "warning)">,
     Option<"compressionRatio", "compression-ratio", "double",
            /*default=*/"-1.0",
            "when >= 0, the rank follows from this compression ratio">,
