@@ -4,10 +4,12 @@
 # files, runs every target for N seconds and exits non-zero on any finding
 # that is not listed in fuzz/known-findings.txt, printing its reproducer.
 #
-# usage: scripts/fuzz.sh [--seconds N] [--fresh] [--no-build] [TARGET...]
+# usage: scripts/fuzz.sh [--seconds N] [--fresh] [--no-build] [--replay]
+#                        [TARGET...]
 #   --seconds N  time per target (default 60; the long run is 600)
 #   --fresh      start from the seeds alone (drop the corpora of earlier runs)
 #   --no-build   use the fuzz targets already built
+#   --replay     no fuzzing: replay and classify the last run's findings
 #   TARGET       gguf, safetensors, tokenizer, mlir (default: all, in turn)
 # Environment: SLR_FUZZ_BUILD_DIR (default build-fuzz), SLR_BUILD_DIR (a plain
 # build whose bin/ tools make the calibration and bytecode seeds; default
@@ -25,12 +27,14 @@ rss_mb="${SLR_FUZZ_RSS_MB:-2048}"
 seconds=60
 fresh=0
 do_build=1
+replay=0
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --fresh) fresh=1; shift ;;
     --no-build) do_build=0; shift ;;
+    --replay) replay=1; do_build=0; shift ;;
     gguf|safetensors|tokenizer|mlir) targets+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -58,12 +62,14 @@ if [ $do_build -eq 1 ]; then
 fi
 
 work="$build/work"
-if [ $fresh -eq 1 ]; then rm -rf "$work/corpus"; fi
-rm -rf "$work/seeds" "$work/artifacts" "$work/logs"
-mkdir -p "$work/corpus" "$work/artifacts" "$work/logs"
-seed_args=()
-if [ -x "$tools/slr-calibrate" ]; then seed_args=(--tools "$tools"); fi
-python3 "$root/fuzz/make-seeds.py" "$work/seeds" "${seed_args[@]}"
+if [ $replay -eq 0 ]; then
+  if [ $fresh -eq 1 ]; then rm -rf "$work/corpus"; fi
+  rm -rf "$work/seeds" "$work/artifacts" "$work/logs"
+  mkdir -p "$work/corpus" "$work/artifacts" "$work/logs"
+  seed_args=()
+  if [ -x "$tools/slr-calibrate" ]; then seed_args=(--tools "$tools"); fi
+  python3 "$root/fuzz/make-seeds.py" "$work/seeds" "${seed_args[@]}"
+fi
 
 symbolizer=/usr/lib/llvm-22/bin/llvm-symbolizer
 export ASAN_SYMBOLIZER_PATH="$symbolizer"
@@ -101,15 +107,17 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   dict=()
   if [ -f "$root/fuzz/$t.dict" ]; then dict=(-dict="$root/fuzz/$t.dict"); fi
-  echo "fuzz.sh: slr-fuzz-$t for ${seconds}s (log: $log)" >&2
   start=$(date +%s)
-  # Fork mode does not stop at the first finding; the corpus dir comes first
-  # (new inputs go there), the seeds second (read only).
-  "$exe" "$corpus" "$work/seeds/$t" "${dict[@]}" \
-    -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb="$rss_mb" \
-    -max_len="$(max_len "$t")" -artifact_prefix="$artifacts/" \
-    -print_final_stats=1 >"$log" 2>&1 || true
+  if [ $replay -eq 0 ]; then
+    echo "fuzz.sh: slr-fuzz-$t for ${seconds}s (log: $log)" >&2
+    # Fork mode does not stop at the first finding; the corpus dir comes
+    # first (new inputs go there), the seeds second (read only).
+    "$exe" "$corpus" "$work/seeds/$t" "${dict[@]}" \
+      -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb="$rss_mb" \
+      -max_len="$(max_len "$t")" -artifact_prefix="$artifacts/" \
+      -print_final_stats=1 >"$log" 2>&1 || true
+  fi
   elapsed=$(( $(date +%s) - start ))
   # Last progress line of fork mode: "#N: cov: C ft: F corp: K exec/s: E ...".
   stats="$(grep -E '^#[0-9]+: cov:' "$log" | tail -n1 || true)"
@@ -127,8 +135,15 @@ for t in "${targets[@]}"; do
     case "$artifact" in *.report) continue ;; esac
     # Replay alone for a clean report (fork mode's job logs interleave),
     # with full allocation stacks (libMLIR.so has no frame pointers).
+    # MLIR bytecode inputs are marked: libMLIR.so's frames have no symbols
+    # in timeouts, so known-findings.txt tells its reader by the input.
+    if [ "$(head -c 4 "$artifact" | od -An -tx1 | tr -d ' ')" = "4d4cef52" ]; then
+      echo "slr-fuzz: the input is MLIR bytecode" >"$report"
+    else
+      : >"$report"
+    fi
     ( ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" \
-        "$exe" -timeout=10 -rss_limit_mb="$rss_mb" "$artifact" ) >"$report" 2>&1 || true
+        "$exe" -timeout=10 -rss_limit_mb="$rss_mb" "$artifact" ) >>"$report" 2>&1 || true
     sig="$(signature "$report")"
     [ -z "${seen[$sig]:-}" ] || continue
     seen[$sig]=1
