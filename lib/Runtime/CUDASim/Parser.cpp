@@ -383,6 +383,49 @@ private:
     lex.error("unsupported module directive '" + t.text + "'");
   }
 
+  /// The modifiers of a declaration before its name (`.align N`, `.v2`..,
+  /// the space qualifiers of pointer parameters) and its type.
+  Type parseDeclarationModifiers(Variable &v, unsigned &vec) {
+    Type type = Type::None;
+    while (lex.peek().kind == Token::Ident && lex.peek().text[0] == '.') {
+      std::string d = lex.next().text;
+      if (d == ".align") {
+        v.align = static_cast<uint32_t>(std::atoi(lex.next().text.c_str()));
+      } else if (d == ".v2" || d == ".v4" || d == ".v8") {
+        vec = static_cast<unsigned>(d[2] - '0');
+      } else if (d == ".ptr" || d == ".global" || d == ".shared" ||
+                 d == ".const" || d == ".local") {
+        // .param .u64 .ptr .global .align 8 name
+      } else {
+        type = parseType(d.substr(1));
+        if (type == Type::None)
+          lex.error("unsupported declaration modifier '" + d + "'");
+      }
+    }
+    if (type == Type::None)
+      lex.error("declaration without a type");
+    return type;
+  }
+
+  /// `[N][M]...` after a name: the element count (`[]` sets `unsized`).
+  uint64_t parseArrayDimensions(bool &unsized) {
+    uint64_t elements = 1;
+    while (lex.consumePunct('[')) {
+      if (lex.consumePunct(']')) {
+        unsized = true;
+        continue;
+      }
+      Token n = lex.next();
+      int64_t count = 0;
+      if (n.kind != Token::Number || !parseNumber(n.text, count, nullptr) ||
+          count < 0)
+        lex.error("malformed array size");
+      elements *= static_cast<uint64_t>(count);
+      lex.expectPunct(']');
+    }
+    return elements;
+  }
+
   /// `.space [.align N] [.v2|.v4] .type name[size][size] [= init];`
   Variable parseVariable(bool external) {
     Variable v;
@@ -398,44 +441,14 @@ private:
       v.space = Space::Local;
     else if (spaceTok.text == ".param")
       v.space = Space::Param;
-    Type type = Type::None;
     unsigned vec = 1;
-    while (lex.peek().kind == Token::Ident && lex.peek().text[0] == '.') {
-      std::string d = lex.next().text;
-      if (d == ".align") {
-        Token n = lex.next();
-        v.align = static_cast<uint32_t>(std::atoi(n.text.c_str()));
-      } else if (d == ".v2" || d == ".v4" || d == ".v8") {
-        vec = static_cast<unsigned>(d[2] - '0');
-      } else if (d == ".ptr" || d == ".global" || d == ".shared" ||
-                 d == ".const" || d == ".local") {
-        // .param .u64 .ptr .global .align 8 name
-      } else {
-        type = parseType(d.substr(1));
-        if (type == Type::None)
-          lex.error("unsupported declaration modifier '" + d + "'");
-      }
-    }
-    if (type == Type::None)
-      lex.error("declaration without a type");
+    Type type = parseDeclarationModifiers(v, vec);
     Token name = lex.next();
     if (name.kind != Token::Ident)
       lex.error("expected a variable name, found '" + name.text + "'");
     v.name = name.text;
-    uint64_t elements = 1;
     bool unsized = false;
-    while (lex.consumePunct('[')) {
-      if (lex.consumePunct(']')) {
-        unsized = true;
-        continue;
-      }
-      Token n = lex.next();
-      int64_t count = 0;
-      if (n.kind != Token::Number || !parseNumber(n.text, count, nullptr))
-        lex.error("malformed array size");
-      elements *= static_cast<uint64_t>(count);
-      lex.expectPunct(']');
-    }
+    uint64_t elements = parseArrayDimensions(unsized);
     uint64_t elementBytes = typeBytes(type) * vec;
     v.size = unsized ? 0 : elements * elementBytes;
     v.align = std::max<uint32_t>(v.align, static_cast<uint32_t>(elementBytes));
@@ -516,29 +529,11 @@ private:
     Variable v;
     v.space = Space::Param;
     lex.next(); // .param
-    Type type = Type::None;
-    while (lex.peek().kind == Token::Ident && lex.peek().text[0] == '.') {
-      std::string d = lex.next().text;
-      if (d == ".align") {
-        v.align = static_cast<uint32_t>(std::atoi(lex.next().text.c_str()));
-      } else if (d == ".ptr" || d == ".global" || d == ".shared" ||
-                 d == ".const" || d == ".local") {
-      } else {
-        type = parseType(d.substr(1));
-        if (type == Type::None)
-          lex.error("unsupported parameter modifier '" + d + "'");
-      }
-    }
-    if (type == Type::None)
-      lex.error("parameter without a type");
+    unsigned vec = 1;
+    Type type = parseDeclarationModifiers(v, vec);
     v.name = lex.next().text;
-    uint64_t elements = 1;
-    while (lex.consumePunct('[')) {
-      int64_t n = 0;
-      parseNumber(lex.next().text, n, nullptr);
-      elements *= static_cast<uint64_t>(n);
-      lex.expectPunct(']');
-    }
+    bool unsized = false;
+    uint64_t elements = parseArrayDimensions(unsized) * vec;
     v.size = elements * typeBytes(type);
     v.align = std::max<uint32_t>(v.align, typeBytes(type));
     return v;
