@@ -283,6 +283,20 @@ struct ElementCheck {
   double worst = 0; // max |y - ref| / bound
   int64_t compared = 0, worstRow = -1, worstCol = -1;
   double worstValue = 0, worstReference = 0;
+
+  /// One element with its error in units of its bound (NaN counts as the
+  /// worst).
+  void record(double error, int64_t row, int64_t col, double value,
+              double reference) {
+    if (!(error <= worst)) {
+      worst = std::isnan(error) ? INFINITY : error;
+      worstRow = row;
+      worstCol = col;
+      worstValue = value;
+      worstReference = reference;
+    }
+    ++compared;
+  }
 };
 
 /// Compares every element of y [m, n] with the host reference of the
@@ -327,15 +341,7 @@ ElementCheck checkEveryElement(const std::vector<uint16_t> &y,
           tSlack;
       double bound = ulpOf(std::fabs(ref) + accumulation, bf16) + accumulation;
       double got = fromBits(y[row * n + j], bf16);
-      double error = std::fabs(got - ref) / bound;
-      if (!(error <= result.worst)) { // NaN counts as the worst
-        result.worst = std::isnan(error) ? INFINITY : error;
-        result.worstRow = row;
-        result.worstCol = j;
-        result.worstValue = got;
-        result.worstReference = ref;
-      }
-      ++result.compared;
+      result.record(std::fabs(got - ref) / bound, row, j, got, ref);
     }
   }
   return result;
@@ -366,15 +372,8 @@ ElementCheck compareWithReference(const std::vector<uint16_t> &got,
       double ref = reference[row * n + j];
       double value =
           fromBits(transposed ? got[j * ld + row] : got[row * ld + j], bf16);
-      double error = std::fabs(value - ref) / (2 * ulpOf(ref, bf16) + slack);
-      if (!(error <= result.worst)) {
-        result.worst = std::isnan(error) ? INFINITY : error;
-        result.worstRow = row;
-        result.worstCol = j;
-        result.worstValue = value;
-        result.worstReference = ref;
-      }
-      ++result.compared;
+      result.record(std::fabs(value - ref) / (2 * ulpOf(ref, bf16) + slack),
+                    row, j, value, ref);
     }
   return result;
 }
