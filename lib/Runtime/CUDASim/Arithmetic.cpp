@@ -78,17 +78,19 @@ inline int64_t ext(uint64_t v, unsigned bits, bool sgn) {
              : static_cast<int64_t>(truncateBits(v, bits));
 }
 
+/// The full product of two `bits`-wide operands (at most 64), exactly.
+inline __int128 fullProduct(uint64_t a, uint64_t b, unsigned bits, bool sgn) {
+  if (sgn)
+    return static_cast<__int128>(ext(a, bits, true)) * ext(b, bits, true);
+  return static_cast<__int128>(
+      static_cast<unsigned __int128>(truncateBits(a, bits)) *
+      truncateBits(b, bits));
+}
+
 inline uint64_t highProduct(uint64_t a, uint64_t b, unsigned bits, bool sgn) {
-  if (bits == 64) {
-    if (sgn)
-      return static_cast<uint64_t>(
-          (static_cast<__int128>(static_cast<int64_t>(a)) *
-           static_cast<int64_t>(b)) >>
-          64);
+  if (bits == 64 && !sgn)
     return static_cast<uint64_t>((static_cast<unsigned __int128>(a) * b) >> 64);
-  }
-  int64_t p = ext(a, bits, sgn) * ext(b, bits, sgn);
-  return static_cast<uint64_t>(p >> bits);
+  return static_cast<uint64_t>(fullProduct(a, b, bits, sgn) >> bits);
 }
 
 inline uint64_t saturateS32(int64_t v) {
@@ -158,13 +160,14 @@ void execInt(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
     } else if constexpr (op == IntOp::MulHi) {
       r = highProduct(a, src(cta, w, in, 2, lane), bits, sgn);
     } else if constexpr (op == IntOp::MulWide) {
-      r = static_cast<uint64_t>(ext(a, bits, sgn) *
-                                ext(src(cta, w, in, 2, lane), bits, sgn));
+      r = static_cast<uint64_t>(
+          fullProduct(a, src(cta, w, in, 2, lane), bits, sgn));
       outBits = 2 * bits;
     } else if constexpr (op == IntOp::MadLo) {
       uint64_t c = src(cta, w, in, 3, lane);
       if (in.sat) {
-        int64_t p = ext(a, 32, true) * ext(src(cta, w, in, 2, lane), 32, true);
+        int64_t p = static_cast<int64_t>(
+            fullProduct(a, src(cta, w, in, 2, lane), 32, true));
         r = saturateS32(static_cast<int64_t>(static_cast<int32_t>(p)) +
                         ext(c, 32, true));
       } else {
@@ -174,8 +177,8 @@ void execInt(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
       r = highProduct(a, src(cta, w, in, 2, lane), bits, sgn) +
           src(cta, w, in, 3, lane);
     } else if constexpr (op == IntOp::MadWide) {
-      r = static_cast<uint64_t>(ext(a, bits, sgn) *
-                                ext(src(cta, w, in, 2, lane), bits, sgn)) +
+      r = static_cast<uint64_t>(
+              fullProduct(a, src(cta, w, in, 2, lane), bits, sgn)) +
           src(cta, w, in, 3, lane);
       outBits = 2 * bits;
     } else if constexpr (op == IntOp::Mul24Lo || op == IntOp::Mul24Hi ||
@@ -187,12 +190,14 @@ void execInt(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
       if constexpr (op == IntOp::Mad24Lo || op == IntOp::Mad24Hi)
         r += src(cta, w, in, 3, lane);
     } else if constexpr (op == IntOp::Sad) {
+      // |a - b| + c, the difference taken without signed overflow.
       int64_t x = ext(a, bits, sgn),
               y = ext(src(cta, w, in, 2, lane), bits, sgn);
-      uint64_t diff = sgn ? static_cast<uint64_t>(x > y ? x - y : y - x)
-                          : (static_cast<uint64_t>(x) > static_cast<uint64_t>(y)
-                                 ? static_cast<uint64_t>(x - y)
-                                 : static_cast<uint64_t>(y - x));
+      bool less =
+          sgn ? x < y : static_cast<uint64_t>(x) < static_cast<uint64_t>(y);
+      uint64_t diff = less
+                          ? static_cast<uint64_t>(y) - static_cast<uint64_t>(x)
+                          : static_cast<uint64_t>(x) - static_cast<uint64_t>(y);
       r = diff + src(cta, w, in, 3, lane);
     } else if constexpr (op == IntOp::Div || op == IntOp::Rem) {
       uint64_t b = src(cta, w, in, 2, lane);
@@ -200,8 +205,8 @@ void execInt(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
         r = op == IntOp::Div ? ~uint64_t(0) : a;
       } else if (sgn) {
         int64_t x = ext(a, bits, true), y = ext(b, bits, true);
-        if (y == -1)
-          r = op == IntOp::Div ? static_cast<uint64_t>(-x) : 0; // wraps
+        if (y == -1) // -x wraps for the most negative x, as on the hardware
+          r = op == IntOp::Div ? ~static_cast<uint64_t>(x) + 1 : 0;
         else
           r = static_cast<uint64_t>(op == IntOp::Div ? x / y : x % y);
       } else {
@@ -210,7 +215,7 @@ void execInt(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
       }
     } else if constexpr (op == IntOp::Abs) {
       int64_t x = ext(a, bits, true);
-      r = static_cast<uint64_t>(x < 0 ? -x : x);
+      r = x < 0 ? ~static_cast<uint64_t>(x) + 1 : static_cast<uint64_t>(x);
     } else if constexpr (op == IntOp::Neg) {
       r = ~a + 1;
     } else if constexpr (op == IntOp::Min || op == IntOp::Max) {
