@@ -75,7 +75,11 @@ symbolizer=/usr/lib/llvm-22/bin/llvm-symbolizer
 export ASAN_SYMBOLIZER_PATH="$symbolizer"
 # Any sanitizer report is fatal; leaks are findings (LLVM-internal ones
 # would go to fuzz/lsan.supp, none so far).
-export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:symbolize=1"
+# allow_user_poisoning=0: LLVM's BumpPtrAllocator poisons the free part of
+# its slabs when compiled with ASan, which slr's code is and libMLIR.so is
+# not; both allocate from MLIRContext's shared uniquer slabs, so libMLIR's
+# uninstrumented allocations there would read as use-after-poison.
+export ASAN_OPTIONS="allow_user_poisoning=0:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:symbolize=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:symbolize=1"
 export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0"
 
@@ -127,7 +131,7 @@ for t in "${targets[@]}"; do
   rate="$(sed -nE 's/.* exec\/s: ([0-9]+).*/\1/p' <<<"$stats")"
   size="$(ls "$corpus" | wc -l)"
   bytes="$(du -sb "$corpus" | cut -f1)"
-  new=0; known=0
+  new=0; known=0; flaky=0
   declare -A seen=()
   for artifact in "$artifacts"/*; do
     [ -f "$artifact" ] || continue
@@ -142,8 +146,22 @@ for t in "${targets[@]}"; do
     else
       : >"$report"
     fi
-    ( ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" \
-        "$exe" -timeout=10 -rss_limit_mb="$rss_mb" "$artifact" ) >>"$report" 2>&1 || true
+    replayed=0
+    for attempt in 1 2 3; do
+      ( ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" \
+          "$exe" -timeout=10 -rss_limit_mb="$rss_mb" "$artifact" ) >>"$report" 2>&1 && continue
+      replayed=1
+      break
+    done
+    if [ $replayed -eq 0 ]; then
+      # Three clean replays: the finding needed the fuzzing job's state or
+      # load (a timeout on a busy machine, a crash in uninstrumented
+      # libMLIR.so after earlier inputs). Listed, kept, not a failure: it
+      # can be neither fixed nor made a regression test from this input.
+      flaky=$((flaky + 1))
+      echo "fuzz.sh: slr-fuzz-$t: does not reproduce alone (3 clean replays): $artifact" >&2
+      continue
+    fi
     sig="$(signature "$report")"
     [ -z "${seen[$sig]:-}" ] || continue
     seen[$sig]=1
@@ -173,8 +191,8 @@ PY
     fi
   done
   unset seen
-  summary+=("$(printf '%-12s %5ss %10s execs %7s exec/s  cov %6s  ft %6s  corpus %5s (%s B)  findings: %s new, %s known' \
-    "$t" "$elapsed" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$size" "$bytes" "$new" "$known")")
+  summary+=("$(printf '%-12s %5ss %10s execs %7s exec/s  cov %6s  ft %6s  corpus %5s (%s B)  findings: %s new, %s known, %s not reproducible' \
+    "$t" "$elapsed" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$size" "$bytes" "$new" "$known" "$flaky")")
 done
 
 echo "fuzz.sh: summary (${seconds}s per target)" >&2

@@ -35,7 +35,9 @@ cmake -G Ninja -S "$root" -B "$build" \
   -DSLR_SANITIZE=ON -DSLR_BUILD_BENCHMARKS=OFF >&2
 
 export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-22/bin/llvm-symbolizer
-export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1"
+# allow_user_poisoning=0: see scripts/fuzz.sh (instrumented and
+# uninstrumented copies of LLVM's BumpPtrAllocator share MLIR's slabs).
+export ASAN_OPTIONS="allow_user_poisoning=0:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0"
 

@@ -4,8 +4,15 @@
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Signals.h"
+
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
 
 using namespace slr;
 using llvm::Error;
@@ -158,4 +165,31 @@ Error slr::flushStdout() {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "cannot write to stdout: " + ec.message());
   return Error::success();
+}
+
+/// The tool's name for the fatal-error line (set once, read in the handler).
+static std::string &fatalErrorToolName() {
+  static std::string name;
+  return name;
+}
+
+[[noreturn]] static void exitOnFatalError(const char *reason) {
+  // Only what is safe after an arbitrary failure: no streams, one write.
+  std::string line = fatalErrorToolName() + ": error: LLVM fatal error: ";
+  for (const char *c = reason; *c && *c != '\n' && line.size() < 1000; ++c)
+    line += llvm::isPrint(*c) ? *c : '?';
+  line += '\n';
+  ssize_t ignored = ::write(2, line.data(), line.size());
+  (void)ignored;
+  // Removes the temporary files of writeFileAtomically (fs::TempFile).
+  llvm::sys::RunInterruptHandlers();
+  std::_Exit(1);
+}
+
+void slr::installToolFatalErrorHandlers(StringRef toolName) {
+  fatalErrorToolName() = toolName.str();
+  llvm::install_fatal_error_handler(
+      [](void *, const char *reason, bool) { exitOnFatalError(reason); });
+  llvm::install_bad_alloc_error_handler(
+      [](void *, const char *reason, bool) { exitOnFatalError(reason); });
 }

@@ -61,6 +61,7 @@ static int fail(const Twine &message) {
 int main(int argc, char **argv) {
   slr::selectBlasKernelsForHost(argv);
   InitLLVM init(argc, argv);
+  slr::installToolFatalErrorHandlers("slr-calibrate");
   cl::ParseCommandLineOptions(argc, argv,
                               "slr-calibrate: H = X^T X per linear layer\n");
   if (contextLength < 2)

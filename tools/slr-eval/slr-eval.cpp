@@ -65,6 +65,7 @@ static int fail(const Twine &message) {
 int main(int argc, char **argv) {
   slr::selectBlasKernelsForHost(argv);
   InitLLVM init(argc, argv);
+  slr::installToolFatalErrorHandlers("slr-eval");
   cl::ParseCommandLineOptions(argc, argv, "slr-eval: perplexity of model IR\n");
   if (contextLength < 2)
     return fail("--context must be at least 2");

@@ -35,6 +35,7 @@ static int fail(const Twine &message) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  slr::installToolFatalErrorHandlers("slr-import");
   cl::ParseCommandLineOptions(
       argc, argv, "slr-import: llama GGUF checkpoint to model IR\n");
   auto file = slr::GGUFFile::open(inputPath);

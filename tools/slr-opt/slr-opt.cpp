@@ -27,6 +27,7 @@ static int fail(const llvm::Twine &message) {
 int main(int argc, char **argv) {
   slr::selectBlasKernelsForHost(argv);
   llvm::InitLLVM init(argc, argv);
+  slr::installToolFatalErrorHandlers("slr-opt");
   mlir::registerAllPasses();
   slr::registerSLRConversionPasses();
   slr::registerSLRTransformsPasses();

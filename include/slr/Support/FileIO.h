@@ -62,6 +62,14 @@ llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef contents);
 /// call it before returning 0.
 llvm::Error flushStdout();
 
+/// Makes LLVM's fatal errors (report_fatal_error, "SmallVector unable to
+/// grow", out of memory) end the tool like any other error: one line
+/// "<tool>: error: <reason>", the temporary output files removed, exit
+/// status 1, instead of a stack dump and SIGABRT. MLIR 22's bytecode reader
+/// reaches them on corrupt files (counts taken from the file). Call once,
+/// after llvm::InitLLVM.
+void installToolFatalErrorHandlers(llvm::StringRef toolName);
+
 } // namespace slr
 
 #endif // SLR_SUPPORT_FILEIO_H

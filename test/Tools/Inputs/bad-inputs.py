@@ -540,6 +540,18 @@ class Battery:
             ("bytecode, bad version", ir[:4] + b"\x7f" + ir[5:], None, None),
             ("bytecode, garbage after magic", ir[:8] + bytes(self.rng.randrange(256)
                                                              for _ in range(4096)), None, None),
+            # Found by slr-fuzz-mlir: MLIR 22.1's reader takes a count of
+            # ~7e16 from the file and dies in SmallVector (LLVM ERROR).
+            ("bytecode, a count past what MLIR can allocate", bytes.fromhex(
+                "4d4cef520d4d4c495232322e312e38000121070105090b01030f030507130505171b0331150d"
+                "01130b130b0b1313131313050339010d17071717170b0287050f170101010d05051117010303"
+                "1701033117010519170107111701090723736c722e6e6d3c322c20343e001b05114103"
+                "0b05030103011b051197031b0511110b0141046105015003010704510301050350090307"
+                "043d03090f03030b0007460d05050709030109460f0503010503050504110307060301"
+                "050100b51319330f0b0f0f090b116275696c74696e0066756e6300736c72006d6f64756c"
+                "650072657475726e007061636b00756e7061636b002f746d702f746d705f716b6d717278"
+                "5f2f696e2e6d6c6972007061636b5f756e7061636b00081b000001010d0105010107010313"),
+             None, None),
             ("empty module", b"module {}\n", None, "ok-for-slr-opt"),
             ("@forward of the wrong type", b"func.func @forward(%a: f32) -> f32 {\n"
              b"  return %a : f32\n}\n", None, "ok-for-slr-opt"),
