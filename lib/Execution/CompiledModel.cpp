@@ -34,6 +34,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 using namespace mlir;
 using namespace slr;
@@ -91,8 +92,13 @@ llvm::Expected<OwningOpRef<ModuleOp>> slr::loadModelIR(MLIRContext &context,
     os << llvm::StringRef(message).take_front(200);
     return success();
   });
+  std::optional<ReadDeadline> deadline;
+  if (isBytecode(sourceMgr.getMemoryBuffer(1)->getMemBufferRef()))
+    deadline.emplace(path, ReadDeadline::forBytecode(
+                               sourceMgr.getMemoryBuffer(1)->getBufferSize()));
   OwningOpRef<ModuleOp> module =
       parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+  deadline.reset();
   if (!module)
     return fail(firstError.empty() ? "invalid IR" : firstError);
   return module;

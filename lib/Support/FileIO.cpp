@@ -10,8 +10,12 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Signals.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 using namespace slr;
@@ -173,9 +177,12 @@ static std::string &fatalErrorToolName() {
   return name;
 }
 
-[[noreturn]] static void exitOnFatalError(const char *reason) {
+/// Writes "<tool>: error: <prefix><reason>" (first line of reason,
+/// printable) and ends the process like a tool's error.
+[[noreturn]] static void exitWithError(const std::string &prefix,
+                                       const char *reason) {
   // Only what is safe after an arbitrary failure: no streams, one write.
-  std::string line = fatalErrorToolName() + ": error: LLVM fatal error: ";
+  std::string line = fatalErrorToolName() + ": error: " + prefix;
   for (const char *c = reason; *c && *c != '\n' && line.size() < 1000; ++c)
     line += llvm::isPrint(*c) ? *c : '?';
   line += '\n';
@@ -188,8 +195,54 @@ static std::string &fatalErrorToolName() {
 
 void slr::installToolFatalErrorHandlers(StringRef toolName) {
   fatalErrorToolName() = toolName.str();
-  llvm::install_fatal_error_handler(
-      [](void *, const char *reason, bool) { exitOnFatalError(reason); });
-  llvm::install_bad_alloc_error_handler(
-      [](void *, const char *reason, bool) { exitOnFatalError(reason); });
+  llvm::install_fatal_error_handler([](void *, const char *reason, bool) {
+    exitWithError("LLVM fatal error: ", reason);
+  });
+  llvm::install_bad_alloc_error_handler([](void *, const char *reason, bool) {
+    exitWithError("LLVM fatal error: ", reason);
+  });
+}
+
+struct ReadDeadline::Watchdog {
+  std::mutex mutex;
+  std::condition_variable done;
+  bool finished = false;
+  std::thread thread;
+};
+
+ReadDeadline::ReadDeadline(StringRef path, double seconds)
+    : watchdog(std::make_unique<Watchdog>()) {
+  // Only tools end the process; a library user's program is left alone.
+  if (fatalErrorToolName().empty())
+    return;
+  std::string message = ("reading '" + path + "' did not finish in " +
+                         Twine(static_cast<int64_t>(seconds)) +
+                         " s (a corrupt MLIR bytecode file?)")
+                            .str();
+  Watchdog &w = *watchdog;
+  w.thread = std::thread([&w, seconds, message] {
+    std::unique_lock<std::mutex> lock(w.mutex);
+    if (!w.done.wait_for(lock, std::chrono::duration<double>(seconds),
+                         [&w] { return w.finished; }))
+      exitWithError("", message.c_str());
+  });
+}
+
+ReadDeadline::~ReadDeadline() {
+  {
+    std::lock_guard<std::mutex> lock(watchdog->mutex);
+    watchdog->finished = true;
+  }
+  watchdog->done.notify_one();
+  if (watchdog->thread.joinable())
+    watchdog->thread.join();
+}
+
+double ReadDeadline::forBytecode(uint64_t bytes) {
+  if (const char *fixed = std::getenv("SLR_READ_DEADLINE_S")) {
+    double seconds = 0;
+    if (!StringRef(fixed).getAsDouble(seconds) && seconds > 0)
+      return seconds;
+  }
+  return 60.0 + 10.0 * static_cast<double>(bytes) / 1e8;
 }

@@ -14,9 +14,11 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 
 static int fail(const llvm::Twine &message) {
@@ -80,6 +82,24 @@ int main(int argc, char **argv) {
       return fail("cannot parse input '" + inputPath +
                   "': brackets nest deeper than " + llvm::Twine(kMaxNesting) +
                   " levels");
+  }
+
+  if (mlir::isBytecode(input->getMemBufferRef())) {
+    // MLIR's bytecode reader can recurse for minutes on a corrupt file: read
+    // it once under a deadline (errors are left for MlirOptMain to report).
+    mlir::MLIRContext scratch(registry, mlir::MLIRContext::Threading::DISABLED);
+    scratch.allowUnregisteredDialects(config.shouldAllowUnregisteredDialects());
+    mlir::ScopedDiagnosticHandler quiet(
+        &scratch, [](mlir::Diagnostic &) { return mlir::success(); });
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBuffer(input->getMemBufferRef(),
+                                         /*RequiresNullTerminator=*/false),
+        llvm::SMLoc());
+    slr::ReadDeadline deadline(
+        inputPath, slr::ReadDeadline::forBytecode(input->getBufferSize()));
+    (void)mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr,
+                                                mlir::ParserConfig(&scratch));
   }
 
   // A failing pipeline has reported its diagnostics; it only must not leave

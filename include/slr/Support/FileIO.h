@@ -70,6 +70,29 @@ llvm::Error flushStdout();
 /// after llvm::InitLLVM.
 void installToolFatalErrorHandlers(llvm::StringRef toolName);
 
+/// Bounds the time of reading one input: MLIR 22's bytecode reader can
+/// recurse for minutes on a corrupt file. While a ReadDeadline lives, a
+/// watchdog ends the process once `seconds` have passed, with one line
+/// "<tool>: error: reading 'path' did not finish in N s (...)", the
+/// temporary output files removed and exit status 1 (the tool's name is
+/// the one given to installToolFatalErrorHandlers).
+class ReadDeadline {
+public:
+  ReadDeadline(llvm::StringRef path, double seconds);
+  ~ReadDeadline();
+  ReadDeadline(const ReadDeadline &) = delete;
+  ReadDeadline &operator=(const ReadDeadline &) = delete;
+
+  /// The limit for an MLIR bytecode file of `bytes` bytes: a minute plus
+  /// 10 s per 100 MB, far above the reader's speed on a valid file;
+  /// SLR_READ_DEADLINE_S overrides it (tests).
+  static double forBytecode(uint64_t bytes);
+
+private:
+  struct Watchdog;
+  std::unique_ptr<Watchdog> watchdog;
+};
+
 } // namespace slr
 
 #endif // SLR_SUPPORT_FILEIO_H

@@ -552,6 +552,18 @@ class Battery:
                 "650072657475726e007061636b00756e7061636b002f746d702f746d705f716b6d717278"
                 "5f2f696e2e6d6c6972007061636b5f756e7061636b00081b000001010d0105010107010313"),
              None, None),
+            # Found by slr-fuzz-mlir: MLIR 22.1's reader recurses for minutes;
+            # the tools' read deadline (SLR_READ_DEADLINE_S, set below) ends it.
+            ("bytecode on which MLIR's reader does not finish", bytes.fromhex(
+                "4d4cef520d4d4c495232322e312e380001170501050701030b0305070f03311d09011d0b1313"
+                "0b130b0f0b850b0b13131301093b0f130702bd05091703010101030709050b03030b0d050d11"
+                "03410d05616666696e655f6d61703c2864352c20643129202d3e202864302c206431293e0005"
+                "0f0511170105031701053b17010707150500ffffffffffffffff810711010204050301010904"
+                "3b050150030107042b0301050351170503070415030307030319fa05001b060301050100c513"
+                "11130523330f0f0b116275696c74696e0066756e63006d6f64756c65008e9a8b8a8d91ffce74"
+                "6d702f746d705f716b6d7172785f2f696e2e6d6c697200736c722e6770755f6c61756e636865"
+                "72006e006861735f626f64790070726976617465000817050501010d010f0101132b"),
+             None, None),
             ("empty module", b"module {}\n", None, "ok-for-slr-opt"),
             ("@forward of the wrong type", b"func.func @forward(%a: f32) -> f32 {\n"
              b"  return %a : f32\n}\n", None, "ok-for-slr-opt"),
@@ -673,6 +685,9 @@ def run_case(battery, case, asan):
     out = os.path.join(out_dir, case.output or "out")
     args = [a.replace("{out}", out).replace("{dir}", out_dir) for a in case.args]
     env = dict(os.environ)
+    # The deadline for reading MLIR bytecode (a minute or more by default):
+    # every input here is tiny.
+    env["SLR_READ_DEADLINE_S"] = "10"
     env["OPENBLAS_NUM_THREADS"] = "1"
     if asan:
         # RLIMIT_AS cannot be used with ASan's shadow memory; this is its own
