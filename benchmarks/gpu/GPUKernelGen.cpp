@@ -199,8 +199,15 @@ int main(int argc, char **argv) {
       slr::parsePlantedDefect(testDefect);
   if (!defect)
     return fail("unknown --test-defect '" + testDefect + "'");
+  // Any M: the benchmark launches one kernel set for every batch size.
+  std::string noVariant;
+  FailureOr<slr::GPUKernelVariant> variant =
+      slr::chooseKernelVariant(chip, slr::SLRLinearRowRange(), noVariant);
+  if (failed(variant))
+    return fail(noVariant);
   auto makeSpec = [&](int64_t n, int64_t k, int64_t r) {
     slr::SLRLinearKernelSpec spec;
+    spec.variant = *variant;
     spec.n = n;
     spec.k = k;
     spec.rank = r;
@@ -281,23 +288,27 @@ int main(int argc, char **argv) {
         continue;
       slr::SLRLinearKernels kernels =
           slr::buildSLRLinearKernels(builder, kernelModule, spec);
+      // The manifest says what the launch recipe of the compiler says.
+      slr::GPULaunchAttr recipe = slr::getSLRLinearLaunchAttr(
+          kernelModule, spec, kernels, /*reorder=*/{}, /*resident=*/false);
       slr::bench::KernelVariant v;
-      v.n = n;
-      v.k = k;
-      v.rank = variantRank;
+      v.n = recipe.getN();
+      v.k = recipe.getK();
+      v.rank = recipe.getRank();
       v.type = typeName;
-      v.mainKernel = kernels.main.getName().str();
-      v.lowRankKernel =
-          kernels.lowRank ? kernels.lowRank.getName().str() : std::string();
-      v.threads = kernels.threads;
-      v.mainSharedBytes = kernels.mainSharedBytes;
-      v.tileN = tileN;
-      v.tileM = tileM;
-      v.lowRankTileN = kernels.lowRankTileN;
-      v.lowRankTileM = kernels.lowRankTileM;
-      v.lowRankThreads = kernels.lowRankThreads;
-      v.lowRankSharedBytes = kernels.lowRankSharedBytes;
-      v.kBlocks = kernels.kBlocks;
+      v.mainKernel = recipe.getMain().getLeafReference().str();
+      v.lowRankKernel = recipe.getLowrank()
+                            ? recipe.getLowrank().getLeafReference().str()
+                            : std::string();
+      v.threads = recipe.getThreads();
+      v.mainSharedBytes = recipe.getSharedBytes();
+      v.tileN = recipe.getTileN();
+      v.tileM = recipe.getTileM();
+      v.lowRankTileN = recipe.getLowrankTileN();
+      v.lowRankTileM = recipe.getLowrankTileM();
+      v.lowRankThreads = recipe.getLowrankThreads();
+      v.lowRankSharedBytes = recipe.getLowrankSharedBytes();
+      v.kBlocks = recipe.getKBlocks();
       manifest.variants.push_back(v);
     }
   }

@@ -30,7 +30,7 @@ int main() {
   mlir::DialectRegistry registry;
   registry.insert<slr::SLRDialect, mlir::func::FuncDialect,
                   mlir::linalg::LinalgDialect, mlir::tensor::TensorDialect>();
-  slr::registerSLRConversionPasses();
+  slr::registerConvertSLRToLinalg();
   mlir::MLIRContext context(registry);
 
   mlir::OwningOpRef<mlir::ModuleOp> module =

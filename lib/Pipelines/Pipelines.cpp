@@ -52,7 +52,9 @@ static void addTextualPipeline(OpPassManager &pm, const char *pipeline) {
   // textual pipelines name; do it once here.
   static const bool registered = [] {
     registerAllPasses();
-    slr::registerSLRConversionPasses();
+    // The CPU conversions only: SLRPipelines does not link SLRToGPU.
+    slr::registerConvertSLRToLinalg();
+    slr::registerConvertContractionsToSLRRuntime();
     slr::registerSLRTransformsPasses();
     return true;
   }();

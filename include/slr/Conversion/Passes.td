@@ -70,10 +70,18 @@ def ConvertSLRToGPU : Pass<"convert-slr-to-gpu", "::mlir::ModuleOp"> {
     (relative error about 2^-9 for bf16 per element of t).
 
     M (rows of x, all leading dimensions) may be anything; N and K must be
-    multiples of `tile-n` and `tile-k`, the rank a multiple of 16, otherwise
-    the op is rejected with an error. The launcher (a private function with a
-    `slr.gpu_launcher` recipe and memref arguments) gets its body from
-    `--slr-gpu-materialize-launchers`, which runs after bufferization.
+    multiples of `tile-n` and `tile-k`, the rank a multiple of 16. The
+    conversion is a rewrite pattern (`populateSLRToGPUConversionPatterns`)
+    that declines an op it cannot lower (another pattern than 2:4, f32, a
+    shape the tiles do not divide, a `chip` without a kernel variant): the
+    pass leaves such an op for the CPU lowering (`--convert-slr-to-linalg`)
+    with a warning naming why, or, with `strict`, reports it as an error.
+    Options that are wrong whatever the op (a bad tiling) are always errors.
+    The kernel variant is chosen from `chip` and the rows of x
+    (`chooseKernelVariant`). The launcher (a private function with a
+    `slr.gpu_launcher = #slr.gpu_launch<...>` recipe and memref arguments)
+    gets its body from `--slr-gpu-materialize-launchers`, which runs after
+    bufferization.
   }];
   let options = [
     Option<"tileN", "tile-n", "int64_t", "128",
@@ -84,6 +92,11 @@ def ConvertSLRToGPU : Pass<"convert-slr-to-gpu", "::mlir::ModuleOp"> {
     Option<"warpsN", "warps-n", "int64_t", "2", "Warps along N per CTA">,
     Option<"warpsM", "warps-m", "int64_t", "2", "Warps along M per CTA">,
     Option<"stages", "stages", "int64_t", "3", "cp.async pipeline depth">,
+    Option<"chip", "chip", "std::string", "\"sm_80\"",
+           "Target GPU (sm_80 or newer); chooses the kernel variant">,
+    Option<"strict", "strict", "bool", "false",
+           "An slr.linear that cannot be lowered to the GPU is an error "
+           "(default: it is left for the CPU lowering, with a warning)">,
     Option<"kernelModule", "kernel-module", "std::string",
            "\"slr_gpu_kernels\"", "Name of the generated gpu.module">,
     Option<"testDefect", "test-defect", "std::string", "\"none\"",

@@ -32,7 +32,7 @@ std::string slr::getSLRKernelLoweringPipelineText() {
 std::string slr::getSLRGPUPipelineText(const SLRGPUPipelineOptions &o) {
   return llvm::formatv(
              "convert-slr-to-gpu{{tile-n={0} tile-m={1} tile-k={2} warps-n={3} "
-             "warps-m={4} stages={5}},"
+             "warps-m={4} stages={5} chip={9} strict={10}},"
              "convert-slr-to-linalg,"
              "func.func(convert-elementwise-to-linalg),"
              "one-shot-bufferize{{bufferize-function-boundaries "
@@ -54,7 +54,8 @@ std::string slr::getSLRGPUPipelineText(const SLRGPUPipelineOptions &o) {
              "reconcile-unrealized-casts",
              o.tileN, o.tileM, o.tileK, o.warpsN, o.warpsM, o.stages,
              getSLRKernelTargetPipelineText(o.chip, o.features, o.optLevel),
-             getSLRKernelLoweringPipelineText(), o.format)
+             getSLRKernelLoweringPipelineText(), o.format, o.chip,
+             o.strict ? "true" : "false")
       .str();
 }
 
@@ -88,11 +89,14 @@ static std::string ptxVersionText(unsigned version) {
   return llvm::formatv("{0}.{1}", version / 10, version % 10).str();
 }
 
-std::optional<std::string> slr::checkSLRGPUTarget(llvm::StringRef chip,
-                                                  llvm::StringRef features) {
+static const SupportedChip *findChip(llvm::StringRef chip) {
   const SupportedChip *found = llvm::find_if(
       kSupportedChips, [&](const SupportedChip &c) { return c.name == chip; });
-  if (found == std::end(kSupportedChips)) {
+  return found == std::end(kSupportedChips) ? nullptr : found;
+}
+
+std::optional<std::string> slr::checkSLRGPUChip(llvm::StringRef chip) {
+  if (!findChip(chip)) {
     std::string names;
     for (const SupportedChip &c : kSupportedChips)
       names += (names.empty() ? "" : ", ") + c.name.str();
@@ -102,6 +106,14 @@ std::optional<std::string> slr::checkSLRGPUTarget(llvm::StringRef chip,
                          chip, names)
         .str();
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> slr::checkSLRGPUTarget(llvm::StringRef chip,
+                                                  llvm::StringRef features) {
+  if (std::optional<std::string> error = checkSLRGPUChip(chip))
+    return error;
+  const SupportedChip *found = findChip(chip);
   unsigned version = 0;
   llvm::StringRef digits = features.trim();
   if (!digits.consume_front("+ptx") || digits.getAsInteger(10, version))
@@ -154,7 +166,9 @@ LogicalResult slr::buildSLRGPUPipeline(
   // The tools have not necessarily registered every pass the text names.
   static const bool registered = [] {
     registerAllPasses();
-    slr::registerSLRConversionPasses();
+    slr::registerConvertSLRToGPU();
+    slr::registerConvertSLRToLinalg();
+    slr::registerSLRGPUMaterializeLaunchers();
     return true;
   }();
   (void)registered;
@@ -187,7 +201,6 @@ void slr::registerSLRGPUPipeline() {
                               llvm::StringRef(message).trim());
         return buildSLRGPUPipeline(pm, options, errorHandler);
       },
-      [](llvm::function_ref<void(const detail::PassOptions &)> optHandler) {
-        optHandler(SLRGPUPipelineOptions());
-      });
+      [](llvm::function_ref<void(const mlir::detail::PassOptions &)>
+             optHandler) { optHandler(SLRGPUPipelineOptions()); });
 }

@@ -1,8 +1,8 @@
 //===- MaterializeLaunchers.cpp - Host bodies of slr GPU launchers --------===//
 //
 // --slr-gpu-materialize-launchers: every private function carrying a
-// `slr.gpu_launcher` recipe (see SLRToGPU.cpp) gets a body that uploads its
-// memref arguments, runs the kernels and downloads y:
+// `slr.gpu_launcher` recipe (a #slr.gpu_launch, see LinearToGPU.cpp) gets a
+// body that uploads its memref arguments, runs the kernels and downloads y:
 //
 //   %t0 = gpu.wait async
 //   device copies of x, values, metadata (or positions + reorder kernel),
@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "slr/Conversion/SLRToGPU/LaunchPolicy.h"
+#include "slr/Conversion/SLRToGPU/MMALayout.h"
 #include "slr/Conversion/SLRToGPU/SLRToGPU.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -174,29 +175,14 @@ public:
   llvm::DenseMap<int64_t, Value> constants;
 };
 
-int64_t getInt(DictionaryAttr recipe, StringRef key) {
-  auto attr = recipe.getAs<IntegerAttr>(key);
-  return attr ? attr.getInt() : 0;
-}
-
-LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
-  auto main = recipe.getAs<SymbolRefAttr>("main");
-  if (!main)
-    return launcher.emitOpError("slr.gpu_launcher recipe lacks `main`");
-  auto lowRank = recipe.getAs<SymbolRefAttr>("lowrank");
-  auto reorder = recipe.getAs<SymbolRefAttr>("reorder");
-  int64_t n = getInt(recipe, "n"), rank = getInt(recipe, "rank");
-  auto flag = [&](StringRef key) {
-    auto attr = recipe.getAs<BoolAttr>(key);
-    return attr && attr.getValue();
-  };
-  bool hasBias = flag("has_bias");
+LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
+  // The dialect verified the recipe and the launcher's operand count.
+  SymbolRefAttr main = recipe.getMain(), lowRank = recipe.getLowrank(),
+                reorder = recipe.getReorder();
+  int64_t n = recipe.getN(), rank = recipe.getRank();
+  bool hasBias = recipe.getHasBias();
   // Constant weights: kept on the device after the first call.
-  bool resident = flag("resident");
-  unsigned expectedArgs = 4 + (rank ? 2 : 0) + (hasBias ? 1 : 0);
-  if (launcher.getNumArguments() != expectedArgs)
-    return launcher.emitOpError("launcher signature does not match its "
-                                "slr.gpu_launcher recipe");
+  bool resident = recipe.getResident();
 
   Location loc = launcher.getLoc();
   Block *entry = launcher.addEntryBlock();
@@ -235,7 +221,7 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
   Value dValues = weight(values);
   Value dMeta;
   if (reorder) {
-    int64_t words = getInt(recipe, "meta_words");
+    int64_t words = mma::metadataWordCount(n, recipe.getK());
     Value dPositions = l.upload(metaOrPositions);
     dMeta = l.alloc(MemRefType::get({words}, b.getI32Type()), {});
     l.launch(
@@ -258,11 +244,9 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
   Value dy = l.alloc(cast<MemRefType>(y.getType()), {rows});
 
   if (rank) {
-    int64_t tn = getInt(recipe, "lowrank_tile_n");
-    int64_t tm = getInt(recipe, "lowrank_tile_m");
-    int64_t kBlocks = getInt(recipe, "k_blocks");
-    if (!lowRank || !tn || !tm || !kBlocks)
-      return launcher.emitOpError("incomplete low-rank launch recipe");
+    int64_t tn = recipe.getLowrankTileN();
+    int64_t tm = recipe.getLowrankTileM();
+    int64_t kBlocks = recipe.getKBlocks();
     // splitK = lowRankSplitK() of LaunchPolicy.h, as IR (M is dynamic).
     Value mTiles = l.ceilDiv(rows, tm);
     Value ctas =
@@ -274,8 +258,8 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
         arith::CeilDivUIOp::create(b, loc, l.c(kLowRankTargetCtas), ctas);
     splits = arith::MinUIOp::create(b, loc, splits, l.c(kBlocks));
     l.launch(lowRank, {l.c(rank / tn), mTiles, splits},
-             getInt(recipe, "lowrank_threads"),
-             getInt(recipe, "lowrank_shared_bytes"), {dx, dV, dT});
+             recipe.getLowrankThreads(), recipe.getLowrankSharedBytes(),
+             {dx, dV, dT});
   }
   SmallVector<Value> mainArgs = {dx, dValues, dMeta};
   if (rank)
@@ -283,11 +267,9 @@ LogicalResult materialize(func::FuncOp launcher, DictionaryAttr recipe) {
   if (hasBias)
     mainArgs.push_back(dBias);
   mainArgs.push_back(dy);
-  int64_t tileN = getInt(recipe, "tile_n"), tileM = getInt(recipe, "tile_m");
-  if (!tileN || !tileM || n % tileN)
-    return launcher.emitOpError("incomplete launch recipe");
+  int64_t tileN = recipe.getTileN(), tileM = recipe.getTileM();
   l.launch(main, {l.c(n / tileN), l.ceilDiv(rows, tileM), l.c(1)},
-           getInt(recipe, "threads"), getInt(recipe, "shared_bytes"), mainArgs);
+           recipe.getThreads(), recipe.getSharedBytes(), mainArgs);
   l.copy(y, dy);
   l.freeAll();
   mlir::gpu::WaitOp::create(b, loc, Type(), ValueRange{l.token});
@@ -300,9 +282,9 @@ struct SLRGPUMaterializeLaunchersPass
     : slr::impl::SLRGPUMaterializeLaunchersBase<
           SLRGPUMaterializeLaunchersPass> {
   void runOnOperation() override {
-    SmallVector<std::pair<func::FuncOp, DictionaryAttr>> launchers;
+    SmallVector<std::pair<func::FuncOp, GPULaunchAttr>> launchers;
     getOperation().walk([&](func::FuncOp func) {
-      if (auto recipe = func->getAttrOfType<DictionaryAttr>(kLauncherAttrName))
+      if (auto recipe = func->getAttrOfType<GPULaunchAttr>(kLauncherAttrName))
         launchers.emplace_back(func, recipe);
     });
     for (auto [func, recipe] : launchers) {

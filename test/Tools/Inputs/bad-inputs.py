@@ -618,9 +618,11 @@ class Battery:
         self.add("slr-opt", [gpu, "-o", "{out}", "--slr-gpu-pipeline=format=foo"],
                  "option: GPU format=foo", "options", output="out.mlir",
                  timeout=120)
-        self.add("slr-opt", [gpu, "-o", "{out}", "--slr-gpu-pipeline=tile-n=96"],
-                 "option: GPU tile-n=96 (N not a multiple)", "options", output="out.mlir",
-                 timeout=120)
+        # By default such an op is lowered for the CPU (with a warning);
+        # strict=true makes it an error.
+        self.add("slr-opt", [gpu, "-o", "{out}", "--slr-gpu-pipeline=tile-n=96 strict=true"],
+                 "option: GPU tile-n=96 strict (N not a multiple)", "options",
+                 output="out.mlir", timeout=120)
         self.add("slr-opt", [X, "-o", "{out}", "--no-such-pass"], "option: unknown flag",
                  "options", output="out.mlir")
         self.add("slr-calibrate", [X, "--tokenizer", self.gguf, "--text", self.text,

@@ -40,6 +40,12 @@ struct SLRGPUPipelineOptions
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVPTX/ptxas optimisation level, 0-3"),
                        llvm::cl::init(3)};
+  Option<bool> strict{
+      *this, "strict",
+      llvm::cl::desc("An slr.linear the GPU kernels cannot handle is an "
+                     "error (default: it is lowered for the CPU, with a "
+                     "warning)"),
+      llvm::cl::init(false)};
   Option<int64_t> tileN{*this, "tile-n", llvm::cl::init(128)};
   Option<int64_t> tileM{*this, "tile-m", llvm::cl::init(64)};
   Option<int64_t> tileK{*this, "tile-k", llvm::cl::init(64)};
@@ -59,6 +65,10 @@ struct SLRGPUPipelineOptions
 mlir::LogicalResult buildSLRGPUPipeline(
     mlir::OpPassManager &pm, const SLRGPUPipelineOptions &options,
     llvm::function_ref<mlir::LogicalResult(const llvm::Twine &)> errorHandler);
+
+/// Why the kernels cannot be built for `chip`, if they cannot: sm_80 or
+/// newer as LLVM's NVPTX back end names it.
+std::optional<std::string> checkSLRGPUChip(llvm::StringRef chip);
 
 /// Why the kernels cannot be built for `chip` with `features`, if they
 /// cannot: the chip must be sm_80 or newer as LLVM's NVPTX back end names it

@@ -1,5 +1,4 @@
-//===- SLRToGPU.h - slr.linear to GPU kernels --------------------*- C++
-//-*-===//
+//===- SLRToGPU.h - slr.linear to GPU kernels -------------------*- C++ -*-===//
 //
 // --convert-slr-to-gpu turns every 2:4 f16/bf16 `slr.linear` into tensor-core
 // kernels inside a `gpu.module` (generated here, not hand-written CUDA) and a
@@ -14,6 +13,8 @@
 
 #ifndef SLR_CONVERSION_SLRTOGPU_SLRTOGPU_H
 #define SLR_CONVERSION_SLRTOGPU_SLRTOGPU_H
+
+#include "slr/Dialect/SLR/IR/SLR.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Pass/Pass.h"
@@ -50,9 +51,25 @@ enum class PlantedDefect { None, DropBarrier, ShortWait, ReadPastTile };
 /// Parses "none", "drop-barrier", "short-wait", "read-past-tile".
 std::optional<PlantedDefect> parsePlantedDefect(llvm::StringRef name);
 
+/// The rows M of x an op may see, as far as its type tells: [min, max], max
+/// = mlir::ShapedType::kDynamic when unbounded.
+struct SLRLinearRowRange {
+  int64_t min = 0;
+  int64_t max = mlir::ShapedType::kDynamic;
+};
+
+/// The kernel variant (generation) for `chip` and the rows of x in `rows`,
+/// the one place where a variant is chosen; a reason when no variant fits
+/// (a chip without sparse tensor cores and cp.async, i.e. before sm_80).
+/// Today one variant, mma_sp_sm80, serves every supported chip and M.
+llvm::FailureOr<GPUKernelVariant> chooseKernelVariant(llvm::StringRef chip,
+                                                      SLRLinearRowRange rows,
+                                                      std::string &whyNot);
+
 /// Everything a set of slr.linear kernels is specialised on. M (rows of x)
 /// stays dynamic.
 struct SLRLinearKernelSpec {
+  GPUKernelVariant variant = GPUKernelVariant::MmaSpSm80;
   int64_t n = 0;          ///< output features (rows of S, U)
   int64_t k = 0;          ///< input features (columns of S, V)
   int64_t rank = 0;       ///< rows of V (0: no low-rank part)
@@ -89,6 +106,10 @@ struct SLRLinearKernels {
   int64_t kBlocks = 0; ///< K / tileK: the upper bound of splitK
 };
 
+/// Why `tiles` is not a valid tiling whatever the layer (the pass refuses
+/// such options before looking at any op).
+std::optional<std::string> checkSLRGPUTileConfig(const SLRGPUTileConfig &tiles);
+
 /// Returns a description of why `spec` cannot be compiled (shape not a
 /// multiple of the tiles, unsupported type, bad tile configuration...).
 std::optional<std::string>
@@ -114,11 +135,23 @@ mlir::gpu::GPUFuncOp buildMetadataReorderKernel(mlir::OpBuilder &builder,
 std::optional<std::vector<uint8_t>>
 readPositionNibbles(mlir::ElementsAttr attr);
 
+/// The launch recipe (#slr.gpu_launch) of `kernels`, built for `spec` in
+/// `module`, with the metadata `reorder` kernel when the positions are not
+/// constants and `resident` when every weight is. What
+/// --slr-gpu-materialize-launchers and the GPU benchmark's manifest read.
+GPULaunchAttr getSLRLinearLaunchAttr(mlir::gpu::GPUModuleOp module,
+                                     const SLRLinearKernelSpec &spec,
+                                     const SLRLinearKernels &kernels,
+                                     mlir::gpu::GPUFuncOp reorder,
+                                     bool resident);
+
 /// Threads per CTA of the metadata reorder kernel.
 constexpr int64_t kReorderThreads = 256;
 
-/// Name of the discardable attribute carrying a launcher's launch recipe.
-inline constexpr const char *kLauncherAttrName = "slr.gpu_launcher";
+/// Name of the discardable attribute carrying a launcher's launch recipe
+/// (a #slr.gpu_launch, checked by the slr dialect).
+inline constexpr llvm::StringLiteral kLauncherAttrName =
+    SLRDialect::getGPULauncherAttrName();
 
 } // namespace slr
 

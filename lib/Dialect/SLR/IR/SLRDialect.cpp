@@ -4,12 +4,14 @@
 #include "slr/Sparsity/NMLayout.h"
 
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace slr;
 
 #include "slr/Dialect/SLR/IR/SLRDialect.cpp.inc"
+#include "slr/Dialect/SLR/IR/SLREnums.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "slr/Dialect/SLR/IR/SLRAttrs.cpp.inc"
@@ -53,4 +55,76 @@ NMSparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError, unsigned n,
 
 unsigned NMSparsityAttr::getPositionBits() const {
   return bitsPerPosition(getM());
+}
+
+FailureOr<bool> slr::parseBoolParameter(AsmParser &parser) {
+  if (succeeded(parser.parseOptionalKeyword("true")))
+    return true;
+  if (succeeded(parser.parseOptionalKeyword("false")))
+    return false;
+  return parser.emitError(parser.getCurrentLocation(),
+                          "expected 'true' or 'false'");
+}
+
+LogicalResult GPULaunchAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, GPUKernelVariant variant,
+    int64_t n, int64_t k, int64_t rank, bool hasBias, bool resident,
+    SymbolRefAttr main, int64_t tileN, int64_t tileM, int64_t threads,
+    int64_t sharedBytes, SymbolRefAttr lowRank, int64_t lowRankTileN,
+    int64_t lowRankTileM, int64_t lowRankThreads, int64_t lowRankSharedBytes,
+    int64_t kBlocks, SymbolRefAttr reorder) {
+  // The metadata words come in tiles of 16 rows x 32 columns of S.
+  if (n <= 0 || n % 16 || k <= 0 || k % 32)
+    return emitError() << "gpu_launch: n = " << n << " and k = " << k
+                       << " must be positive multiples of 16 and 32";
+  if (rank < 0 || rank % 16)
+    return emitError() << "gpu_launch: rank = " << rank
+                       << " must be a non-negative multiple of 16";
+  if (tileN <= 0 || tileM <= 0 || n % tileN)
+    return emitError() << "gpu_launch: tile_n = " << tileN
+                       << " and tile_m = " << tileM
+                       << " must be positive, tile_n dividing n = " << n;
+  if (threads <= 0 || threads % 32 || sharedBytes < 0)
+    return emitError() << "gpu_launch: threads = " << threads
+                       << " must be a positive multiple of 32 and "
+                          "shared_bytes = "
+                       << sharedBytes << " non-negative";
+  if (static_cast<bool>(lowRank) != (rank > 0))
+    return emitError() << "gpu_launch: the low-rank kernel `lowrank` must be "
+                          "given exactly when rank > 0 (rank = "
+                       << rank << ")";
+  if (rank > 0 &&
+      (lowRankTileN <= 0 || rank % lowRankTileN || lowRankTileM <= 0 ||
+       lowRankThreads <= 0 || lowRankThreads % 32 || kBlocks <= 0 ||
+       lowRankSharedBytes < 0))
+    return emitError()
+           << "gpu_launch: the low-rank launch needs lowrank_tile_n dividing "
+              "rank = "
+           << rank
+           << ", positive lowrank_tile_m and k_blocks, lowrank_threads a "
+              "positive multiple of 32 and non-negative lowrank_shared_bytes";
+  if (rank == 0 && (lowRankTileN || lowRankTileM || lowRankThreads ||
+                    lowRankSharedBytes || kBlocks))
+    return emitError() << "gpu_launch: lowrank_* and k_blocks must be absent "
+                          "without a low-rank part";
+  return success();
+}
+
+LogicalResult SLRDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attribute) {
+  // Other slr.* attributes (slr.name, slr.calibration_layers) are free-form.
+  if (attribute.getName() != getGPULauncherAttrName())
+    return success();
+  auto recipe = dyn_cast<GPULaunchAttr>(attribute.getValue());
+  if (!recipe)
+    return op->emitOpError()
+           << "'" << getGPULauncherAttrName() << "' must be a #slr.gpu_launch";
+  auto function = dyn_cast<FunctionOpInterface>(op);
+  if (!function ||
+      function.getNumArguments() != recipe.getNumLauncherOperands())
+    return op->emitOpError()
+           << "'" << getGPULauncherAttrName() << "' needs a function of "
+           << recipe.getNumLauncherOperands()
+           << " operands (x, values, metadata, [U, V], [bias], y)";
+  return success();
 }

@@ -1,4 +1,4 @@
-//===- SLR.h - slr dialect ---------------------------------------*- C++ -*-===//
+//===- SLR.h - slr dialect --------------------------------------*- C++ -*-===//
 
 #ifndef SLR_DIALECT_SLR_IR_SLR_H
 #define SLR_DIALECT_SLR_IR_SLR_H
@@ -14,6 +14,12 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "slr/Dialect/SLR/IR/SLRDialect.h.inc"
+#include "slr/Dialect/SLR/IR/SLREnums.h.inc"
+
+namespace slr {
+/// Parses `true` or `false` (the bool parameters of slr attributes).
+mlir::FailureOr<bool> parseBoolParameter(mlir::AsmParser &parser);
+} // namespace slr
 
 #define GET_ATTRDEF_CLASSES
 #include "slr/Dialect/SLR/IR/SLRAttrs.h.inc"

@@ -5,6 +5,7 @@
 
 include "slr/Dialect/SLR/IR/SLRDialect.td"
 include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
 
 def SLR_NMSparsityAttr : AttrDef<SLR_Dialect, "NMSparsity"> {
   let mnemonic = "nm";
@@ -30,6 +31,89 @@ def SLR_NMSparsityAttr : AttrDef<SLR_Dialect, "NMSparsity"> {
     unsigned getGroupPositionBits() const { return getN() * getPositionBits(); }
     /// The standard 2:4 pattern of NVIDIA sparse tensor cores.
     bool is2To4() const { return getN() == 2 && getM() == 4; }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// GPU launch recipe: the contract between --convert-slr-to-gpu and
+// --slr-gpu-materialize-launchers (and the GPU benchmark's manifest).
+//===----------------------------------------------------------------------===//
+
+def SLR_GPUKernelVariant : I32EnumAttr<"GPUKernelVariant",
+    "generation of the generated slr.linear GPU kernels", [
+  // cp.async pipeline, ldmatrix, mma.sp m16n8k32 with ordered metadata plus
+  // dense mma m16n8k16 for the low-rank term: sm_80 and newer, any M.
+  I32EnumAttrCase<"MmaSpSm80", 0, "mma_sp_sm80">
+]> {
+  let cppNamespace = "::slr";
+  let genSpecializedAttr = 0;
+}
+
+/// `true` / `false` keywords for a bool parameter.
+def SLR_BoolParameter : AttrOrTypeParameter<"bool", ""> {
+  let parser = "::slr::parseBoolParameter($_parser)";
+  let printer = "$_printer << ($_self ? \"true\" : \"false\")";
+  let defaultValue = "false";
+}
+
+def SLR_GPULaunchAttr : AttrDef<SLR_Dialect, "GPULaunch"> {
+  let mnemonic = "gpu_launch";
+  let summary = "How to launch the GPU kernels of one slr.linear shape";
+  let description = [{
+    Written by `--convert-slr-to-gpu` on the private launcher function it
+    calls (as the discardable attribute `slr.gpu_launcher`), read by
+    `--slr-gpu-materialize-launchers`, which gives the launcher its host body,
+    and by `slr-gpu-kernels` for the GPU benchmark's manifest.
+
+    * `variant`: the kernel generation (`chooseKernelVariant`);
+    * `n`, `k`, `rank`, `has_bias`: the layer; the launcher's operands are
+      x, values, metadata words (or positions with `reorder`), U and V when
+      `rank > 0`, the bias when `has_bias`, y;
+    * `resident`: every weight is a constant, kept on the device;
+    * `main`, `tile_n`, `tile_m`, `threads`, `shared_bytes`: the fused
+      kernel, launched on grid (n / tile_n, ceil(M / tile_m), 1);
+    * `lowrank`, `lowrank_tile_n`, `lowrank_tile_m`, `lowrank_threads`,
+      `lowrank_shared_bytes`, `k_blocks`: the projection kernel, present
+      exactly when `rank > 0`, launched on grid (rank / lowrank_tile_n,
+      ceil(M / lowrank_tile_m), splitK <= k_blocks);
+    * `reorder`: the metadata reorder kernel when the positions are not
+      constants.
+
+    ```mlir
+    #slr.gpu_launch<variant = mma_sp_sm80, n = 16, k = 32, rank = 0,
+                    has_bias = false, resident = false,
+                    main = @slr_gpu_kernels::@main, tile_n = 16, tile_m = 16,
+                    threads = 32, shared_bytes = 4224>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<SLR_GPUKernelVariant>:$variant,
+    "int64_t":$n,
+    "int64_t":$k,
+    "int64_t":$rank,
+    SLR_BoolParameter:$has_bias,
+    SLR_BoolParameter:$resident,
+    "::mlir::SymbolRefAttr":$main,
+    "int64_t":$tile_n,
+    "int64_t":$tile_m,
+    "int64_t":$threads,
+    "int64_t":$shared_bytes,
+    OptionalParameter<"::mlir::SymbolRefAttr">:$lowrank,
+    DefaultValuedParameter<"int64_t", "0">:$lowrank_tile_n,
+    DefaultValuedParameter<"int64_t", "0">:$lowrank_tile_m,
+    DefaultValuedParameter<"int64_t", "0">:$lowrank_threads,
+    DefaultValuedParameter<"int64_t", "0">:$lowrank_shared_bytes,
+    DefaultValuedParameter<"int64_t", "0">:$k_blocks,
+    OptionalParameter<"::mlir::SymbolRefAttr">:$reorder
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Operands of the launcher (and of its call): x, values, metadata or
+    /// positions, [U, V], [bias], y.
+    unsigned getNumLauncherOperands() const {
+      return 4 + (getRank() ? 2 : 0) + (getHasBias() ? 1 : 0);
+    }
   }];
 }
 

@@ -21,6 +21,14 @@ def SLR_Dialect : Dialect {
   let cppNamespace = "::slr";
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+  // `slr.gpu_launcher` must be a #slr.gpu_launch on a matching function.
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// The discardable attribute carrying a GPU launcher's launch recipe.
+    static constexpr ::llvm::StringLiteral getGPULauncherAttrName() {
+      return ::llvm::StringLiteral("slr.gpu_launcher");
+    }
+  }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 

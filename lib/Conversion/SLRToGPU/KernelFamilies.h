@@ -1,0 +1,71 @@
+//===- KernelFamilies.h - The kernel families of slr's GPU path -*- C++ -*-===//
+//
+// Private to lib/Conversion/SLRToGPU. One file per kernel family, each
+// emitting into an empty gpu.func made by createKernel (KernelEmitter.h):
+//
+//  * SparseLowRankKernel.cpp: y = x*S^T + t*U^T + b, 2:4 mma.sp (m16n8k32,
+//    ordered metadata) fed by a cp.async pipeline, the low-rank term with
+//    dense mma (m16n8k16), one epilogue through workgroup memory;
+//  * LowRankProjectionKernel.cpp: t += x*V^T, dense mma, split over K across
+//    CTAs (f32 atomics);
+//  * MetadataReorderKernel.cpp: slr's packed 2:4 positions -> mma.sp
+//    metadata words on the device (positions that are not constants).
+//
+// A new kernel variant (another MMA generation, an M-range specialisation)
+// is a new family file plus a case in chooseKernelVariant and
+// buildSLRLinearKernels (KernelBuilder.cpp); see docs/HOWTO.md.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SLR_LIB_CONVERSION_SLRTOGPU_KERNELFAMILIES_H
+#define SLR_LIB_CONVERSION_SLRTOGPU_KERNELFAMILIES_H
+
+#include "slr/Conversion/SLRToGPU/SLRToGPU.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+#include <string>
+
+namespace slr::gpu_kernels {
+
+//===--- fused sparse + low-rank kernel (SparseLowRankKernel.cpp) --------===//
+
+/// Shared-memory layout of the main kernel (byte offsets into the dynamic
+/// shared buffer; the phases reuse the same bytes).
+struct MainLayout {
+  int64_t ldx, lds, ldr, ldy;  // row strides (elements)
+  int64_t offX, offS, offMeta; // mainloop, per-stage arrays
+  int64_t offT, offU;          // low-rank phase
+  int64_t offY;                // epilogue
+  int64_t rankChunk;
+  int64_t totalBytes;
+};
+
+MainLayout computeMainLayout(const SLRLinearKernelSpec &spec);
+std::string mainKernelName(const SLRLinearKernelSpec &spec);
+void emitSparseLowRankKernel(mlir::gpu::GPUFuncOp func,
+                             const SLRLinearKernelSpec &spec,
+                             const MainLayout &layout);
+
+//===--- low-rank projection kernel (LowRankProjectionKernel.cpp) --------===//
+
+struct LowRankLayout {
+  int64_t tileN, ldx, ldv, offX, offV, totalBytes;
+};
+
+LowRankLayout computeLowRankLayout(const SLRLinearKernelSpec &spec);
+std::string lowRankKernelName(const SLRLinearKernelSpec &spec);
+void emitLowRankProjectionKernel(mlir::gpu::GPUFuncOp func,
+                                 const SLRLinearKernelSpec &spec,
+                                 const LowRankLayout &layout);
+
+//===--- metadata reorder kernel (MetadataReorderKernel.cpp) -------------===//
+
+/// Fills `func` (positions [n, k/4] of `positionType`, words) with the
+/// reorder of mma::reorderMetadata(), one word per thread.
+void emitMetadataReorderKernel(mlir::gpu::GPUFuncOp func, int64_t n, int64_t k,
+                               mlir::Type positionType);
+
+} // namespace slr::gpu_kernels
+
+#endif // SLR_LIB_CONVERSION_SLRTOGPU_KERNELFAMILIES_H
