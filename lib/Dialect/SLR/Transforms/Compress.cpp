@@ -247,8 +247,8 @@ llvm::Error readLayerResult(StringRef path, StringRef name,
   return llvm::Error::success();
 }
 
-/// The method option's help, from the registry: "a | b | c: ..." with one
-/// summary per method.
+/// The method option's help, from the registry: "compression method: a, b;
+/// a: <summary>; b: <summary>" over the methods with an slr.linear form.
 StringRef methodOptionHelp() {
   static const std::string help = [] {
     std::string text =
