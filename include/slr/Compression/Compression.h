@@ -160,8 +160,8 @@ struct Options {
   /// `iterations` of them) is a candidate, so HassleFree is never worse than
   /// OATS. Starting from L = 0 instead (0 rounds: round 1 is SparseGPT) leaves
   /// the low-rank structure of W in S, and the exact alternation moves it
-  /// into L only slowly: on real layers 20 rounds then end 1.5-3x above the
-  /// warm-started result. A better converged warm start also ends lower, and
+  /// into L only slowly (20 rounds end well above the warm-started result).
+  /// A better converged warm start also ends lower, and
   /// its rounds cost a seventh of an exact one (docs/BENCHMARKS.md).
   ///
   /// These are the minimum: the relaxation goes on while its own objective
