@@ -6,7 +6,8 @@
 # Required environment: SLR_GGUF, SLR_CALIB_TEXT, SLR_EVAL_TEXT, SLR_OUT.
 # Optional: SLR_RANK (8), SLR_SPARSITY (2:4), SLR_CALIB_TOKENS (32768),
 #   SLR_PROTOCOL (blocks|stream), SLR_CONTEXT (512), SLR_EVAL_LIMIT (extra
-#   slr-eval flags, e.g. "--max-windows 40"), SLR_METHODS (space-separated),
+#   slr-eval flags, e.g. "--max-windows 40"), SLR_METHODS (space-separated;
+#   default: those of slr-opt --list-compression-methods plus sparsegpt+lr),
 #   SLR_PROPAGATE (1: also HASSLE-free with propagated calibration).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,7 +17,18 @@ rank="${SLR_RANK:-8}"; sparsity="${SLR_SPARSITY:-2:4}"
 calibTokens="${SLR_CALIB_TOKENS:-32768}"
 protocol="${SLR_PROTOCOL:-blocks}"; context="${SLR_CONTEXT:-512}"
 evalLimit="${SLR_EVAL_LIMIT:-}"
-read -r -a methods <<< "${SLR_METHODS:-magnitude wanda sparsegpt sparsegpt+lr oats hassle-free}"
+if [ -n "${SLR_METHODS:-}" ]; then
+  read -r -a methods <<< "$SLR_METHODS"
+else
+  # The methods come from the registry (slr-opt asks it); sparsegpt+lr is
+  # this script's own variant of hassle-free, run after sparsegpt.
+  methods=()
+  while read -r name; do
+    methods+=("$name")
+    if [ "$name" = sparsegpt ]; then methods+=(sparsegpt+lr); fi
+  done < <("$bin/slr-opt" --list-compression-methods)
+  [ "${#methods[@]}" -gt 0 ] || { echo "flow.sh: slr-opt lists no methods" >&2; exit 1; }
+fi
 mkdir -p "$out"
 
 step() { echo "== $*" >&2; }

@@ -13,6 +13,7 @@
 
 #include "slr/Calibration/CalibrationFile.h"
 #include "slr/Compression/Compression.h"
+#include "slr/Compression/MethodRegistry.h"
 #include "slr/Model/Evaluation.h"
 #include "slr/Model/LlamaReference.h"
 #include "slr/Support/Blas.h"
@@ -89,11 +90,16 @@ static cl::opt<std::string> sparseStep("sparse-step",
 static cl::opt<std::string>
     layerFilter("layers", cl::desc("regex over layer names (default: all)"),
                 cl::init(""), cl::cat(benchmarkCategory));
-static cl::list<std::string>
-    methods("method",
-            cl::desc("methods to run, comma-separated or repeated "
-                     "(default: all)"),
-            cl::CommaSeparated, cl::cat(benchmarkCategory));
+/// "methods to run, ...: a, b, c" from the method registry.
+static const std::string &methodHelp() {
+  static const std::string help =
+      "methods to run, comma-separated or repeated (default: all): " +
+      cmp::compressionMethodNames(cmp::MethodSelection::All);
+  return help;
+}
+static cl::list<std::string> methods("method", cl::desc(methodHelp()),
+                                     cl::CommaSeparated,
+                                     cl::cat(benchmarkCategory));
 static cl::opt<std::string>
     csvPath("csv", cl::desc("also write the per-layer table as CSV"),
             cl::init(""), cl::cat(benchmarkCategory));
@@ -189,14 +195,14 @@ int main(int argc, char **argv) {
 
   SmallVector<cmp::Method> selected;
   if (methods.empty())
-    selected = {cmp::Method::Magnitude, cmp::Method::Wanda,
-                cmp::Method::SparseGPT, cmp::Method::SVDOnly,
-                cmp::Method::OATS,      cmp::Method::HassleFree};
+    for (const cmp::CompressionMethodInfo &info : cmp::compressionMethods())
+      selected.push_back(info.method);
   for (const std::string &name : methods) {
-    auto method = cmp::parseMethod(name);
-    if (!method)
-      return fail("unknown --method " + name);
-    selected.push_back(*method);
+    const cmp::CompressionMethodInfo *info = cmp::findCompressionMethod(name);
+    if (!info)
+      return fail("--method: " +
+                  cmp::unknownMethodMessage(name, cmp::MethodSelection::All));
+    selected.push_back(info->method);
   }
 
   Expected<slr::CalibrationFile> calibration =

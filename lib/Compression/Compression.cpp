@@ -1,7 +1,6 @@
-//===- Compression.cpp - Option handling and the per-method drivers -------===//
+//===- Compression.cpp - Options, validation and the common driver steps --===//
 
-#include "slr/Compression/Compression.h"
-#include "slr/Compression/Steps.h"
+#include "LayerCompressor.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
-#include <random>
 
 namespace slr::compression {
 
@@ -84,39 +82,13 @@ std::string toString(const SparsityPattern &pattern) {
 }
 
 std::optional<Method> parseMethod(std::string_view name) {
-  std::string lowered = lowercase(name);
-  if (lowered == "magnitude")
-    return Method::Magnitude;
-  if (lowered == "wanda")
-    return Method::Wanda;
-  if (lowered == "sparsegpt")
-    return Method::SparseGPT;
-  if (lowered == "oats")
-    return Method::OATS;
-  if (lowered == "svd" || lowered == "svd-only")
-    return Method::SVDOnly;
-  if (lowered == "hassle-free" || lowered == "hasslefree" ||
-      lowered == "hassle_free")
-    return Method::HassleFree;
+  if (const CompressionMethodInfo *info = findCompressionMethod(name))
+    return info->method;
   return std::nullopt;
 }
 
 const char *methodName(Method method) {
-  switch (method) {
-  case Method::Magnitude:
-    return "magnitude";
-  case Method::Wanda:
-    return "wanda";
-  case Method::SparseGPT:
-    return "sparsegpt";
-  case Method::OATS:
-    return "oats";
-  case Method::SVDOnly:
-    return "svd";
-  case Method::HassleFree:
-    return "hassle-free";
-  }
-  return "unknown";
+  return compressionMethodInfo(method).name.data();
 }
 
 std::optional<SparseStep> parseSparseStep(std::string_view name) {
@@ -143,6 +115,48 @@ std::optional<DampingScale> parseDampingScale(std::string_view name) {
 
 const char *dampingScaleName(DampingScale scale) {
   return scale == DampingScale::Median ? "median" : "mean";
+}
+
+std::string describeOptions(const Options &o) {
+  std::string text;
+  auto add = [&](const char *key, const std::string &value) {
+    text += (text.empty() ? "" : " ") + std::string(key) + "=" + value;
+  };
+  auto number = [](double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+    return std::string(buffer);
+  };
+  auto integer = [](int64_t value) { return std::to_string(value); };
+  add("method", methodName(o.method));
+  add("pattern", o.pattern.isUnstructured()
+                     ? "unstructured:" + number(o.pattern.unstructuredFraction)
+                     : toString(o.pattern));
+  add("rank", integer(o.rank));
+  add("compression-ratio", number(o.compressionRatio));
+  add("iterations", integer(o.iterations));
+  add("warm-start-rounds", integer(o.warmStartRounds));
+  add("max-warm-start-rounds", integer(o.maxWarmStartRounds));
+  add("warm-start-tolerance", number(o.warmStartTolerance));
+  add("warm-start-work", number(o.warmStartWork));
+  add("percdamp", number(o.percdamp));
+  add("damping-scale", dampingScaleName(o.dampingScale));
+  add("sparse-step", sparseStepName(o.sparseStep));
+  add("block-size", integer(o.blockSize));
+  add("admm-iterations", integer(o.admmIterations));
+  add("admm-initial-penalty", number(o.admmInitialPenalty));
+  add("admm-penalty-growth", number(o.admmPenaltyGrowth));
+  add("refit-iterations", integer(o.refitIterations));
+  add("mask-search-rounds", integer(o.maskSearchRounds));
+  add("mask-search-tolerance", number(o.maskSearchTolerance));
+  add("mask-search-kicks", integer(o.maskSearchKicks));
+  add("mask-search-kick-fraction", number(o.maskSearchKickFraction));
+  add("mask-search-work", number(o.maskSearchWork));
+  add("svd-algorithm", integer(static_cast<int>(o.svdAlgorithm)));
+  add("oversampling", integer(o.oversampling));
+  add("power-iterations", integer(o.powerIterations));
+  add("seed", std::to_string(o.seed));
+  return text;
 }
 
 int64_t rankForCompressionRatio(int64_t numRows, int64_t numCols,
@@ -264,90 +278,18 @@ static Status validateOptions(const Options &options, int64_t numCols) {
   return Status::success();
 }
 
-static bool isPruningOnly(Method method) {
-  return method == Method::Magnitude || method == Method::Wanda ||
-         method == Method::SparseGPT;
-}
-
 //===----------------------------------------------------------------------===//
-// Drivers
+// What the drivers share
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// One candidate answer: S and the factors of L (L = U V).
-struct Iterate {
-  Matrix sparse, u, v;
-  double objective = std::numeric_limits<double>::infinity();
-};
-
-/// How long the diagonal relaxation runs: at least minRounds, then on while
-/// its own objective fell by more than `tolerance` (relative) over the last
-/// 10 rounds, up to maxRounds.
-struct RelaxationSchedule {
-  int minRounds = 0;
-  int maxRounds = 0;
-  double tolerance = 0.0;
-  /// Set by the run: the rounds done.
-  int roundsRun = 0;
-};
-
-class LayerCompressor {
-public:
-  LayerCompressor(Matrix weights, Matrix hessian, const Options &options,
-                  int64_t rank)
-      : weights(std::move(weights)), hessian(std::move(hessian)),
-        options(options), rank(rank) {}
-
-  Status run(Result &result);
-
-private:
-  Status prepare();
-  Matrix sparseStep(const Matrix &target) const;
-  LowRankOptions lowRankOptions() const;
-  /// CG refit iterations after a sparse step of HassleFree (default 4).
-  int hassleFreeRefitIterations() const {
-    return options.refitIterations < 0 ? 4 : options.refitIterations;
-  }
-  double evaluate(const Matrix &sparse, const Matrix &u, const Matrix &v) const;
-  double relative(double value) const {
-    return reference > 0.0 ? value / reference : 0.0;
-  }
-
-  double undampedObjective(double dampedRemainder, const Matrix &residual,
-                           const Matrix &lowRank) const;
-  Status runDiagonalRelaxation(RelaxationSchedule &schedule, Iterate &last,
-                               std::vector<double> *roundObjectives,
-                               int captureRound = 0,
-                               Iterate *captured = nullptr);
-  RelaxationSchedule warmStartSchedule() const;
-  Status runPruningOnly(Iterate &best);
-  Status runSVDOnly(Iterate &best);
-  Status runOATS(Iterate &best);
-  /// The closed-form low-rank step for current.sparse, and the objective.
-  Status fitLowRank(Iterate &current, Matrix &lowRank) const;
-  Status runHassleFree(Iterate &best);
-  Status runMaskSearch(Iterate &best);
-
-  Matrix weights; // W as given (double)
-  Matrix hessian; // H as given, undamped: the objective's
-  const Options &options;
-  int64_t rank;
-  HessianFactors factors;
-  Matrix liveWeights; // W with dead inputs' columns zeroed: what we fit
-  double reference = 0.0;
-  std::vector<double> history;
-  int warmStartRoundsRun = 0;
-  int maskSearchRoundsRun = 0;
-};
-} // namespace
+namespace detail {
 
 Status LayerCompressor::prepare() {
   if (Status status = prepareHessian(hessian, options.percdamp,
                                      options.dampingScale, factors);
       !status)
     return status;
-  if (options.method == Method::HassleFree ||
-      options.method == Method::SparseGPT) {
+  if (method.usesSparseStep) {
     Status status = options.sparseStep == SparseStep::OBS
                         ? computeInverseCholesky(factors)
                         : computeScaledEigen(factors);
@@ -377,9 +319,7 @@ Matrix LayerCompressor::sparseStep(const Matrix &target) const {
   }
   pruneOBS(sparse, factors.inverseCholUpper, options.pattern,
            options.blockSize);
-  int refitIterations = options.method == Method::HassleFree
-                            ? hassleFreeRefitIterations()
-                            : std::max(options.refitIterations, 0);
+  int refitIterations = obsRefitIterations();
   if (refitIterations > 0) {
     std::vector<uint8_t> mask(sparse.data.size());
     for (size_t i = 0; i < mask.size(); ++i)
@@ -424,147 +364,7 @@ double LayerCompressor::evaluate(const Matrix &sparse, const Matrix &u,
   return objective(weights, sparse, lowRank, hessian);
 }
 
-Status LayerCompressor::runPruningOnly(Iterate &best) {
-  best.sparse = liveWeights;
-  switch (options.method) {
-  case Method::Magnitude:
-    pruneMagnitude(best.sparse, options.pattern);
-    break;
-  case Method::Wanda:
-    pruneWanda(best.sparse, hessian, options.pattern);
-    break;
-  default:
-    best.sparse = sparseStep(liveWeights);
-    break;
-  }
-  best.objective = evaluate(best.sparse, best.u, best.v);
-  history.push_back(relative(best.objective));
-  return Status::success();
-}
-
-Status LayerCompressor::runSVDOnly(Iterate &best) {
-  best.sparse = Matrix(weights.rows, weights.cols);
-  if (Status status = lowRankStep(liveWeights, factors.cholLower, rank,
-                                  lowRankOptions(), best.u, best.v);
-      !status)
-    return status;
-  best.objective = evaluate(best.sparse, best.u, best.v);
-  history.push_back(relative(best.objective));
-  return Status::success();
-}
-
-/// OATS's alternation: truncated SVD of (W - S) D and hard thresholding of
-/// (W - L) D, D = sqrt(diag H) (damped, so dead inputs do not divide by zero),
-/// i.e. the error treated as unweighted after scaling the inputs. Runs as
-/// `schedule` says and returns the last iterate and, when asked, every
-/// round's relative exact objective and the iterate after round
-/// `captureRound` (1-based).
-Status LayerCompressor::runDiagonalRelaxation(
-    RelaxationSchedule &schedule, Iterate &last,
-    std::vector<double> *roundObjectives, int captureRound, Iterate *captured) {
-  const int64_t numRows = weights.rows, numCols = weights.cols;
-  std::vector<double> scale(numCols);
-  for (int64_t j = 0; j < numCols; ++j)
-    scale[j] = std::sqrt(factors.damped(j, j));
-  Matrix scaledWeights = liveWeights;
-  for (int64_t row = 0; row < numRows; ++row)
-    for (int64_t col = 0; col < numCols; ++col)
-      scaledWeights(row, col) *= scale[col];
-
-  // The relaxation's own objective ||(W - S - L) D||^2 per round: the pruned
-  // entries of (W - L) D, O(N K).
-  constexpr int convergenceWindow = 10;
-  std::vector<double> relaxedObjectives;
-  Matrix scaledSparse(numRows, numCols), left, right;
-  int round = 0;
-  while (round < schedule.maxRounds) {
-    Matrix scaledLowRank(numRows, numCols);
-    if (rank > 0) {
-      Matrix difference = scaledWeights;
-      for (size_t i = 0; i < difference.data.size(); ++i)
-        difference.data[i] -= scaledSparse.data[i];
-      if (Status status = bestRankApproximation(difference, rank,
-                                                lowRankOptions(), left, right);
-          !status)
-        return status;
-      scaledLowRank = multiply(left, right);
-    }
-    scaledSparse = scaledWeights;
-    for (size_t i = 0; i < scaledSparse.data.size(); ++i)
-      scaledSparse.data[i] -= scaledLowRank.data[i];
-    Matrix scores = scaledSparse;
-    double relaxed = 0.0;
-    for (double &value : scores.data) {
-      relaxed += value * value;
-      value = std::fabs(value);
-    }
-    applyMask(scaledSparse,
-              selectMask(scores, options.pattern, BudgetScope::PerRow));
-    for (double value : scaledSparse.data)
-      relaxed -= value * value; // Kept entries equal (W - L) D.
-    relaxedObjectives.push_back(relaxed);
-    ++round;
-
-    bool capture = captured && round == captureRound;
-    bool stop = round >= schedule.maxRounds;
-    if (!stop && round >= schedule.minRounds && round > convergenceWindow)
-      stop = relaxedObjectives[round - 1 - convergenceWindow] - relaxed <=
-             schedule.tolerance * relaxed;
-    if (capture || stop || roundObjectives) {
-      // Unscale: S = S~ D^-1, L = left (right D^-1).
-      last.sparse = scaledSparse;
-      last.u = left;
-      last.v = right;
-      for (int64_t col = 0; col < numCols; ++col) {
-        for (int64_t row = 0; row < numRows; ++row)
-          last.sparse(row, col) /= scale[col];
-        for (int64_t k = 0; k < last.v.rows; ++k)
-          last.v(k, col) /= scale[col];
-      }
-      if (rank == 0) {
-        last.u = Matrix(numRows, 0);
-        last.v = Matrix(0, numCols);
-      }
-      last.objective = evaluate(last.sparse, last.u, last.v);
-      if (roundObjectives)
-        roundObjectives->push_back(relative(last.objective));
-      if (capture) {
-        *captured = last;
-        balanceFactors(captured->u, captured->v);
-      }
-    }
-    if (stop)
-      break;
-  }
-  schedule.roundsRun = round;
-  balanceFactors(last.u, last.v);
-  return Status::success();
-}
-
-/// The warm start's schedule: at least warmStartRounds, more while the
-/// rounds stay within warmStartWork (see Options).
-RelaxationSchedule LayerCompressor::warmStartSchedule() const {
-  RelaxationSchedule schedule;
-  schedule.minRounds = options.warmStartRounds;
-  double roundWork = static_cast<double>(weights.rows) * weights.cols *
-                     std::max<int64_t>(rank, 1);
-  double affordable = std::floor(options.warmStartWork / roundWork);
-  schedule.maxRounds = std::max(options.warmStartRounds,
-                                static_cast<int>(std::min<double>(
-                                    options.maxWarmStartRounds, affordable)));
-  schedule.tolerance = options.warmStartTolerance;
-  return schedule;
-}
-
-Status LayerCompressor::runOATS(Iterate &best) {
-  // OATS keeps the last iterate, not the best, after a fixed round count.
-  RelaxationSchedule schedule;
-  schedule.minRounds = schedule.maxRounds = rank > 0 ? options.iterations : 1;
-  return runDiagonalRelaxation(schedule, best, &history);
-}
-
-/// a - b.
-static Matrix difference(const Matrix &a, const Matrix &b) {
+Matrix difference(const Matrix &a, const Matrix &b) {
   Matrix result = a;
   for (size_t i = 0; i < result.data.size(); ++i)
     result.data[i] -= b.data[i];
@@ -587,163 +387,13 @@ Status LayerCompressor::fitLowRank(Iterate &current, Matrix &lowRank) const {
   return Status::success();
 }
 
-Status LayerCompressor::runHassleFree(Iterate &best) {
-  const int64_t numRows = weights.rows, numCols = weights.cols;
-  // The pruning-only start (L = 0) is a candidate: never worse than it.
-  best.sparse = sparseStep(liveWeights);
-  best.u = Matrix(numRows, 0);
-  best.v = Matrix(0, numCols);
-  best.objective = evaluate(best.sparse, best.u, best.v);
-  history.push_back(relative(best.objective));
-  if (rank == 0)
-    return Status::success(); // Nothing alternates.
-
-  Matrix lowRank(numRows, numCols);
-  Iterate current;
-  if (options.warmStartRounds > 0) {
-    // Only the last warm-start round is a history entry. It and, when the
-    // warm start runs longer than OATS, OATS's own answer (the iterate after
-    // `iterations` rounds) are candidates: never worse than OATS.
-    Iterate oats;
-    RelaxationSchedule schedule = warmStartSchedule();
-    if (Status status = runDiagonalRelaxation(schedule, current,
-                                              /*roundObjectives=*/nullptr,
-                                              options.iterations, &oats);
-        !status)
-      return status;
-    warmStartRoundsRun = schedule.roundsRun;
-    history.push_back(relative(current.objective));
-    if (schedule.roundsRun > options.iterations &&
-        oats.objective < best.objective)
-      best = oats;
-    if (current.objective < best.objective)
-      best = current;
-    lowRank = multiply(current.u, current.v);
-  }
-  double previous = std::numeric_limits<double>::infinity();
-  for (int round = 0; round < options.iterations; ++round) {
-    if (round == 0 && options.warmStartRounds == 0) {
-      current.sparse = best.sparse; // L = 0: the pruning-only start.
-    } else {
-      current.sparse = sparseStep(difference(liveWeights, lowRank));
-    }
-    if (Status status = fitLowRank(current, lowRank); !status)
-      return status;
-    history.push_back(relative(current.objective));
-    if (current.objective < best.objective)
-      best = current;
-    // A fixed point: further rounds would reproduce it.
-    if (std::fabs(previous - current.objective) <= 1e-13 * reference)
-      break;
-    previous = current.objective;
-  }
-  return runMaskSearch(best);
-}
-
-Status LayerCompressor::runMaskSearch(Iterate &best) {
-  const int64_t numRows = weights.rows, numCols = weights.cols;
-  const SparsityPattern &pattern = options.pattern;
-  // At full rank L alone fits W; with n = m nothing is pruned. Groups of
-  // more than 16 have too many choices to enumerate (searchMasks refuses).
-  if (pattern.isUnstructured() || pattern.n >= pattern.m || pattern.m > 16 ||
-      best.v.rows == 0 || best.v.rows >= std::min(numRows, numCols))
-    return Status::success();
-  const double roundWork = static_cast<double>(numRows) * numCols * numCols *
-                           static_cast<double>(numCols);
-  const int rounds = static_cast<int>(
-      std::min<double>(options.maskSearchRounds,
-                       std::floor(options.maskSearchWork / roundWork)));
-  const int refitIterations = hassleFreeRefitIterations();
-  std::mt19937_64 random(options.seed);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  double meanDiagonal = 0.0;
-  for (int64_t j = 0; j < numCols; ++j)
-    meanDiagonal += factors.damped(j, j) / numCols;
-  const double jitter = std::max(factors.damping, 1e-8 * meanDiagonal);
-  int kicksLeft = options.maskSearchKicks;
-  bool kick = false;
-  Iterate current = best;
-  Matrix metric;
-  for (int round = 0; round < rounds; ++round) {
-    if (Status status = projectedMetric(factors.damped, current.v, metric);
-        !status)
-      return status;
-    // The damping once more keeps P positive definite on every row's kept
-    // entries, also when r > K - (kept per row) (P has rank K - r); with
-    // percdamp = 0 a small floor does.
-    for (int64_t j = 0; j < numCols; ++j)
-      metric(j, j) += jitter;
-    Matrix scores = current.sparse;
-    for (double &value : scores.data)
-      value = std::fabs(value);
-    if (kick) {
-      // Random masks for a fraction of the groups (seeded): the search then
-      // starts next to the best iterate rather than on it.
-      for (size_t first = 0; first < scores.data.size(); first += pattern.m)
-        if (uniform(random) < options.maskSearchKickFraction)
-          for (int offset = 0; offset < pattern.m; ++offset)
-            scores.data[first + offset] = uniform(random);
-      kick = false;
-    }
-    std::vector<uint8_t> mask =
-        selectMask(scores, pattern, BudgetScope::PerRow);
-    // The search only refines a valid answer: where P is numerically
-    // singular on some row's kept entries it ends, keeping the best so far.
-    if (!searchMasks(liveWeights, metric, pattern, /*maxPasses=*/3, mask,
-                     current.sparse))
-      break;
-    // S was fit for U optimal per row; refit it for the low-rank step's L.
-    if (Status status = lowRankStep(difference(liveWeights, current.sparse),
-                                    factors.cholLower, rank, lowRankOptions(),
-                                    current.u, current.v);
-        !status)
-      return status;
-    refitOnSupport(difference(liveWeights, multiply(current.u, current.v)),
-                   factors.damped, mask, refitIterations, 1e-10,
-                   current.sparse);
-    Matrix lowRank;
-    if (Status status = fitLowRank(current, lowRank); !status)
-      return status;
-    history.push_back(relative(current.objective));
-    ++maskSearchRoundsRun;
-    const double previousBest = best.objective;
-    if (current.objective < best.objective)
-      best = current;
-    if (previousBest - best.objective >
-        options.maskSearchTolerance * best.objective)
-      continue;
-    if (kicksLeft-- <= 0)
-      break;
-    kick = true;
-    current = best;
-  }
-  return Status::success();
-}
-
 Status LayerCompressor::run(Result &result) {
   if (Status status = prepare(); !status)
     return status;
   Iterate best;
   best.u = Matrix(weights.rows, 0);
   best.v = Matrix(0, weights.cols);
-  Status status = Status::success();
-  switch (options.method) {
-  case Method::Magnitude:
-  case Method::Wanda:
-  case Method::SparseGPT:
-    status = runPruningOnly(best);
-    break;
-  case Method::SVDOnly:
-    status = runSVDOnly(best);
-    break;
-  case Method::OATS:
-    status = runOATS(best);
-    break;
-  case Method::HassleFree:
-    status = runHassleFree(best);
-    break;
-  }
-  if (!status)
+  if (Status status = method.driver(*this, best); !status)
     return status;
 
   // Dead inputs carry no signal; keep their weights out of S explicitly.
@@ -778,6 +428,8 @@ Status LayerCompressor::run(Result &result) {
   return Status::success();
 }
 
+} // namespace detail
+
 Status compress(const float *weights, size_t weightsSize, int64_t numRows,
                 int64_t numCols, const double *hessian, size_t hessianSize,
                 const Options &options, Result &result) {
@@ -806,12 +458,12 @@ Status compress(const float *weights, size_t weightsSize, int64_t numRows,
   if (Status status = validateHessian(hessian, numCols); !status)
     return status;
 
+  const CompressionMethodInfo &method = compressionMethodInfo(options.method);
   int64_t rank = options.rank;
-  if (isPruningOnly(options.method)) {
+  if (method.pruningOnly) {
     rank = 0;
   } else if (options.compressionRatio >= 0.0) {
-    double density =
-        options.method == Method::SVDOnly ? 0.0 : options.pattern.density();
+    double density = method.hasSparsePart ? options.pattern.density() : 0.0;
     rank = rankForCompressionRatio(numRows, numCols, density,
                                    options.compressionRatio);
     if (rank < 0)
@@ -838,8 +490,9 @@ Status compress(const float *weights, size_t weightsSize, int64_t numRows,
   Matrix hessianMatrix(numCols, numCols);
   for (int64_t i = 0; i < numCols * numCols; ++i)
     hessianMatrix.data[i] = std::ldexp(hessian[i], -exponent);
-  LayerCompressor compressor(Matrix::fromFloats(weights, numRows, numCols),
-                             std::move(hessianMatrix), options, rank);
+  detail::LayerCompressor compressor(
+      Matrix::fromFloats(weights, numRows, numCols), std::move(hessianMatrix),
+      options, method, rank);
   if (Status status = compressor.run(result); !status)
     return status;
   // Back to the caller's scale (relative objectives are unchanged).

@@ -7,7 +7,15 @@
 // with the fast CPU pipeline and runs it on token windows of the text (the
 // same windows slr-eval uses); the runtime accumulates H = X^T X per named
 // linear layer in float64. Writes one K x K F64 tensor per layer, keyed by
-// the layer's stable name, with the token count in the metadata.
+// the layer's stable name, with the token count, the model file's SHA-256
+// and the window length in the metadata.
+//
+//   slr-calibrate --merge a.safetensors b.safetensors ... -o all.safetensors
+//
+// Adds calibration shards (the same model and context, different parts of
+// the text, e.g. one per job of a job array): H and the token counts add in
+// float64, in the order given. Shards whose layer sets, K or metadata differ
+// are refused.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,24 +32,28 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SHA256.h"
 #include "llvm/Support/WithColor.h"
 
 #include <chrono>
 
 using namespace llvm;
 
-static cl::opt<std::string> modelPath(cl::Positional,
-                                      cl::desc("<model IR (.mlir/.mlirbc)>"),
-                                      cl::Required);
+static cl::list<std::string>
+    inputPaths(cl::Positional,
+               cl::desc("<model IR (.mlir/.mlirbc)> | --merge <shards...>"));
+static cl::opt<bool> merge("merge",
+                           cl::desc("add the calibration files given as inputs "
+                                    "(shards of one calibration) into -o"),
+                           cl::init(false));
 static cl::opt<std::string>
-    tokenizerPath("tokenizer", cl::desc("GGUF file holding the tokenizer"),
-                  cl::Required);
-static cl::opt<std::string> textPath("text", cl::desc("calibration text"),
-                                     cl::Required);
+    tokenizerPath("tokenizer", cl::desc("GGUF file holding the tokenizer"));
+static cl::opt<std::string> textPath("text", cl::desc("calibration text"));
 static cl::opt<std::string> outputPath("o", cl::desc("output safetensors"),
                                        cl::Required);
 static cl::opt<int64_t> maxTokens("max-tokens",
@@ -58,12 +70,58 @@ static int fail(const Twine &message) {
   return 1;
 }
 
+/// --merge: the shards added in the order given, written atomically.
+static int mergeShards() {
+  if (!tokenizerPath.empty() || !textPath.empty() ||
+      layers.getNumOccurrences() || maxTokens.getNumOccurrences() ||
+      contextLength.getNumOccurrences())
+    return fail("--merge takes calibration files and -o only");
+  if (inputPaths.empty())
+    return fail("--merge needs at least one calibration file");
+  auto merged = slr::CalibrationFile::read(inputPaths.front());
+  if (!merged)
+    return fail(toString(merged.takeError()));
+  for (const std::string &path : llvm::drop_begin(inputPaths)) {
+    auto shard = slr::CalibrationFile::read(path);
+    if (!shard)
+      return fail(toString(shard.takeError()));
+    if (Error error = merged->merge(*shard, inputPaths.front(), path))
+      return fail(toString(std::move(error)));
+  }
+  if (Error error = merged->write(outputPath))
+    return fail(toString(std::move(error)));
+  errs() << format("slr-calibrate: merged %zu files, %zu layers, %lld tokens "
+                   "-> %s\n",
+                   inputPaths.size(), merged->layers.size(),
+                   (long long)merged->tokenCount, outputPath.c_str());
+  return 0;
+}
+
+/// Hex SHA-256 of a file's bytes: which model the statistics belong to.
+static Expected<std::string> fileSha256(StringRef path) {
+  auto buffer = slr::readInputFile(path, "model IR", slr::kMaxModelFileBytes);
+  if (!buffer)
+    return buffer.takeError();
+  SHA256 hash;
+  hash.update(arrayRefFromStringRef((*buffer)->getBuffer()));
+  return toHex(hash.final(), /*LowerCase=*/true);
+}
+
 int main(int argc, char **argv) {
   slr::selectBlasKernelsForHost(argv);
   InitLLVM init(argc, argv);
   slr::installToolFatalErrorHandlers("slr-calibrate");
   cl::ParseCommandLineOptions(argc, argv,
                               "slr-calibrate: H = X^T X per linear layer\n");
+  if (merge)
+    return mergeShards();
+  if (inputPaths.size() != 1)
+    return fail("expected one model IR file (or --merge with calibration "
+                "files), got " +
+                Twine(inputPaths.size()));
+  const std::string &modelPath = inputPaths.front();
+  if (tokenizerPath.empty() || textPath.empty())
+    return fail("--tokenizer and --text are required (or --merge)");
   if (contextLength < 2)
     return fail("--context must be at least 2");
   if (maxTokens < 0)
@@ -124,6 +182,12 @@ int main(int argc, char **argv) {
 
   slr::CalibrationFile calibration;
   calibration.tokenCount = tokens;
+  // What --merge checks: shards of one calibration share these.
+  auto modelHash = fileSha256(modelPath);
+  if (!modelHash)
+    return fail(toString(modelHash.takeError()));
+  calibration.metadata["model_sha256"] = *modelHash;
+  calibration.metadata["context"] = std::to_string(contextLength);
   outs() << format("%-28s %6s %10s\n", "layer", "K", "tokens");
   for (size_t layer = 0; layer < recorder.layerNames().size(); ++layer) {
     if (recorder.numFeatures(layer) == 0)

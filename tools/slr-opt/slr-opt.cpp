@@ -1,5 +1,6 @@
 //===- slr-opt.cpp - mlir-opt with the slr dialect and passes -------------===//
 
+#include "slr/Compression/MethodRegistry.h"
 #include "slr/Conversion/Passes.h"
 #include "slr/Conversion/SLRToGPU/GPUPipeline.h"
 #include "slr/Dialect/SLR/IR/SLR.h"
@@ -20,6 +21,12 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
+
+static llvm::cl::opt<bool> listCompressionMethods(
+    "list-compression-methods",
+    llvm::cl::desc("print the methods --slr-compress accepts, one name per "
+                   "line, and exit"),
+    llvm::cl::init(false));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "slr-opt") << message << "\n";
@@ -48,6 +55,16 @@ int main(int argc, char **argv) {
   // and its input may be a device that never ends.
   auto [inputPath, outputPath] = mlir::registerAndParseCLIOptions(
       argc, argv, "slr optimizer driver\n", registry);
+  if (listCompressionMethods) {
+    // For scripts: they ask the registry instead of keeping their own list.
+    namespace cmp = slr::compression;
+    for (const cmp::CompressionMethodInfo &info : cmp::compressionMethods())
+      if (cmp::isSelected(info, cmp::MethodSelection::WithSparsePart))
+        llvm::outs() << info.name << "\n";
+    if (llvm::Error error = slr::flushStdout())
+      return fail(llvm::toString(std::move(error)));
+    return 0;
+  }
   mlir::MlirOptMainConfig config =
       mlir::MlirOptMainConfig::createFromCLOptions();
   if (config.shouldShowDialects() || config.shouldListPasses())

@@ -2,6 +2,8 @@
 
 #include "TestUtil.h"
 
+#include "slr/Compression/MethodRegistry.h"
+
 #include "gtest/gtest.h"
 
 #include <algorithm>
@@ -84,9 +86,14 @@ double recomputeRelative(const Layer &layer, const Result &result) {
          objective(weights, Matrix(), Matrix(), hessian);
 }
 
-const Method allMethods[] = {Method::Magnitude, Method::Wanda,
-                             Method::SparseGPT, Method::OATS,
-                             Method::SVDOnly,   Method::HassleFree};
+/// Every registered method.
+std::vector<Method> registeredMethods() {
+  std::vector<Method> methods;
+  for (const CompressionMethodInfo &info : compressionMethods())
+    methods.push_back(info.method);
+  return methods;
+}
+const std::vector<Method> allMethods = registeredMethods();
 
 } // namespace
 
@@ -184,8 +191,8 @@ TEST(Compress, EveryMethodRespectsEveryPattern) {
   for (Method method : allMethods) {
     for (const SparsityPattern &pattern : patterns) {
       for (SparseStep step : {SparseStep::OBS, SparseStep::ADMM}) {
-        if (step == SparseStep::ADMM && method != Method::HassleFree &&
-            method != Method::SparseGPT)
+        if (step == SparseStep::ADMM &&
+            !compressionMethodInfo(method).usesSparseStep)
           continue;
         Options options = optionsFor(method, 6);
         options.pattern = pattern;
@@ -201,9 +208,7 @@ TEST(Compress, EveryMethodRespectsEveryPattern) {
           EXPECT_TRUE(std::all_of(result.S.begin(), result.S.end(),
                                   [](float value) { return value == 0.0f; }));
         }
-        bool pruningOnly = method == Method::Magnitude ||
-                           method == Method::Wanda ||
-                           method == Method::SparseGPT;
+        bool pruningOnly = compressionMethodInfo(method).pruningOnly;
         EXPECT_EQ(result.rank, pruningOnly ? 0 : 6);
         EXPECT_EQ(result.U.size(), size_t(24 * result.rank));
         EXPECT_EQ(result.V.size(), size_t(result.rank * 48));

@@ -3,7 +3,10 @@
 // The calibration statistics slr-calibrate writes and --slr-compress reads:
 // one K x K matrix H = X^T X per linear layer, keyed by the layer's stable
 // name, in a safetensors file (dtype F64, or F32 when read), with the number
-// of calibration tokens in the metadata under "tokens".
+// of calibration tokens in the metadata under "tokens" and what the
+// statistics were taken of (slr-calibrate: "model_sha256", "context") under
+// other keys. Shards of one calibration (the same model and windows, parts
+// of the text) merge: H and the token counts add.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,8 +41,16 @@ public:
     layers[name] = std::move(layer);
   }
 
+  /// Adds `other`'s H and tokens to this one's (H in float64, in the order
+  /// this-then-other). Refused, naming the two files, when the layer sets,
+  /// a layer's K or the metadata other than "tokens" differ.
+  llvm::Error merge(const CalibrationFile &other, llvm::StringRef thisName,
+                    llvm::StringRef otherName);
+
   /// Number of calibration tokens the statistics were accumulated over.
   int64_t tokenCount = 0;
+  /// The metadata besides "tokens".
+  std::map<std::string, std::string> metadata;
   std::map<std::string, LayerCalibration> layers;
 };
 

@@ -98,20 +98,19 @@ enum class Method {
   HassleFree,
 };
 
-/// Names: "magnitude", "wanda", "sparsegpt", "oats", "svd", "hassle-free".
+/// The names (and aliases) of the method registry
+/// (slr/Compression/MethodRegistry.h), case-insensitive.
 std::optional<Method> parseMethod(std::string_view name);
 const char *methodName(Method method);
 
 /// How the sparse step solves min_S f(S, L) for fixed L.
 enum class SparseStep {
-  /// SparseGPT's OBS column sweep ("obs"). Fast, a heuristic. HassleFree on
-  /// a 576 x 1536 layer (2:4 + rank 64, 20 rounds) takes about 3 s on two
-  /// cores.
+  /// SparseGPT's OBS column sweep ("obs"). Fast, a heuristic (timings in
+  /// docs/BENCHMARKS.md, "Figures behind the compression defaults").
   OBS,
   /// ALPS-style ADMM with an increasing penalty, then a conjugate-gradient
-  /// refit on the support ("admm"). Better optima (on tiny problems it finds
-  /// the exact one ~9 times in 10) but slower: two N x K x K GEMMs per
-  /// iteration, about 8 s per sparse step at 576 x 1536.
+  /// refit on the support ("admm"). Better optima but slower: two N x K x K
+  /// GEMMs per iteration (figures in docs/BENCHMARKS.md).
   ADMM,
 };
 std::optional<SparseStep> parseSparseStep(std::string_view name);
@@ -161,11 +160,9 @@ struct Options {
   /// `iterations` of them) is a candidate, so HassleFree is never worse than
   /// OATS. Starting from L = 0 instead (0 rounds: round 1 is SparseGPT) leaves
   /// the low-rank structure of W in S, and the exact alternation moves it
-  /// into L only slowly: on real layers 20 rounds then end 1.5-3x above the
-  /// warm-started result. A better converged warm start also ends lower, and
-  /// its rounds cost a seventh of an exact one: on SmolLM2-135M
-  /// blk.25.ffn_down 20 / 30 / 40 rounds (6 refit iterations) end at
-  /// 0.483 / 0.472 / 0.465 x OATS.
+  /// into L only slowly (20 rounds end well above the warm-started result).
+  /// A better converged warm start also ends lower, and
+  /// its rounds cost a seventh of an exact one (docs/BENCHMARKS.md).
   ///
   /// These are the minimum: the relaxation goes on while its own objective
   /// ||(W - S - L) D||^2 fell by more than warmStartTolerance (relative) over
@@ -173,9 +170,8 @@ struct Options {
   /// work, counted as N * K * r per round (what their time follows, measured
   /// on SmolLM2's shapes), stays within warmStartWork. The default work is
   /// that of 40 rounds on a 576 x 1536 layer at rank 64, so large layers keep
-  /// warmStartRounds while smaller ones, whose rounds are cheap, run longer:
-  /// on stories260K (2:4 + rank 16) the worst layer's objective falls from
-  /// 0.51x to 0.39x OATS's, on SmolLM2 blk.3.attn_k from 0.25x to 0.10x.
+  /// warmStartRounds while smaller ones, whose rounds are cheap, run longer
+  /// (what that gains: docs/BENCHMARKS.md).
   int warmStartRounds = 40;
   int maxWarmStartRounds = 1000;
   double warmStartTolerance = 1e-4;
@@ -207,9 +203,9 @@ struct Options {
   /// leaves it. When a round lowers the best objective by less than
   /// maskSearchTolerance (relative), the search restarts from the best
   /// iterate with random masks (seeded) in maskSearchKickFraction of the
-  /// groups, up to maskSearchKicks times (iterated local search), then stops.
-  /// On stories260K at 2:4 + rank 8 the worst layer goes from 0.62x to
-  /// under 0.5x OATS's objective. The rounds' work is counted as N * K^3 each
+  /// groups, up to maskSearchKicks times (iterated local search), then stops
+  /// (what it gains: docs/BENCHMARKS.md). The rounds' work is counted as
+  /// N * K^3 each
   /// (each row's search is O(K^3)); the next round runs only while the total
   /// stays within maskSearchWork. The default pays for 100 rounds of a
   /// 64 x 172 layer and none of a 192 x 576 one, whose rounds take seconds.
@@ -225,6 +221,12 @@ struct Options {
   /// Seed of every random choice (only the randomized SVD draws today).
   uint64_t seed = 0;
 };
+
+/// Every field of `options` as "key=value" words, doubles to 17 digits: two
+/// Options give the same text iff compress() treats them alike (what
+/// --slr-compress's per-layer result files fingerprint). A new field of
+/// Options belongs here.
+std::string describeOptions(const Options &options);
 
 struct Result {
   /// Dense N x K sparse part (zeros off-pattern).

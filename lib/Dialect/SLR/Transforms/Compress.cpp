@@ -7,20 +7,25 @@
 
 #include "slr/Calibration/CalibrationFile.h"
 #include "slr/Compression/Compression.h"
+#include "slr/Compression/MethodRegistry.h"
 #include "slr/Dialect/SLR/IR/SLR.h"
 #include "slr/Dialect/SLR/Transforms/LinearMatching.h"
 #include "slr/Dialect/SLR/Transforms/Passes.h"
 #include "slr/Dialect/SLR/Utils/PassOptionCheck.h"
 #include "slr/Sparsity/NMLayout.h"
 #include "slr/Support/FileIO.h"
+#include "slr/Support/Safetensors.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Regex.h"
+#include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -69,8 +74,204 @@ std::vector<double> identityHessian(int64_t size) {
   return hessian;
 }
 
+/// A layer's answer in the form the IR takes: packed S, the low-rank
+/// factors, and what the report says about it.
+struct LayerAnswer {
+  std::vector<float> values;
+  std::vector<uint64_t> positions;
+  std::vector<float> u, v;
+  int64_t rank = 0;
+  double relativeObjective = 0, pruningOnlyObjective = -1, seconds = 0;
+  int64_t deadInputs = 0, warmStartRounds = 0, maskSearchRounds = -1;
+};
+
+constexpr StringLiteral kResultFormat = "slr-compress layer result 1";
+
+/// SHA-256 (hex) of what a layer's answer depends on: its name and shape,
+/// W (row-major N x K), H and every compression option.
+std::string layerFingerprint(StringRef name, int64_t numRows, int64_t numCols,
+                             ArrayRef<float> weights, ArrayRef<double> hessian,
+                             const cmp::Options &options) {
+  llvm::SHA256 hash;
+  auto text = [&](StringRef value) {
+    hash.update(llvm::arrayRefFromStringRef(value));
+    hash.update(ArrayRef<uint8_t>{0});
+  };
+  text(kResultFormat);
+  text(name);
+  text(std::to_string(numRows) + "x" + std::to_string(numCols));
+  hash.update(
+      ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(weights.data()),
+                        weights.size() * sizeof(float)));
+  hash.update(
+      ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(hessian.data()),
+                        hessian.size() * sizeof(double)));
+  text(cmp::describeOptions(options));
+  return llvm::toHex(hash.final(), /*LowerCase=*/true);
+}
+
+/// DIR/<name>.safetensors, with every byte of the name outside
+/// [A-Za-z0-9._-] written as %XX (distinct names give distinct files).
+std::string resultPath(StringRef dir, StringRef name) {
+  std::string file;
+  for (char c : name) {
+    if (llvm::isAlnum(c) || c == '.' || c == '_' || c == '-')
+      file += c;
+    else
+      file += "%" + llvm::utohexstr(static_cast<uint8_t>(c), false, 2);
+  }
+  SmallString<256> path(dir);
+  llvm::sys::path::append(path, file + ".safetensors");
+  return std::string(path);
+}
+
+std::string printDouble(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+  return buffer;
+}
+
+llvm::Error writeLayerResult(StringRef path, StringRef name,
+                             StringRef fingerprint, int64_t numRows,
+                             int64_t numCols, const LayerAnswer &answer) {
+  SafetensorsWriter writer;
+  writer.setMetadata("format", kResultFormat);
+  writer.setMetadata("layer", name);
+  writer.setMetadata("fingerprint", fingerprint);
+  writer.setMetadata("relative_objective",
+                     printDouble(answer.relativeObjective));
+  writer.setMetadata("pruning_only_relative_objective",
+                     printDouble(answer.pruningOnlyObjective));
+  writer.setMetadata("seconds", printDouble(answer.seconds));
+  writer.setMetadata("dead_inputs", std::to_string(answer.deadInputs));
+  writer.setMetadata("warm_start_rounds_run",
+                     std::to_string(answer.warmStartRounds));
+  writer.setMetadata("mask_search_rounds_run",
+                     std::to_string(answer.maskSearchRounds));
+  int64_t groups = static_cast<int64_t>(answer.positions.size()) / numRows;
+  writer.addF32("s_values",
+                {numRows, static_cast<int64_t>(answer.values.size()) / numRows},
+                answer.values);
+  writer.addRaw("s_positions", SafetensorsDType::U64, {numRows, groups},
+                ArrayRef<uint8_t>(
+                    reinterpret_cast<const uint8_t *>(answer.positions.data()),
+                    answer.positions.size() * sizeof(uint64_t)));
+  writer.addF32("u", {numRows, answer.rank}, answer.u);
+  writer.addF32("v", {answer.rank, numCols}, answer.v);
+  return writer.write(path);
+}
+
+/// Reads a result written by writeLayerResult for this layer, W, H and
+/// options; an error says what does not match.
+llvm::Error readLayerResult(StringRef path, StringRef name,
+                            StringRef fingerprint, int64_t numRows,
+                            int64_t numCols, unsigned n, unsigned m,
+                            LayerAnswer &answer) {
+  auto fail = [&](const Twine &why) {
+    return llvm::createStringError("result file '" + path + "': " + why);
+  };
+  auto file = SafetensorsFile::open(path);
+  if (!file)
+    return fail(llvm::toString(file.takeError()));
+  if (file->metadata("format") != kResultFormat)
+    return fail("not a layer result of this slr-compress (format '" +
+                file->metadata("format") + "')");
+  if (file->metadata("layer") != name)
+    return fail("holds layer '" + file->metadata("layer") + "', not '" + name +
+                "'");
+  if (file->metadata("fingerprint") != fingerprint)
+    return fail("stale: it was computed from another W, H or options than "
+                "layer '" +
+                name + "' has now");
+  auto number = [&](StringRef key, double &value) -> llvm::Error {
+    if (file->metadata(key).getAsDouble(value, /*AllowInexact=*/true))
+      return fail("metadata '" + key + "' is not a number");
+    return llvm::Error::success();
+  };
+  auto integer = [&](StringRef key, int64_t &value) -> llvm::Error {
+    if (file->metadata(key).getAsInteger(10, value))
+      return fail("metadata '" + key + "' is not an integer");
+    return llvm::Error::success();
+  };
+  if (llvm::Error error = llvm::joinErrors(
+          number("relative_objective", answer.relativeObjective),
+          number("pruning_only_relative_objective",
+                 answer.pruningOnlyObjective)))
+    return error;
+  if (llvm::Error error =
+          llvm::joinErrors(number("seconds", answer.seconds),
+                           integer("dead_inputs", answer.deadInputs)))
+    return error;
+  if (llvm::Error error = llvm::joinErrors(
+          integer("warm_start_rounds_run", answer.warmStartRounds),
+          integer("mask_search_rounds_run", answer.maskSearchRounds)))
+    return error;
+  auto tensor = [&](StringRef tensorName, SafetensorsDType dtype,
+                    ArrayRef<int64_t> shape)
+      -> llvm::Expected<const SafetensorsTensor *> {
+    const SafetensorsTensor *found = file->lookup(tensorName);
+    if (!found || found->dtype != dtype || found->shape.size() != 2 ||
+        found->shape[0] != shape[0] ||
+        (shape[1] >= 0 && found->shape[1] != shape[1]))
+      return fail("tensor '" + tensorName +
+                  "' is missing or of the wrong "
+                  "type or shape");
+    return found;
+  };
+  const int64_t groups = numCols / m;
+  auto values =
+      tensor("s_values", SafetensorsDType::F32, {numRows, groups * n});
+  if (!values)
+    return values.takeError();
+  auto positions =
+      tensor("s_positions", SafetensorsDType::U64, {numRows, groups});
+  if (!positions)
+    return positions.takeError();
+  auto u = tensor("u", SafetensorsDType::F32, {numRows, -1});
+  if (!u)
+    return u.takeError();
+  answer.rank = (*u)->shape[1];
+  auto v = tensor("v", SafetensorsDType::F32, {answer.rank, numCols});
+  if (!v)
+    return v.takeError();
+  for (auto [source, target] :
+       {std::pair(*values, &answer.values), std::pair(*u, &answer.u),
+        std::pair(*v, &answer.v)})
+    if (llvm::Error error = file->readAsFloat(*source, *target))
+      return error;
+  ArrayRef<uint8_t> bytes = file->rawData(**positions);
+  answer.positions.resize(numRows * groups);
+  if (bytes.size() != answer.positions.size() * sizeof(uint64_t))
+    return fail("tensor 's_positions' has the wrong size");
+  std::memcpy(answer.positions.data(), bytes.data(), bytes.size());
+  return llvm::Error::success();
+}
+
+/// The method option's help, from the registry: "compression method: a, b;
+/// a: <summary>; b: <summary>" over the methods with an slr.linear form.
+StringRef methodOptionHelp() {
+  static const std::string help = [] {
+    std::string text =
+        "compression method: " +
+        cmp::compressionMethodNames(cmp::MethodSelection::WithSparsePart);
+    for (const cmp::CompressionMethodInfo &info : cmp::compressionMethods())
+      if (cmp::isSelected(info, cmp::MethodSelection::WithSparsePart))
+        text +=
+            "; " + std::string(info.name) + ": " + std::string(info.summary);
+    return text;
+  }();
+  return help;
+}
+
 struct SLRCompressPass : slr::impl::SLRCompressBase<SLRCompressPass> {
-  using SLRCompressBase::SLRCompressBase;
+  SLRCompressPass() { method.setDescription(methodOptionHelp()); }
+  SLRCompressPass(const SLRCompressPass &other) : SLRCompressBase(other) {
+    method.setDescription(methodOptionHelp());
+  }
+  SLRCompressPass(SLRCompressOptions options)
+      : SLRCompressBase(std::move(options)) {
+    method.setDescription(methodOptionHelp());
+  }
 
   LogicalResult initializeOptions(
       StringRef text,
@@ -80,6 +281,8 @@ struct SLRCompressPass : slr::impl::SLRCompressBase<SLRCompressPass> {
 private:
   /// Checks the options and fills `options`; the error message otherwise.
   std::optional<std::string> parseOptions(cmp::Options &options);
+  /// layer-range as [begin, end); [0, max) when empty.
+  std::optional<std::pair<size_t, size_t>> parseLayerRange() const;
   LogicalResult compressLayer(ConstantWeightLinear &layer,
                               const cmp::Options &options,
                               const CalibrationFile *calibration,
@@ -99,8 +302,9 @@ LogicalResult SLRCompressPass::initializeOptions(
           passOptionKinds(calibration, method, sparsity, rank, compressionRatio,
                           iterations, warmStartRounds, maxWarmStartRounds,
                           maskSearchRounds, refitIterations, percdamp,
-                          dampingScale, sparseStep, layers, report,
-                          explainSkipped, quiet, seed)))
+                          dampingScale, sparseStep, layers, layerRange,
+                          resultsDir, fromResults, report, explainSkipped,
+                          quiet, seed)))
     return errorHandler(*error);
   std::string message;
   if (failed(Pass::initializeOptions(text, [&](const Twine &error) {
@@ -121,14 +325,15 @@ SLRCompressPass::parseOptions(cmp::Options &options) {
   auto fail = [](const Twine &message) -> std::optional<std::string> {
     return ("slr-compress: " + message).str();
   };
-  std::optional<cmp::Method> parsedMethod = cmp::parseMethod(method);
-  if (!parsedMethod)
-    return fail("unknown method '" + method +
-                "' (expected hassle-free, sparsegpt, oats, wanda or "
-                "magnitude)");
-  if (*parsedMethod == cmp::Method::SVDOnly)
-    return fail("method 'svd' has no sparse part and no slr.linear form; use "
-                "it from the library");
+  const cmp::CompressionMethodInfo *methodInfo =
+      cmp::findCompressionMethod(method);
+  if (!methodInfo)
+    return fail(cmp::unknownMethodMessage(
+        method, cmp::MethodSelection::WithSparsePart));
+  if (!methodInfo->hasSparsePart)
+    return fail("method '" + method +
+                "' has no sparse part and no slr.linear form; use it from the "
+                "library");
   std::optional<cmp::SparsityPattern> pattern =
       cmp::parseSparsityPattern(sparsity);
   if (!pattern)
@@ -176,10 +381,16 @@ SLRCompressPass::parseOptions(cmp::Options &options) {
   std::string regexError;
   if (!layers.empty() && !llvm::Regex(layers).isValid(regexError))
     return fail("invalid layers regex '" + layers + "': " + regexError);
-  if (*parsedMethod != cmp::Method::Magnitude && calibration.empty())
+  if (!parseLayerRange())
+    return fail("layer-range must be BEGIN:END with 0 <= BEGIN <= END, got '" +
+                layerRange + "'");
+  if (!resultsDir.empty() && !fromResults.empty())
+    return fail("results-dir and from-results exclude each other: a run "
+                "either compresses layers or assembles their results");
+  if (methodInfo->needsCalibration && calibration.empty())
     return fail("method '" + method +
                 "' needs calibration=<file> (see slr-calibrate)");
-  options.method = *parsedMethod;
+  options.method = methodInfo->method;
   options.pattern = *pattern;
   options.rank = rank;
   options.compressionRatio = compressionRatio;
@@ -193,6 +404,18 @@ SLRCompressPass::parseOptions(cmp::Options &options) {
   options.sparseStep = *step;
   options.seed = seed;
   return std::nullopt;
+}
+
+std::optional<std::pair<size_t, size_t>>
+SLRCompressPass::parseLayerRange() const {
+  if (layerRange.empty())
+    return std::pair<size_t, size_t>(0, SIZE_MAX);
+  auto [first, second] = StringRef(layerRange).split(':');
+  size_t begin = 0, end = 0;
+  if (first.getAsInteger(10, begin) || second.getAsInteger(10, end) ||
+      begin > end)
+    return std::nullopt;
+  return std::pair(begin, end);
 }
 
 LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
@@ -245,25 +468,62 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
       return mlir::emitError(op->getLoc(), "slr-compress: weight of layer '")
              << layer.name << "' contains NaN or Inf";
 
-  auto start = std::chrono::steady_clock::now();
-  cmp::Result result;
-  cmp::Status status =
-      cmp::compress(weights.data(), weights.size(), numRows, numCols,
-                    hessian->data(), hessian->size(), options, result);
-  if (!status)
-    return mlir::emitError(op->getLoc(), "slr-compress: layer '")
-           << layer.name << "': " << status.message;
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-
-  // Pack S and build the replacement.
-  std::vector<float> values(numRows * numCols / m * n);
-  std::vector<uint64_t> positions(numRows * numCols / m);
-  if (!packNM(result.S.data(), numRows, numCols, n, m, values.data(),
-              positions.data()))
-    return mlir::emitError(op->getLoc(), "slr-compress: sparsity ")
-           << sparsity << " has no packed form";
+  LayerAnswer answer;
+  std::string fingerprint;
+  if (!fromResults.empty() || !resultsDir.empty())
+    fingerprint = layerFingerprint(layer.name, numRows, numCols, weights,
+                                   *hessian, options);
+  if (!fromResults.empty()) {
+    std::string path = resultPath(fromResults, layer.name);
+    if (!llvm::sys::fs::exists(path))
+      return mlir::emitError(op->getLoc(),
+                             "slr-compress: no result for layer '")
+             << layer.name << "' in '" << fromResults << "' (expected '" << path
+             << "')";
+    if (llvm::Error error = readLayerResult(path, layer.name, fingerprint,
+                                            numRows, numCols, n, m, answer))
+      return mlir::emitError(op->getLoc(), "slr-compress: ")
+             << llvm::toString(std::move(error));
+  } else {
+    auto start = std::chrono::steady_clock::now();
+    cmp::Result result;
+    cmp::Status status =
+        cmp::compress(weights.data(), weights.size(), numRows, numCols,
+                      hessian->data(), hessian->size(), options, result);
+    if (!status)
+      return mlir::emitError(op->getLoc(), "slr-compress: layer '")
+             << layer.name << "': " << status.message;
+    answer.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    // Pack S.
+    answer.values.resize(numRows * numCols / m * n);
+    answer.positions.resize(numRows * numCols / m);
+    if (!packNM(result.S.data(), numRows, numCols, n, m, answer.values.data(),
+                answer.positions.data()))
+      return mlir::emitError(op->getLoc(), "slr-compress: sparsity ")
+             << sparsity << " has no packed form";
+    answer.u = std::move(result.U);
+    answer.v = std::move(result.V);
+    answer.rank = result.rank;
+    answer.relativeObjective = result.relativeObjective;
+    if (options.method == cmp::Method::HassleFree &&
+        !result.objectiveHistory.empty())
+      answer.pruningOnlyObjective = result.objectiveHistory.front();
+    answer.deadInputs = result.deadInputs;
+    answer.warmStartRounds = result.warmStartRounds;
+    if (options.method == cmp::Method::HassleFree)
+      answer.maskSearchRounds = result.maskSearchRounds;
+    if (!resultsDir.empty())
+      if (llvm::Error error =
+              writeLayerResult(resultPath(resultsDir, layer.name), layer.name,
+                               fingerprint, numRows, numCols, answer))
+        return mlir::emitError(op->getLoc(), "slr-compress: result of layer '")
+               << layer.name << "': " << llvm::toString(std::move(error));
+  }
+  report.seconds = answer.seconds;
+  const std::vector<float> &values = answer.values;
+  const std::vector<uint64_t> &positions = answer.positions;
 
   OpBuilder builder(op);
   Location loc = op->getLoc();
@@ -285,12 +545,12 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
       RankedTensorType::get({numRows, numCols / m}, positionType), positions,
       blobPrefix + ".s_positions"));
   Value u, v;
-  if (result.rank > 0) {
+  if (answer.rank > 0) {
     u = constant(makeFloatElements(
-        RankedTensorType::get({numRows, result.rank}, elementType), result.U,
+        RankedTensorType::get({numRows, answer.rank}, elementType), answer.u,
         blobPrefix + ".u"));
     v = constant(makeFloatElements(
-        RankedTensorType::get({result.rank, numCols}, elementType), result.V,
+        RankedTensorType::get({answer.rank, numCols}, elementType), answer.v,
         blobPrefix + ".v"));
   }
   auto resultType = cast<RankedTensorType>(init.getType());
@@ -317,29 +577,25 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
 
   // One rank option serves every layer; where it exceeds min(N, K) the
   // low-rank part is full rank instead. Said, not silent.
-  bool hasLowRank = options.method == cmp::Method::HassleFree ||
-                    options.method == cmp::Method::OATS;
+  bool hasLowRank = !cmp::compressionMethodInfo(options.method).pruningOnly;
   if (hasLowRank && options.compressionRatio < 0 &&
       options.rank > std::min(numRows, numCols)) {
     report.requestedRank = options.rank;
     mlir::emitWarning(loc) << "slr-compress: rank " << options.rank
                            << " exceeds min(N, K) of layer '" << layer.name
                            << "' (" << numRows << "x" << numCols
-                           << "); it gets rank " << result.rank;
+                           << "); it gets rank " << answer.rank;
   }
 
   report.name = layer.name;
   report.numOutputFeatures = numRows;
   report.numInputFeatures = numCols;
-  report.rank = result.rank;
-  report.relativeObjective = result.relativeObjective;
-  if (options.method == cmp::Method::HassleFree &&
-      !result.objectiveHistory.empty())
-    report.pruningOnlyObjective = result.objectiveHistory.front();
-  report.deadInputs = result.deadInputs;
-  report.warmStartRounds = result.warmStartRounds;
-  if (options.method == cmp::Method::HassleFree)
-    report.maskSearchRounds = result.maskSearchRounds;
+  report.rank = answer.rank;
+  report.relativeObjective = answer.relativeObjective;
+  report.pruningOnlyObjective = answer.pruningOnlyObjective;
+  report.deadInputs = answer.deadInputs;
+  report.warmStartRounds = answer.warmStartRounds;
+  report.maskSearchRounds = answer.maskSearchRounds;
   return success();
 }
 
@@ -486,6 +742,41 @@ void SLRCompressPass::runOnOperation() {
       mlir::emitRemark(op.getLoc())
           << "slr-compress: left '" << name << "' dense: " << reason;
   });
+
+  // layer-range: a job's share of the layers to compress.
+  auto [rangeBegin, rangeEnd] = *parseLayerRange();
+  bool rangeSelectedNone = false;
+  if (!layerRange.empty()) {
+    SmallVector<ConstantWeightLinear> inRange;
+    for (auto [index, layer] : llvm::enumerate(layersToCompress)) {
+      if (index >= rangeBegin && index < rangeEnd)
+        inRange.push_back(layer);
+      else
+        skipped.push_back({layer.name, "outside layer-range=" + layerRange});
+    }
+    rangeSelectedNone = inRange.empty() && !layersToCompress.empty();
+    layersToCompress = std::move(inRange);
+  }
+  // A job array may have more jobs than layers: a job whose range lies past
+  // the last layer has nothing to write.
+  if (rangeSelectedNone && !resultsDir.empty()) {
+    if (!quiet)
+      llvm::errs() << "slr-compress: layer-range=" << layerRange
+                   << " selects none of the " << numSelected
+                   << " layers; nothing to do\n";
+    return;
+  }
+  if (rangeSelectedNone) {
+    moduleError() << "slr-compress: layer-range=" << layerRange
+                  << " selects none of the layers to compress";
+    return signalPassFailure();
+  }
+  if (!resultsDir.empty())
+    if (std::error_code error = llvm::sys::fs::create_directories(resultsDir)) {
+      moduleError() << "slr-compress: cannot create results-dir '" << resultsDir
+                    << "': " << error.message();
+      return signalPassFailure();
+    }
 
   // Compressible layers exist but the options compress none of them: almost
   // certainly not what was asked for (a pattern that divides no K, a layers

@@ -37,6 +37,15 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
     part is then full rank) with a warning, and its report entry has
     `rank_requested`.
 
+    Past one machine: `results-dir=DIR` writes each compressed layer's
+    packed S, U, V and report to its own file, fingerprinted by the layer's
+    W, H and the options; `layer-range=BEGIN:END` restricts a run to some of
+    the selected layers, so that independent jobs (a job array, GNU
+    parallel) can compress a model's layers in parts. `from-results=DIR`
+    then assembles the compressed IR from the files without compressing:
+    bit-identical to one process compressing every layer. A missing file or
+    a stale one (other W, H or options) is an error at the layer.
+
     Progress goes to stderr; `report=<file>` writes a JSON per-layer report
     (relative objective, rank, time; layers left dense and why) and a table
     is printed at the end.
@@ -45,7 +54,8 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "safetensors file with one K x K matrix H = X^T X per layer name">,
     Option<"method", "method", "std::string", /*default=*/"\"hassle-free\"",
-           "hassle-free | sparsegpt | oats | wanda | magnitude">,
+           "compression method (the help text comes from the method "
+           "registry)">,
     Option<"sparsity", "sparsity", "std::string", /*default=*/"\"2:4\"",
            "N:M pattern along K">,
     Option<"rank", "rank", "int64_t", /*default=*/"64",
@@ -80,6 +90,17 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
            "sparse step of hassle-free / sparsegpt: obs | admm">,
     Option<"layers", "layers", "std::string", /*default=*/"\"\"",
            "regular expression over layer names to compress (empty: all)">,
+    Option<"layerRange", "layer-range", "std::string", /*default=*/"\"\"",
+           "BEGIN:END: only the layers of these 0-based indices (END "
+           "exclusive, clamped) among those `layers` selects, in walk order "
+           "(for per-layer jobs)">,
+    Option<"resultsDir", "results-dir", "std::string", /*default=*/"\"\"",
+           "also write each compressed layer's result to DIR/<layer>."
+           "safetensors (a job's share of a model)">,
+    Option<"fromResults", "from-results", "std::string",
+           /*default=*/"\"\"",
+           "compress nothing: build each layer from DIR/<layer>.safetensors, "
+           "written by results-dir with the same W, H and options">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "write the per-layer JSON report to this file">,
     Option<"explainSkipped", "explain-skipped", "bool", /*default=*/"false",
