@@ -46,6 +46,11 @@ static cl::opt<slr::PerplexityOptions::Protocol> protocol(
                           "blank-line separated blocks, each from BOS"),
                clEnumValN(slr::PerplexityOptions::Protocol::Stream, "stream",
                           "whole text, non-overlapping windows")));
+static cl::opt<bool> unpackSparse(
+    "unpack-sparse",
+    cl::desc("run slr.linear by unpacking S and calling BLAS (the previous "
+             "path) instead of the packed kernel"),
+    cl::init(false));
 static cl::opt<int64_t> contextLength("context", cl::desc("window length"),
                                       cl::init(512));
 static cl::opt<int64_t> maxBlocks("max-blocks",
@@ -81,7 +86,7 @@ int main(int argc, char **argv) {
   auto &text = task->text;
   auto &module = task->module;
   auto start = std::chrono::steady_clock::now();
-  auto model = slr::CompiledModel::compile(*module);
+  auto model = slr::CompiledModel::compile(*module, unpackSparse);
   if (!model)
     return fail(toString(model.takeError()));
   double compileSeconds =
