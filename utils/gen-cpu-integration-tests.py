@@ -6,7 +6,7 @@ computes y = x*S^T + (x*V^T)*U^T + b here in exact (integer or float64)
 arithmetic, and emits an MLIR program that
 
   * packs S with slr.pack (lowered, not folded),
-  * runs slr.linear,
+  * runs slr.linear (reference lowering, and the packed CPU kernel),
   * runs an upstream-only dense reference on unpack(pack(S)) + U*V,
   * prints, per case: id, #mismatches vs the Python result, #mismatches vs the
     dense reference, #mismatches of unpack(pack(S)) vs S, #elements.
@@ -26,6 +26,15 @@ HEADER = """\
 // RUN: | %mlir_runner -e main -entry-point-result=void \\
 // RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils \\
 // RUN: | FileCheck %s
+// RUN: slr-opt %s -slr-cpu-fast-pipeline \\
+// RUN: | %mlir_runner -e main -entry-point-result=void \\
+// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%slr_cpu_runtime \\
+// RUN: | FileCheck %s
+// RUN: slr-opt %s -slr-cpu-fast-pipeline | FileCheck %s --check-prefix=CALLS
+// CALLS: llvm.call @_mlir_ciface_slr_rt_sparse_linear_
+//
+// The same cases run through the reference lowering and through the CPU
+// runtime's packed kernel (--slr-cpu-fast-pipeline).
 //
 // Per case: id, mismatches vs exact result, vs dense reference, pack/unpack
 // round-trip mismatches, number of checked outputs.

@@ -196,7 +196,7 @@ using ForwardFn = void (*)(StridedMemRefType<float, 2> *,
 CompiledModel::~CompiledModel() = default;
 
 llvm::Expected<std::unique_ptr<CompiledModel>>
-CompiledModel::compile(ModuleOp module) {
+CompiledModel::compile(ModuleOp module, bool unpackSparse) {
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward || forward.getNumArguments() != 1 ||
       forward.getNumResults() != 1)
@@ -226,7 +226,7 @@ CompiledModel::compile(ModuleOp module) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   PassManager pm(module.getContext());
-  buildCPUFastPipeline(pm);
+  buildCPUFastPipeline(pm, unpackSparse);
   if (failed(pm.run(module)))
     return llvm::createStringError("lowering the model IR to LLVM failed");
 

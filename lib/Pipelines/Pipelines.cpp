@@ -28,6 +28,7 @@ static constexpr const char *kCPUReferencePipeline =
     "convert-to-llvm,"
     "reconcile-unrealized-casts";
 
+// Preceded by convert-slr-to-cpu-runtime unless slr.linear is to be unpacked.
 static constexpr const char *kCPUFastPipeline =
     "convert-slr-to-linalg,"
     "canonicalize,"
@@ -55,6 +56,7 @@ static void addTextualPipeline(OpPassManager &pm, const char *pipeline) {
     // The CPU conversions only: SLRPipelines does not link SLRToGPU.
     slr::registerConvertSLRToLinalg();
     slr::registerConvertContractionsToSLRRuntime();
+    slr::registerConvertSLRToCPURuntime();
     slr::registerSLRTransformsPasses();
     return true;
   }();
@@ -67,9 +69,21 @@ void slr::buildCPUReferencePipeline(OpPassManager &pm) {
   addTextualPipeline(pm, kCPUReferencePipeline);
 }
 
-void slr::buildCPUFastPipeline(OpPassManager &pm) {
+void slr::buildCPUFastPipeline(OpPassManager &pm, bool unpackSparse) {
+  if (!unpackSparse)
+    addTextualPipeline(pm, "convert-slr-to-cpu-runtime");
   addTextualPipeline(pm, kCPUFastPipeline);
 }
+
+namespace {
+struct CPUFastPipelineOptions : PassPipelineOptions<CPUFastPipelineOptions> {
+  Option<bool> unpackSparse{
+      *this, "unpack-sparse",
+      llvm::cl::desc("Unpack slr.linear's S and use BLAS (the previous path) "
+                     "instead of the packed kernel"),
+      llvm::cl::init(false)};
+};
+} // namespace
 
 void slr::registerSLRPipelines() {
   PassPipelineRegistration<>(
@@ -77,9 +91,12 @@ void slr::registerSLRPipelines() {
       "Lower slr and linalg-on-tensors to the LLVM dialect (reference CPU "
       "path, runs under mlir-runner)",
       buildCPUReferencePipeline);
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CPUFastPipelineOptions>(
       "slr-cpu-fast-pipeline",
-      "Lower slr and model IR to the LLVM dialect with BLAS calls for every "
-      "f32 contraction (link the slr CPU runtime)",
-      buildCPUFastPipeline);
+      "Lower slr and model IR to the LLVM dialect with the packed slr.linear "
+      "kernel and BLAS calls for every f32 contraction (link the slr CPU "
+      "runtime)",
+      [](OpPassManager &pm, const CPUFastPipelineOptions &options) {
+        buildCPUFastPipeline(pm, options.unpackSparse);
+      });
 }

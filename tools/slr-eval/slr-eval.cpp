@@ -46,6 +46,13 @@ static cl::opt<slr::PerplexityOptions::Protocol> protocol(
                           "blank-line separated blocks, each from BOS"),
                clEnumValN(slr::PerplexityOptions::Protocol::Stream, "stream",
                           "whole text, non-overlapping windows")));
+static cl::opt<bool> unpackSparse(
+    "unpack-sparse",
+    cl::desc("run slr.linear by unpacking S and calling BLAS (default: at "
+             "evaluation windows, M of 100-512 rows, it is faster than the "
+             "packed kernel today); --unpack-sparse=false runs the packed "
+             "kernel"),
+    cl::init(true));
 static cl::opt<int64_t> contextLength("context", cl::desc("window length"),
                                       cl::init(512));
 static cl::opt<int64_t> maxBlocks("max-blocks",
@@ -82,7 +89,7 @@ int main(int argc, char **argv) {
   auto &text = task->text;
   auto &module = task->module;
   auto start = std::chrono::steady_clock::now();
-  auto model = slr::CompiledModel::compile(*module);
+  auto model = slr::CompiledModel::compile(*module, unpackSparse);
   if (!model)
     return fail(toString(model.takeError()));
   double compileSeconds =

@@ -4,6 +4,7 @@
 #define SLR_CONVERSION_PASSES_H
 
 #include "slr/Conversion/ContractionsToRuntime/ContractionsToRuntime.h"
+#include "slr/Conversion/SLRToCPURuntime/SLRToCPURuntime.h"
 #include "slr/Conversion/SLRToGPU/SLRToGPU.h"
 #include "slr/Conversion/SLRToLinalg/SLRToLinalg.h"
 

@@ -43,6 +43,30 @@ def ConvertContractionsToSLRRuntime
   ];
 }
 
+def ConvertSLRToCPURuntime
+    : Pass<"convert-slr-to-cpu-runtime", "::mlir::ModuleOp"> {
+  let summary = "Turn slr.linear into calls of the CPU runtime's packed kernel";
+  let description = [{
+    Replaces every `slr.linear` whose positions are 8, 16, 32 or 64-bit
+    integers by a call of `slr_rt_sparse_linear_<type>_i<bits>` of the slr
+    CPU runtime on the packed operands themselves (no unpacking): x
+    collapsed to `[M, K]`, values, positions, U, V and bias handed over as
+    memrefs (`bufferization.to_buffer`; an absent low-rank part or bias as
+    an empty constant), y a fresh `[M, N]` buffer returned through
+    `bufferization.to_tensor`. Runs on tensors, before bufferization. The
+    kernel accumulates in f32 (f16/bf16 x widened, y rounded once), like
+    `--convert-slr-to-linalg`, which stays the reference and lowers what this
+    pass leaves (other position widths, `slr.pack`, `slr.unpack`).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ConvertSLRToGPU : Pass<"convert-slr-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Lower 2:4 f16/bf16 slr.linear to tensor-core GPU kernels";
   let description = [{

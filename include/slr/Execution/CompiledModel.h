@@ -49,8 +49,9 @@ public:
   /// `module`. `calibrationLayers` receives
   /// the names of the layers instrumented by --slr-instrument-calibration, if
   /// the module was instrumented.
+  /// `unpackSparse` lowers slr.linear by unpacking S (buildCPUFastPipeline).
   static llvm::Expected<std::unique_ptr<CompiledModel>>
-  compile(mlir::ModuleOp module);
+  compile(mlir::ModuleOp module, bool unpackSparse = false);
 
   ~CompiledModel();
 

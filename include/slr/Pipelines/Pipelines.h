@@ -1,4 +1,5 @@
-//===- Pipelines.h - slr pass pipelines --------------------------*- C++ -*-===//
+//===- Pipelines.h - slr pass pipelines --------------------------*- C++
+//-*-===//
 
 #ifndef SLR_PIPELINES_PIPELINES_H
 #define SLR_PIPELINES_PIPELINES_H
@@ -15,10 +16,13 @@ namespace slr {
 void buildCPUReferencePipeline(mlir::OpPassManager &pm);
 
 /// slr + model IR -> LLVM dialect for fast CPU execution: like the
-/// reference pipeline, but every f32 contraction (all matmuls, attention, and
-/// the x*S^T / low-rank products of slr.linear) becomes a BLAS call into the
-/// slr CPU runtime. Registered as `slr-cpu-fast-pipeline`.
-void buildCPUFastPipeline(mlir::OpPassManager &pm);
+/// reference pipeline, but every slr.linear becomes a call of the runtime's
+/// packed kernel (--convert-slr-to-cpu-runtime) and every f32 contraction
+/// (all matmuls, attention) a BLAS call into the slr CPU runtime. With
+/// `unpackSparse`, slr.linear is unpacked (--convert-slr-to-linalg) and its
+/// products go to BLAS instead (the previous path, kept to compare against).
+/// Registered as `slr-cpu-fast-pipeline` (option `unpack-sparse`).
+void buildCPUFastPipeline(mlir::OpPassManager &pm, bool unpackSparse = false);
 
 /// Registers the pipelines above with the global pass registry.
 void registerSLRPipelines();

@@ -1,6 +1,7 @@
 //===- CPURuntime.cpp - slr CPU runtime -----------------------------------===//
 
 #include "slr/Runtime/CPURuntime.h"
+#include "slr/Runtime/SparseLinear.h"
 
 #include <cblas.h>
 
@@ -23,11 +24,13 @@ bool asBlasView(const StridedMemRefType<float, 2> &m, BlasView &view) {
   const float *base = m.data + m.offset;
   int64_t rows = m.sizes[0], cols = m.sizes[1];
   if (m.strides[1] == 1 && (rows <= 1 || m.strides[0] >= cols)) {
-    view = {base, CblasNoTrans, std::max<int64_t>(std::max<int64_t>(m.strides[0], cols), 1)};
+    view = {base, CblasNoTrans,
+            std::max<int64_t>(std::max<int64_t>(m.strides[0], cols), 1)};
     return true;
   }
   if (m.strides[0] == 1 && (cols <= 1 || m.strides[1] >= rows)) {
-    view = {base, CblasTrans, std::max<int64_t>(std::max<int64_t>(m.strides[1], rows), 1)};
+    view = {base, CblasTrans,
+            std::max<int64_t>(std::max<int64_t>(m.strides[1], rows), 1)};
     return true;
   }
   return false;
@@ -129,10 +132,13 @@ void slr::runtime::setActivationRecorder(ActivationRecorder *recorder) {
 }
 
 std::vector<std::pair<const char *, void *>> slr::runtime::runtimeSymbols() {
-  return {
+  std::vector<std::pair<const char *, void *>> symbols = {
       {"_mlir_ciface_slr_rt_sgemm",
        reinterpret_cast<void *>(&_mlir_ciface_slr_rt_sgemm)},
       {"_mlir_ciface_slr_rt_record_activation",
        reinterpret_cast<void *>(&_mlir_ciface_slr_rt_record_activation)},
   };
+  for (auto symbol : sparseLinearSymbols())
+    symbols.push_back(symbol);
+  return symbols;
 }

@@ -3,6 +3,15 @@
 // RUN: | %mlir_runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils \
 // RUN: | FileCheck %s
+// RUN: slr-opt %s -slr-cpu-fast-pipeline \
+// RUN: | %mlir_runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%slr_cpu_runtime \
+// RUN: | FileCheck %s
+// RUN: slr-opt %s -slr-cpu-fast-pipeline | FileCheck %s --check-prefix=CALLS
+// CALLS: llvm.call @_mlir_ciface_slr_rt_sparse_linear_
+//
+// The same cases run through the reference lowering and through the CPU
+// runtime's packed kernel (--slr-cpu-fast-pipeline).
 //
 // Per case: id, mismatches vs exact result, vs dense reference, pack/unpack
 // round-trip mismatches, number of checked outputs.
