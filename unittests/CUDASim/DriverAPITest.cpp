@@ -65,6 +65,69 @@ const char *kKernel = R"(.version 8.5
 }
 )";
 
+/// The memory type answers of the driver that the launchers' staging relies
+/// on, and the staging itself (CUDARuntime.h): device memory is used as it
+/// is, host memory gets a device copy that is copied back and freed.
+TEST(DriverAPITest, PointerMemoryTypeAndActivationStaging) {
+  const DriverAPI &d = simulatorDriver();
+  ASSERT_EQ(d.cuInit(0), 0);
+  CUdeviceptr device = 0;
+  ASSERT_EQ(d.cuMemAlloc(&device, 256), 0);
+  unsigned type = 0;
+  EXPECT_EQ(
+      d.cuPointerGetAttribute(&type, kPointerAttributeMemoryType, device + 100),
+      0);
+  EXPECT_EQ(type, kMemoryTypeDevice);
+  std::vector<float> host(64, 1.5f);
+  EXPECT_EQ(d.cuPointerGetAttribute(&type, kPointerAttributeMemoryType,
+                                    reinterpret_cast<CUdeviceptr>(host.data())),
+            1);
+  EXPECT_EQ(
+      d.cuPointerGetAttribute(&type, kPointerAttributeMemoryType, device + 256),
+      1)
+      << "one past the end is not inside the allocation";
+
+  void *library = dlopen(SLR_CUDA_SIM_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(library, nullptr) << dlerror();
+  auto stageInput = reinterpret_cast<void *(*)(void *, uint64_t)>(
+      dlsym(library, "slrGpuStageInput"));
+  auto stageOutput = reinterpret_cast<void *(*)(void *, uint64_t)>(
+      dlsym(library, "slrGpuStageOutput"));
+  auto unstage = reinterpret_cast<void (*)(void *, void *, uint64_t, bool)>(
+      dlsym(library, "slrGpuUnstage"));
+  ASSERT_TRUE(stageInput && stageOutput && unstage);
+
+  void *devicePointer = reinterpret_cast<void *>(device);
+  EXPECT_EQ(stageInput(devicePointer, 256), devicePointer);
+  EXPECT_EQ(stageOutput(devicePointer, 256), devicePointer);
+  unstage(devicePointer, devicePointer, 256, true);
+
+  void *staged = stageInput(host.data(), 256);
+  ASSERT_NE(staged, host.data());
+  std::vector<float> back(64, 0.0f);
+  ASSERT_EQ(d.cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(back.data()),
+                            reinterpret_cast<CUdeviceptr>(staged), 256,
+                            nullptr),
+            0);
+  EXPECT_EQ(back, host);
+  unstage(host.data(), staged, 256, false);
+
+  void *result = stageOutput(back.data(), 256);
+  ASSERT_NE(result, back.data());
+  std::vector<float> twos(64, 2.0f);
+  ASSERT_EQ(d.cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(result),
+                            reinterpret_cast<CUdeviceptr>(twos.data()), 256,
+                            nullptr),
+            0);
+  unstage(back.data(), result, 256, true);
+  EXPECT_EQ(back, twos);
+  // Freed by unstage: no longer device memory.
+  EXPECT_EQ(d.cuPointerGetAttribute(&type, kPointerAttributeMemoryType,
+                                    reinterpret_cast<CUdeviceptr>(result)),
+            1);
+  EXPECT_EQ(d.cuMemFree(device), 0);
+}
+
 TEST(DriverAPITest, ModulesLaunchesCopiesAndStickyFaults) {
   const DriverAPI &d = simulatorDriver();
   ASSERT_EQ(d.cuInit(0), 0);

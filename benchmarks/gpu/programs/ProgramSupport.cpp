@@ -69,15 +69,22 @@ void memrefCopy(int64_t elementSize, UnrankedMemRef *src, UnrankedMemRef *dst) {
 }
 
 /// float -> bfloat16, round to nearest even (NaN stays a quiet NaN); g++ 12's
-/// libgcc lacks it. Returned in the low half of a float register, as the
-/// libcall ABI has it.
-uint16_t __truncsfbf2(float value) {
+/// libgcc lacks it. LLVM passes a bf16 result in the low half of xmm0, so the
+/// bits go back as a float whose low 16 bits they are (a uint16_t result
+/// would come back in eax, and the caller would read what xmm0 held).
+float __truncsfbf2(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, 4);
-  if ((bits & 0x7fffffffu) > 0x7f800000u)
-    return static_cast<uint16_t>((bits >> 16) | 0x40);
-  uint32_t rounding = 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>((bits + rounding) >> 16);
+  uint32_t result;
+  if ((bits & 0x7fffffffu) > 0x7f800000u) {
+    result = (bits >> 16) | 0x40;
+  } else {
+    uint32_t rounding = 0x7fffu + ((bits >> 16) & 1u);
+    result = (bits + rounding) >> 16;
+  }
+  float out;
+  std::memcpy(&out, &result, 4);
+  return out;
 }
 
 } // extern "C"

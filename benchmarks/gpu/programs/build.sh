@@ -32,6 +32,7 @@ programs=(
   "linear-bf16|linear.mlir|s/ELT/bf16/g;s/LIMIT/256.0/g|slr:"
   "linear-f16|linear.mlir|s/ELT/f16/g;s/LIMIT/2048.0/g|slr:"
   "linear-bf16-small-tiles|linear.mlir|s/ELT/bf16/g;s/LIMIT/256.0/g|slr:tile-n=32 tile-m=16 tile-k=32 warps-n=2 warps-m=1 stages=2"
+  "device-activations|device-activations.mlir||slr:"
   "upstream-mma|upstream-mma.mlir||upstream"
 )
 for entry in "${programs[@]}"; do

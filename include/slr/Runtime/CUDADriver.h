@@ -44,6 +44,9 @@ inline constexpr int kJitErrorLogBufferSizeBytes = 6;
 inline constexpr int kJitOptimizationLevel = 7;
 inline constexpr unsigned kStreamNonBlocking = 1;
 inline constexpr unsigned kMemAttachGlobal = 1;
+inline constexpr int kPointerAttributeMemoryType = 2;
+inline constexpr unsigned kMemoryTypeDevice = 2;
+inline constexpr unsigned kMemoryTypeUnified = 4;
 
 /// Function pointers into libcuda.so.1.
 struct DriverAPI {
@@ -81,6 +84,7 @@ struct DriverAPI {
   CUresult (*cuMemcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
   CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
+  CUresult (*cuPointerGetAttribute)(void *, int, CUdeviceptr);
 };
 
 /// The entry points DriverAPI holds: (field, exported symbol of the driver).
@@ -115,7 +119,8 @@ struct DriverAPI {
   X(cuMemAllocManaged, cuMemAllocManaged)                                      \
   X(cuMemcpyAsync, cuMemcpyAsync)                                              \
   X(cuMemsetD32Async, cuMemsetD32Async)                                        \
-  X(cuMemsetD16Async, cuMemsetD16Async)
+  X(cuMemsetD16Async, cuMemsetD16Async)                                        \
+  X(cuPointerGetAttribute, cuPointerGetAttribute)
 
 /// Fills `api` from the driver the linking library provides: the CUDA
 /// driver loaded with dlopen (libslr_cuda_runtime, CUDADriverLoader.cpp)

@@ -56,6 +56,18 @@ void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream);
 /// after the first call.
 void *slrGpuResidentCopy(void *host, uint64_t bytes);
 
+/// Activations of a launcher call. A pointer the driver knows as device (or
+/// managed) memory is used as it is, so that a caller that keeps its
+/// activations on the device moves nothing; host memory is staged:
+/// slrGpuStageInput returns a device copy of `bytes` at `data`,
+/// slrGpuStageOutput uninitialised device memory for a result, and
+/// slrGpuUnstage(data, staged, bytes, copyBack) copies a staged result back
+/// to `data` (copyBack) and frees the staging memory; each returns after its
+/// copies completed. For the same pointer in and out nothing is done.
+void *slrGpuStageInput(void *data, uint64_t bytes);
+void *slrGpuStageOutput(void *data, uint64_t bytes);
+void slrGpuUnstage(void *data, void *staged, uint64_t bytes, bool copyBack);
+
 /// Selects the device later calls use (default 0); must precede the first
 /// other call.
 void mgpuSetDefaultDevice(int32_t device);

@@ -6,7 +6,8 @@
 //
 //   %xb = bufferization.to_buffer %x2d  (and the weights; constant 2:4
 //          positions become constant metadata words reordered here)
-//   %yb = memref.alloc(%M)
+//   %yb = memref.alloc(%M)   (or the caller's buffer the result is
+//          materialized into, see resultDestination)
 //   func.call @<launcher>(%xb, ..., %yb)
 //   %y  = bufferization.to_tensor %yb restrict writable
 //
@@ -32,6 +33,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -116,6 +118,31 @@ SLRLinearRowRange rowRange(RankedTensorType type) {
     rows *= type.getDimSize(dim);
   }
   return {rows, rows};
+}
+
+/// The caller's buffer that the op's result is materialized into right
+/// away (`bufferization.materialize_in_destination %y in restrict writable
+/// %buffer`, nothing touching memory in between), or null. The launcher
+/// writes y there directly: no copy, and none to the host when the buffer
+/// is device memory.
+bufferization::MaterializeInDestinationOp resultDestination(LinearOp op) {
+  Value result = op.getOutput();
+  if (!result.hasOneUse() ||
+      cast<RankedTensorType>(result.getType()).getRank() != 2)
+    return {};
+  auto materialize = dyn_cast<bufferization::MaterializeInDestinationOp>(
+      *result.getUsers().begin());
+  if (!materialize || materialize->getBlock() != op->getBlock())
+    return {};
+  auto dest = dyn_cast<MemRefType>(materialize.getDest().getType());
+  if (!dest || !dest.getLayout().isIdentity() ||
+      dest.getMemorySpace() != nullptr)
+    return {};
+  for (Operation *between = op->getNextNode(); between != materialize;
+       between = between->getNextNode())
+    if (!isMemoryEffectFree(between))
+      return {};
+  return materialize;
 }
 
 struct LinearToGPUKernels : OpRewritePattern<LinearOp> {
@@ -220,7 +247,13 @@ struct LinearToGPUKernels : OpRewritePattern<LinearOp> {
       args.push_back(toBuffer(b, loc, op.getBias()));
     Value rows = tensor::DimOp::create(b, loc, x2d, 0);
     auto yType = MemRefType::get({ShapedType::kDynamic, spec.n}, elementType);
-    Value y = memref::AllocOp::create(b, loc, yType, ValueRange{rows});
+    bufferization::MaterializeInDestinationOp destination =
+        resultDestination(op);
+    Value y = destination
+                  ? memref::CastOp::create(b, loc, yType, destination.getDest())
+                        .getResult()
+                  : memref::AllocOp::create(b, loc, yType, ValueRange{rows})
+                        .getResult();
     args.push_back(y);
 
     // Constant weights stay on the device across calls.
@@ -240,6 +273,8 @@ struct LinearToGPUKernels : OpRewritePattern<LinearOp> {
         b, loc, resultType, y, /*restrict=*/true, /*writable=*/true);
     result =
         restoreOutput(b, loc, result, op.getInput(), op.getOutput().getType());
+    if (destination)
+      rewriter.eraseOp(destination);
     rewriter.replaceOp(op, result);
     return success();
   }

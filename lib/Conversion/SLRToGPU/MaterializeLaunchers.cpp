@@ -2,14 +2,18 @@
 //
 // --slr-gpu-materialize-launchers: every private function carrying a
 // `slr.gpu_launcher` recipe (a #slr.gpu_launch, see LinearToGPU.cpp) gets a
-// body that uploads its memref arguments, runs the kernels and downloads y:
+// body that runs the kernels on device copies of its memref arguments:
 //
+//   x, y: the caller's buffers when they are device memory, else staged
+//         device copies (slrGpuStageInput / slrGpuStageOutput, decided at
+//         run time; slrGpuUnstage copies y back after the stream finished)
 //   %t0 = gpu.wait async
-//   device copies of x, values, metadata (or positions + reorder kernel),
-//   U, V, bias;  zeroed t [M, r] f32;  y [M, N]
+//   constant weights: resident device copies (slrGpuResidentCopy, uploaded
+//   by the first call); others, and metadata (or positions + reorder
+//   kernel), U, V, bias: device copies;  zeroed t [M, r] f32
 //   gpu.launch_func @lowrank  grid (r/tn, ceil(M/tm), splitK)
 //   gpu.launch_func @main     grid (N/tileN, ceil(M/tileM), 1)
-//   copy y back, free everything, gpu.wait
+//   free the per-call copies, gpu.wait
 //
 // all chained on one async token (gpu-to-llvm lowers async ops only), behind
 // a branch that returns at once for an empty batch (M = 0). The
@@ -79,62 +83,134 @@ public:
   }
 
   /// The device copy of a constant weight that slrGpuResidentCopy keeps
-  /// (uploaded by the first call), as a memref of the weight's type; the
-  /// descriptor is built in the LLVM dialect, where the pointer comes from.
-  /// Falls back to a per-call upload for a weight that is not a static,
-  /// identity-layout buffer.
+  /// (uploaded by the first call). Falls back to a per-call upload for a
+  /// weight that is not a static, identity-layout buffer.
   Value resident(Value host) {
     auto type = cast<MemRefType>(host.getType());
     if (!type.hasStaticShape() || !type.getLayout().isIdentity())
       return upload(host);
-    MLIRContext *ctx = b.getContext();
-    auto ptrType = LLVM::LLVMPointerType::get(ctx);
-    Type i64 = b.getI64Type();
-    Value index = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, host);
-    Value address = arith::IndexCastOp::create(b, loc, i64, index);
-    Value hostPtr = LLVM::IntToPtrOp::create(b, loc, ptrType, address);
-    int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
-    Value size = arith::ConstantIntOp::create(b, loc, bytes, 64);
-    Value devicePtr = func::CallOp::create(b, loc, residentCopyFunction(),
-                                           ValueRange{hostPtr, size})
-                          .getResult(0);
+    Value devicePtr =
+        runtimeCall("slrGpuResidentCopy", {pointer(host), byteSize(host)});
+    return fromPointer(devicePtr, host);
+  }
+
+  /// An activation as the kernels read it: the caller's buffer itself when
+  /// it is device memory, a staged device copy otherwise (decided at run
+  /// time by slrGpuStageInput / slrGpuStageOutput). Null when the buffer's
+  /// layout is not the identity (then it is copied on the stream instead).
+  Value stage(Value host, bool isOutput) {
+    if (!cast<MemRefType>(host.getType()).getLayout().isIdentity())
+      return {};
+    Value devicePtr =
+        runtimeCall(isOutput ? "slrGpuStageOutput" : "slrGpuStageInput",
+                    {pointer(host), byteSize(host)});
+    staged.push_back({host, devicePtr, isOutput});
+    return fromPointer(devicePtr, host);
+  }
+
+  /// After the stream was waited for: results copied back to host buffers,
+  /// staging memory freed.
+  void unstageAll() {
+    for (const Staged &s : staged) {
+      Value copyBack = arith::ConstantIntOp::create(b, loc, s.isOutput, 1);
+      runtimeCall("slrGpuUnstage",
+                  {pointer(s.host), s.devicePtr, byteSize(s.host), copyBack});
+    }
+  }
+
+  Value pointer(Value memref) {
+    Value index =
+        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+    Value address = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+    return LLVM::IntToPtrOp::create(b, loc, ptrType(), address);
+  }
+
+  /// The memref's size in bytes, as an i64 (dynamic sizes read from it).
+  Value byteSize(Value memref) {
+    auto type = cast<MemRefType>(memref.getType());
+    int64_t staticBytes = type.getElementTypeBitWidth() / 8;
+    for (int64_t dim = 0; dim < type.getRank(); ++dim)
+      if (!type.isDynamicDim(dim))
+        staticBytes *= type.getDimSize(dim);
+    Value bytes = i64(staticBytes);
+    SmallVector<Value> dims = sizes(memref);
+    for (int64_t dim = 0; dim < type.getRank(); ++dim)
+      if (type.isDynamicDim(dim))
+        bytes = arith::MulIOp::create(b, loc, bytes, dims[dim]);
+    return bytes;
+  }
+
+  /// Every dimension's size as an i64.
+  SmallVector<Value> sizes(Value memref) {
+    auto type = cast<MemRefType>(memref.getType());
+    SmallVector<Value> result;
+    for (int64_t dim = 0; dim < type.getRank(); ++dim) {
+      if (!type.isDynamicDim(dim)) {
+        result.push_back(i64(type.getDimSize(dim)));
+        continue;
+      }
+      Value size = memref::DimOp::create(b, loc, memref, c(dim));
+      result.push_back(
+          arith::IndexCastOp::create(b, loc, b.getI64Type(), size));
+    }
+    return result;
+  }
+
+  /// A memref shaped like `like` (identity layout) over device memory at
+  /// `devicePtr`; the descriptor is built in the LLVM dialect, where the
+  /// pointer comes from.
+  Value fromPointer(Value devicePtr, Value like) {
+    auto type = cast<MemRefType>(like.getType());
     int64_t rank = type.getRank();
-    auto array = LLVM::LLVMArrayType::get(i64, rank);
+    Type i64Type = b.getI64Type();
+    auto array = LLVM::LLVMArrayType::get(i64Type, rank);
     auto descType = LLVM::LLVMStructType::getLiteral(
-        ctx, {ptrType, ptrType, i64, array, array});
+        b.getContext(), {ptrType(), ptrType(), i64Type, array, array});
     Value desc = LLVM::PoisonOp::create(b, loc, descType);
     auto field = [&](Value v, ArrayRef<int64_t> position) {
       desc = LLVM::InsertValueOp::create(b, loc, desc, v, position);
     };
-    auto constant = [&](int64_t v) {
-      return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
-    };
     field(devicePtr, {0});
     field(devicePtr, {1});
-    field(constant(0), {2});
-    int64_t stride = 1;
+    field(i64(0), {2});
+    SmallVector<Value> dims = sizes(like);
+    Value stride = i64(1);
     for (int64_t dim = rank - 1; dim >= 0; --dim) {
-      field(constant(type.getDimSize(dim)), {3, dim});
-      field(constant(stride), {4, dim});
-      stride *= type.getDimSize(dim);
+      field(dims[dim], {3, dim});
+      field(stride, {4, dim});
+      if (dim)
+        stride = arith::MulIOp::create(b, loc, stride, dims[dim]);
     }
     return UnrealizedConversionCastOp::create(b, loc, type, desc).getResult(0);
   }
 
-  /// `func.func private @slrGpuResidentCopy(!llvm.ptr, i64) -> !llvm.ptr`.
-  func::FuncOp residentCopyFunction() {
+  Value i64(int64_t v) {
+    Value &cached = i64Constants[v];
+    if (!cached)
+      cached = arith::ConstantIntOp::create(b, loc, v, 64);
+    return cached;
+  }
+  Type ptrType() { return LLVM::LLVMPointerType::get(b.getContext()); }
+
+  /// A call of one of the runtime's C functions (CUDARuntime.h), declared
+  /// in the module on first use: pointers, i64 sizes and i1 flags in, a
+  /// pointer or nothing out.
+  Value runtimeCall(StringRef name, ValueRange args) {
     auto module =
         b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
-    constexpr const char *name = "slrGpuResidentCopy";
-    if (auto existing = module.lookupSymbol<func::FuncOp>(name))
-      return existing;
-    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
-    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-    auto function = func::FuncOp::create(
-        mb, loc, name,
-        mb.getFunctionType({ptrType, mb.getI64Type()}, {ptrType}));
-    function.setPrivate();
-    return function;
+    auto function = module.lookupSymbol<func::FuncOp>(name);
+    if (!function) {
+      bool returnsPointer = name != "slrGpuUnstage";
+      OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+      function = func::FuncOp::create(
+          mb, loc, name,
+          mb.getFunctionType(ValueRange(args).getTypes(),
+                             returnsPointer ? TypeRange{ptrType()}
+                                            : TypeRange{}));
+      function.setPrivate();
+    }
+    auto call = func::CallOp::create(b, loc, function, args);
+    return call.getNumResults() ? call.getResult(0) : Value();
   }
 
   void copy(Value dst, Value src) {
@@ -172,7 +248,12 @@ public:
   Location loc;
   Value token;
   SmallVector<Value> buffers;
-  llvm::DenseMap<int64_t, Value> constants;
+  struct Staged {
+    Value host, devicePtr;
+    bool isOutput;
+  };
+  SmallVector<Staged> staged;
+  llvm::DenseMap<int64_t, Value> constants, i64Constants;
 };
 
 LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
@@ -212,12 +293,15 @@ LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
   OpBuilder exitBuilder = OpBuilder::atBlockBegin(exit);
   func::ReturnOp::create(exitBuilder, loc);
   b.setInsertionPointToStart(body);
+  // Staged before the stream starts (a synchronous copy).
+  Value dx = l.stage(x, /*isOutput=*/false);
   l.token = mlir::gpu::WaitOp::create(b, loc, l.tokenType(), ValueRange{})
                 .getAsyncToken();
   auto weight = [&](Value host) {
     return resident ? l.resident(host) : l.upload(host);
   };
-  Value dx = l.upload(x);
+  if (!dx)
+    dx = l.upload(x);
   Value dValues = weight(values);
   Value dMeta;
   if (reorder) {
@@ -241,7 +325,10 @@ LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
   }
   if (hasBias)
     dBias = weight(bias);
-  Value dy = l.alloc(cast<MemRefType>(y.getType()), {rows});
+  Value dy = l.stage(y, /*isOutput=*/true);
+  bool yStaged = static_cast<bool>(dy);
+  if (!yStaged)
+    dy = l.alloc(cast<MemRefType>(y.getType()), {rows});
 
   if (rank) {
     int64_t tn = recipe.getLowrankTileN();
@@ -270,9 +357,11 @@ LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
   int64_t tileN = recipe.getTileN(), tileM = recipe.getTileM();
   l.launch(main, {l.c(n / tileN), l.ceilDiv(rows, tileM), l.c(1)},
            recipe.getThreads(), recipe.getSharedBytes(), mainArgs);
-  l.copy(y, dy);
+  if (!yStaged)
+    l.copy(y, dy);
   l.freeAll();
   mlir::gpu::WaitOp::create(b, loc, Type(), ValueRange{l.token});
+  l.unstageAll();
   func::ReturnOp::create(b, loc);
   launcher->removeAttr(kLauncherAttrName);
   return success();

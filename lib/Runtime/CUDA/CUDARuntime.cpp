@@ -194,6 +194,54 @@ void *slrGpuResidentCopy(void *host, uint64_t bytes) {
   return reinterpret_cast<void *>(device);
 }
 
+/// Memory a kernel can read through `pointer` as it is: device or managed
+/// memory. The driver answers "invalid value" for memory it did not
+/// allocate (plain host memory).
+static bool isDeviceMemory(const void *pointer) {
+  unsigned type = 0;
+  CUresult result =
+      driver().cuPointerGetAttribute(&type, kPointerAttributeMemoryType,
+                                     reinterpret_cast<CUdeviceptr>(pointer));
+  return result == kSuccess &&
+         (type == kMemoryTypeDevice || type == kMemoryTypeUnified);
+}
+
+/// Stream-ordered on the null stream, then waited for: the launchers'
+/// streams do not synchronise with it.
+static CUdeviceptr allocateStaging(uint64_t bytes) {
+  CUdeviceptr device = 0;
+  SLR_CU(cuMemAllocAsync, &device, bytes, nullptr);
+  return device;
+}
+
+void *slrGpuStageInput(void *data, uint64_t bytes) {
+  if (!bytes || isDeviceMemory(data))
+    return data;
+  CUdeviceptr device = allocateStaging(bytes);
+  SLR_CU(cuMemcpyAsync, device, reinterpret_cast<CUdeviceptr>(data), bytes,
+         nullptr);
+  SLR_CU(cuStreamSynchronize, nullptr);
+  return reinterpret_cast<void *>(device);
+}
+
+void *slrGpuStageOutput(void *data, uint64_t bytes) {
+  if (!bytes || isDeviceMemory(data))
+    return data;
+  CUdeviceptr device = allocateStaging(bytes);
+  SLR_CU(cuStreamSynchronize, nullptr);
+  return reinterpret_cast<void *>(device);
+}
+
+void slrGpuUnstage(void *data, void *staged, uint64_t bytes, bool copyBack) {
+  if (staged == data)
+    return;
+  if (copyBack)
+    SLR_CU(cuMemcpyAsync, reinterpret_cast<CUdeviceptr>(data), asDevice(staged),
+           bytes, nullptr);
+  SLR_CU(cuMemFreeAsync, asDevice(staged), nullptr);
+  SLR_CU(cuStreamSynchronize, nullptr);
+}
+
 void mgpuSetDefaultDevice(int32_t device) { setDevice(device); }
 
 bool slrCudaRuntimeIsUsable() { return getDriver() != nullptr; }

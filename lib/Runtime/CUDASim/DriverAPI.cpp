@@ -496,6 +496,18 @@ CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t count,
   return report(sim().fill(asPointer(dst), value, 1, count));
 }
 
+CUresult cuPointerGetAttribute(void *data, int attribute, CUdeviceptr pointer) {
+  SLR_STICKY();
+  if (!data || attribute != kPointerAttributeMemoryType)
+    return fail(kInvalidValue, "cuPointerGetAttribute: only the memory type "
+                               "(attribute 2) is simulated");
+  // Like the driver: memory it did not allocate is an invalid value.
+  if (!sim().isDevicePointer(asPointer(pointer)))
+    return kInvalidValue;
+  *static_cast<unsigned *>(data) = kMemoryTypeDevice;
+  return 0;
+}
+
 } // extern "C"
 
 bool slr::cuda::loadDriverAPI(DriverAPI &api, std::string &) {

@@ -94,6 +94,10 @@ Status Simulator::free(void *pointer) {
   return status;
 }
 
+bool Simulator::isDevicePointer(const void *pointer) const {
+  return state->memory.find(reinterpret_cast<uint64_t>(pointer), 1) != nullptr;
+}
+
 namespace {
 /// A host range may be anything; a range that touches a device allocation
 /// must lie inside it.

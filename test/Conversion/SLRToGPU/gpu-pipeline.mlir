@@ -7,6 +7,8 @@
 // RUN: %if ptxas %{ slr-opt %s -slr-gpu-pipeline="format=bin chip=sm_90a" | FileCheck %s --check-prefixes=HOST,CUBIN %}
 
 // HOST-LABEL: llvm.func @slr_linear_bf16_n128_k64_r16_t128x64x64_w2x2_s3_launch_dynmeta_i8
+// x stays where it is when it is device memory, else it is staged.
+// HOST: llvm.call @slrGpuStageInput
 // HOST: llvm.call @mgpuStreamCreate()
 // HOST: llvm.call @mgpuMemAlloc
 // HOST: llvm.call @mgpuMemcpy
@@ -15,10 +17,12 @@
 // HOST: llvm.call @mgpuMemset32
 // HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @slr_gpu_kernels::@slr_lowrank_bf16_r16_k64_t64_s3
 // HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @slr_gpu_kernels::@slr_linear_bf16_n128_k64_r16_t128x64x64_w2x2_s3
-// HOST: llvm.call @mgpuMemcpy
 // HOST: llvm.call @mgpuMemFree
 // HOST: llvm.call @mgpuStreamSynchronize
 // HOST: llvm.call @mgpuStreamDestroy
+// y is copied back (if it was staged) after the stream finished.
+// HOST: llvm.call @slrGpuUnstage
+// HOST: llvm.call @slrGpuUnstage
 // HOST-LABEL: llvm.func @linear
 // HOST: llvm.call @slr_linear_bf16_n128_k64_r16_t128x64x64_w2x2_s3_launch_dynmeta_i8
 

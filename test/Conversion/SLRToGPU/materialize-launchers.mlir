@@ -2,10 +2,11 @@
 // RUN:   -convert-slr-to-gpu="tile-n=16 tile-m=16 tile-k=32 warps-n=1 warps-m=1 stages=2" \
 // RUN:   -slr-gpu-materialize-launchers | FileCheck %s
 
-// Every term, positions reordered on the device: uploads, the reorder
+// Every term, positions reordered on the device: x and y staged (used as
+// they are when they are device memory), uploads of the weights, the reorder
 // kernel, the zeroed t buffer, the low-rank kernel with its split-K factor
-// computed from M, the main kernel, the download and the frees, all on one
-// async token chain.
+// computed from M, the main kernel and the frees, all on one async token
+// chain; after it, y copied back if it was staged.
 
 // CHECK-LABEL: func.func private @slr_linear_f16_n16_k32_r16_bias_t16x16x32_w1x1_s2_launch_dynmeta_i8
 // CHECK-SAME: (%[[X:.*]]: memref<?x32xf16>, %[[V:.*]]: memref<16x16xf16>, %[[P:.*]]: memref<16x8xi8>, %[[U:.*]]: memref<16x16xf16>, %[[VT:.*]]: memref<16x32xf16>, %[[B:.*]]: memref<16xf16>, %[[Y:.*]]: memref<?x16xf16>)
@@ -15,10 +16,16 @@
 // CHECK: %[[EMPTY:.*]] = arith.cmpi eq, %[[M]], %c0
 // CHECK: cf.cond_br %[[EMPTY]], ^[[EXIT:.*]], ^[[BODY:[a-z0-9]*]]
 // CHECK: ^[[BODY]]:
+// CHECK: %[[XP:.*]] = memref.extract_aligned_pointer_as_index %[[X]]
+// x: 64 bytes per row.
+// CHECK: %[[XI:.*]] = arith.index_cast %[[XP]] : index to i64
+// CHECK: %[[XPTR:.*]] = llvm.inttoptr %[[XI]] : i64 to !llvm.ptr
+// CHECK: %[[XROWS:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: %[[XBYTES:.*]] = arith.muli %c64_i64, %[[XROWS]]
+// CHECK: %[[DXPTR:.*]] = call @slrGpuStageInput(%[[XPTR]], %[[XBYTES]]) : (!llvm.ptr, i64) -> !llvm.ptr
+// CHECK: %[[DX:.*]] = builtin.unrealized_conversion_cast %{{.*}} to memref<?x32xf16>
 // CHECK: %[[T0:.*]] = gpu.wait async
-// CHECK: %[[DX:.*]], %{{.*}} = gpu.alloc async [%[[T0]]] (%{{.*}}) : memref<?x32xf16>
-// CHECK: gpu.memcpy async [%{{.*}}] %[[DX]], %[[X]]
-// CHECK: %[[DV:.*]], %{{.*}} = gpu.alloc async
+// CHECK: %[[DV:.*]], %{{.*}} = gpu.alloc async [%[[T0]]]
 // CHECK: gpu.memcpy async [%{{.*}}] %[[DV]], %[[V]]
 // CHECK: %[[DP:.*]], %{{.*}} = gpu.alloc async
 // CHECK: gpu.memcpy async [%{{.*}}] %[[DP]], %[[P]]
@@ -26,7 +33,8 @@
 // CHECK: gpu.launch_func async [%{{.*}}] @slr_gpu_kernels::@slr_reorder_meta_n16_k32_i8 blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1) dynamic_shared_memory_size %{{.*}} args(%[[DP]] : memref<16x8xi8>, %[[DMETA]] : memref<16xi32>)
 // CHECK: %[[DT:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] (%[[M]]) : memref<?x16xf32>
 // CHECK: gpu.memset async [%{{.*}}] %[[DT]], %{{.*}} : memref<?x16xf32>, f32
-// CHECK: %[[DY:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] (%[[M]]) : memref<?x16xf16>
+// CHECK: %[[DYPTR:.*]] = call @slrGpuStageOutput(%{{.*}}, %{{.*}}) : (!llvm.ptr, i64) -> !llvm.ptr
+// CHECK: %[[DY:.*]] = builtin.unrealized_conversion_cast %{{.*}} to memref<?x16xf16>
 // splitK = min(ceil(128 / max(ceil(M / 64), 1)), K / tile-k = 1).
 // CHECK: %[[MT:.*]] = arith.ceildivui %[[M]], %c64
 // CHECK: %[[CTAS:.*]] = arith.maxui %[[MT]], %c1
@@ -37,9 +45,11 @@
 // CHECK: %[[MTILES:.*]] = arith.ceildivui %[[M]], %c16
 // CHECK: %[[LAST:.*]] = gpu.launch_func async [%{{.*}}] @slr_gpu_kernels::@slr_linear_f16_n16_k32_r16_bias_t16x16x32_w1x1_s2 blocks in (%c1, %[[MTILES]], %c1) threads in (%c32, %c1, %c1)
 // CHECK-SAME: args(%[[DX]] : memref<?x32xf16>, %[[DV]] : memref<16x16xf16>, %[[DMETA]] : memref<16xi32>, %{{.*}} : memref<16x16xf16>, %[[DT]] : memref<?x16xf32>, %{{.*}} : memref<16xf16>, %[[DY]] : memref<?x16xf16>)
-// CHECK: gpu.memcpy async [%[[LAST]]] %[[Y]], %[[DY]]
-// CHECK-COUNT-9: gpu.dealloc async
+// CHECK-NOT: gpu.memcpy
+// CHECK-COUNT-7: gpu.dealloc async
 // CHECK: gpu.wait [%{{.*}}]
+// CHECK: call @slrGpuUnstage(%{{.*}}, %[[DXPTR]], %{{.*}}, %false)
+// CHECK: call @slrGpuUnstage(%{{.*}}, %[[DYPTR]], %{{.*}}, %true)
 // CHECK-NEXT: return
 // CHECK: ^[[EXIT]]:
 // CHECK-NEXT: return
@@ -68,13 +78,14 @@ func.func @sparse_only(%x: tensor<?x32xbf16>, %v: tensor<16x16xbf16>) -> tensor<
 // -----
 
 // Every weight a constant: the weights come from slrGpuResidentCopy (uploaded
-// once, kept), only x is uploaded and only x, t and y are freed.
+// once, kept), only x and y are staged and only t is freed on the stream.
 
 // CHECK-LABEL: func.func private @slrGpuResidentCopy(!llvm.ptr, i64) -> !llvm.ptr
 // CHECK-LABEL: func.func private @slr_linear_bf16_n16_k32_r16_t16x16x32_w1x1_s2_launch_resident
 // CHECK-SAME: (%[[X:.*]]: memref<?x32xbf16>, %[[V:.*]]: memref<16x16xbf16>, %[[META:.*]]: memref<16xi32>, %[[U:.*]]: memref<16x16xbf16>, %[[VT:.*]]: memref<16x32xbf16>, %[[Y:.*]]: memref<?x16xbf16>)
-// CHECK: %[[DX:.*]], %{{.*}} = gpu.alloc async
-// CHECK: gpu.memcpy async [%{{.*}}] %[[DX]], %[[X]]
+// CHECK: call @slrGpuStageInput
+// CHECK: %[[DX:.*]] = builtin.unrealized_conversion_cast %{{.*}} to memref<?x32xbf16>
+// CHECK-NOT: gpu.memcpy
 // CHECK: %[[VP:.*]] = memref.extract_aligned_pointer_as_index %[[V]]
 // CHECK: %[[VI:.*]] = arith.index_cast %[[VP]] : index to i64
 // CHECK: %[[VPTR:.*]] = llvm.inttoptr %[[VI]] : i64 to !llvm.ptr
@@ -86,10 +97,12 @@ func.func @sparse_only(%x: tensor<?x32xbf16>, %v: tensor<16x16xbf16>) -> tensor<
 // CHECK-NOT: gpu.memcpy async [%{{.*}}] %{{.*}}, %[[V]]
 // CHECK: gpu.launch_func async [%{{.*}}] @slr_gpu_kernels::@slr_linear_bf16_n16_k32_r16_t16x16x32_w1x1_s2
 // CHECK-SAME: args(%[[DX]] : memref<?x32xbf16>, %[[DV]] : memref<16x16xbf16>,
-// CHECK: gpu.memcpy async [%{{.*}}] %[[Y]], %{{.*}}
-// CHECK-COUNT-3: gpu.dealloc async
+// CHECK-NOT: gpu.memcpy
+// CHECK-COUNT-1: gpu.dealloc async
 // CHECK-NOT: gpu.dealloc
 // CHECK: gpu.wait
+// CHECK: call @slrGpuUnstage
+// CHECK: call @slrGpuUnstage
 func.func @resident(%x: tensor<?x32xbf16>) -> tensor<?x16xbf16> {
   %v = arith.constant dense<1.0> : tensor<16x16xbf16>
   %p = arith.constant dense<9> : tensor<16x8xi8>

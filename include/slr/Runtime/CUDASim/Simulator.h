@@ -46,7 +46,7 @@ struct DeviceProperties {
 struct SimulationStatistics {
   uint64_t launches = 0, ctas = 0;
   uint64_t warpInstructions = 0, threadInstructions = 0;
-  double seconds = 0; // host time spent simulating
+  double seconds = 0;                   // host time spent simulating
   uint64_t copies = 0, copiedBytes = 0; // memcpy between host and device
   uint64_t allocations = 0;
 };
@@ -77,6 +77,8 @@ public:
   /// kernel access against. Null if the host is out of memory.
   void *allocate(uint64_t bytes);
   Status free(void *pointer);
+  /// Whether `pointer` lies inside a live device allocation.
+  bool isDevicePointer(const void *pointer) const;
   /// A host<->device copy: any part of either range that touches a device
   /// allocation must lie inside it.
   Status copy(void *destination, const void *source, uint64_t bytes);
