@@ -203,3 +203,41 @@ func.func @unordered_positions(%x: tensor<?x32xbf16>, %v: tensor<16x16xbf16>) ->
   %y = slr.linear %x, %v, %p {pattern = #slr.nm<2, 4>} : tensor<?x32xbf16>, tensor<16x16xbf16>, tensor<16x8xi8> -> tensor<?x16xbf16>
   return %y : tensor<?x16xbf16>
 }
+
+// -----
+
+// A result materialized into a caller's buffer right away is written there
+// by the launcher (no buffer of its own, no copy).
+
+// CHECK-LABEL: func.func @into_destination
+// CHECK-SAME: (%[[X:.*]]: tensor<4x32xbf16>, %{{.*}}: tensor<16x16xbf16>, %[[DEST:.*]]: memref<4x16xbf16>)
+// CHECK-NOT: memref.alloc
+// CHECK: %[[Y:.*]] = memref.cast %[[DEST]] : memref<4x16xbf16> to memref<?x16xbf16>
+// CHECK: call @slr_linear_{{.*}}(%{{.*}}, %[[Y]])
+// CHECK-NOT: bufferization.materialize_in_destination
+// CHECK: return
+func.func @into_destination(%x: tensor<4x32xbf16>, %v: tensor<16x16xbf16>, %dest: memref<4x16xbf16>) {
+  %p = arith.constant dense<4> : tensor<16x8xi8>
+  %y = slr.linear %x, %v, %p {pattern = #slr.nm<2, 4>} : tensor<4x32xbf16>, tensor<16x16xbf16>, tensor<16x8xi8> -> tensor<4x16xbf16>
+  bufferization.materialize_in_destination %y in restrict writable %dest : (tensor<4x16xbf16>, memref<4x16xbf16>) -> ()
+  return
+}
+
+// -----
+
+// Something that may touch memory in between: the launcher writes its own
+// buffer and the materialization stays (it copies).
+
+// CHECK-LABEL: func.func @destination_after_a_store
+// CHECK: %[[Y:.*]] = memref.alloc
+// CHECK: call @slr_linear_{{.*}}(%{{.*}}, %[[Y]])
+// CHECK: memref.store
+// CHECK: bufferization.materialize_in_destination
+func.func @destination_after_a_store(%x: tensor<4x32xbf16>, %v: tensor<16x16xbf16>, %dest: memref<4x16xbf16>, %s: bf16) {
+  %p = arith.constant dense<4> : tensor<16x8xi8>
+  %c0 = arith.constant 0 : index
+  %y = slr.linear %x, %v, %p {pattern = #slr.nm<2, 4>} : tensor<4x32xbf16>, tensor<16x16xbf16>, tensor<16x8xi8> -> tensor<4x16xbf16>
+  memref.store %s, %dest[%c0, %c0] : memref<4x16xbf16>
+  bufferization.materialize_in_destination %y in restrict writable %dest : (tensor<4x16xbf16>, memref<4x16xbf16>) -> ()
+  return
+}
