@@ -246,13 +246,12 @@ TEST(SparseLinear, EveryPathAndStorageTypeMatchesTheDenseReference) {
   }
 }
 
-// The sum of an output element does not depend on the thread count, on M
-// or on where the row falls in the blocks of 4: bit for bit.
-TEST(SparseLinear, ResultsAreBitwiseIndependentOfThreadsAndRows) {
-  std::mt19937 rng(5);
-  Layer layer = makeLayer(rng, 37, 388, 20, true);
-  int64_t m = 11;
-  std::vector<float> x = makeInput(rng, m, layer.k);
+/// Calls `check(path, type, problem)` for every supported kernel path and
+/// weight type with `layer` stored in that type and the problem set up for
+/// the m rows of `x` (y unset).
+template <typename Check>
+void forEveryPathAndType(const Layer &layer, int64_t m,
+                         const std::vector<float> &x, Check check) {
   for (KernelPath path : kPaths) {
     if (!isKernelPathSupported(path))
       continue;
@@ -264,30 +263,46 @@ TEST(SparseLinear, ResultsAreBitwiseIndependentOfThreadsAndRows) {
       p.x = x.data();
       p.ldx = layer.k;
       p.ldy = layer.n;
-      std::vector<float> first(m * layer.n);
-      p.y = first.data();
-      sparseLinear(p, path, 1);
-      for (unsigned threads : {2u, 3u, 8u}) {
-        std::vector<float> again(m * layer.n);
-        p.y = again.data();
-        sparseLinear(p, path, threads);
-        EXPECT_EQ(std::memcmp(first.data(), again.data(), 4 * first.size()), 0)
-            << kernelPathName(path) << " " << typeName(type) << " threads "
-            << threads;
-      }
-      for (int64_t i = 0; i < m; ++i) {
-        SparseLinearProblem one = p;
-        std::vector<float> row(layer.n);
-        one.m = 1;
-        one.x = x.data() + i * layer.k;
-        one.y = row.data();
-        sparseLinear(one, path, 2);
-        EXPECT_EQ(
-            std::memcmp(row.data(), first.data() + i * layer.n, 4 * layer.n), 0)
-            << kernelPathName(path) << " " << typeName(type) << " row " << i;
-      }
+      check(path, type, p);
     }
   }
+}
+
+// The sum of an output element does not depend on the thread count, on M
+// or on where the row falls in the blocks of 4: bit for bit.
+TEST(SparseLinear, ResultsAreBitwiseIndependentOfThreadsAndRows) {
+  std::mt19937 rng(5);
+  Layer layer = makeLayer(rng, 37, 388, 20, true);
+  int64_t m = 11;
+  std::vector<float> x = makeInput(rng, m, layer.k);
+  forEveryPathAndType(
+      layer, m, x,
+      [&](KernelPath path, WeightType type, SparseLinearProblem p) {
+        std::vector<float> first(m * layer.n);
+        p.y = first.data();
+        sparseLinear(p, path, 1);
+        for (unsigned threads : {2u, 3u, 8u}) {
+          std::vector<float> again(m * layer.n);
+          p.y = again.data();
+          sparseLinear(p, path, threads);
+          EXPECT_EQ(std::memcmp(first.data(), again.data(), 4 * first.size()),
+                    0)
+              << kernelPathName(path) << " " << typeName(type) << " threads "
+              << threads;
+        }
+        for (int64_t i = 0; i < m; ++i) {
+          SparseLinearProblem one = p;
+          std::vector<float> row(layer.n);
+          one.m = 1;
+          one.x = x.data() + i * layer.k;
+          one.y = row.data();
+          sparseLinear(one, path, 2);
+          EXPECT_EQ(
+              std::memcmp(row.data(), first.data() + i * layer.n, 4 * layer.n),
+              0)
+              << kernelPathName(path) << " " << typeName(type) << " row " << i;
+        }
+      });
 }
 
 // Many rows of x: tiles of rows, S decoded once per block and tile; a row's
@@ -298,37 +313,28 @@ TEST(SparseLinear, ManyRowsAreBitwiseIndependentOfThreadsAndTiles) {
   Layer layer = makeLayer(rng, 13, 292, 9, true);
   int64_t m = 100;
   std::vector<float> x = makeInput(rng, m, layer.k);
-  for (KernelPath path : kPaths) {
-    if (!isKernelPathSupported(path))
-      continue;
-    for (WeightType type : kWeightTypes) {
-      Stored stored;
-      store(layer, type, 1, stored);
-      SparseLinearProblem p = stored.problem;
-      p.m = m;
-      p.x = x.data();
-      p.ldx = layer.k;
-      p.ldy = layer.n;
-      std::vector<float> first(m * layer.n), again(m * layer.n);
-      p.y = first.data();
-      sparseLinear(p, path, 1);
-      p.y = again.data();
-      sparseLinear(p, path, 3);
-      EXPECT_EQ(std::memcmp(first.data(), again.data(), 4 * first.size()), 0)
-          << kernelPathName(path) << " " << typeName(type);
-      // Rows 5..84 as a call of their own: shifted against the blocks.
-      SparseLinearProblem part = p;
-      std::vector<float> rows(80 * layer.n);
-      part.m = 80;
-      part.x = x.data() + 5 * layer.k;
-      part.y = rows.data();
-      sparseLinear(part, path, 2);
-      EXPECT_EQ(
-          std::memcmp(rows.data(), first.data() + 5 * layer.n, 4 * rows.size()),
-          0)
-          << kernelPathName(path) << " " << typeName(type);
-    }
-  }
+  forEveryPathAndType(
+      layer, m, x,
+      [&](KernelPath path, WeightType type, SparseLinearProblem p) {
+        std::vector<float> first(m * layer.n), again(m * layer.n);
+        p.y = first.data();
+        sparseLinear(p, path, 1);
+        p.y = again.data();
+        sparseLinear(p, path, 3);
+        EXPECT_EQ(std::memcmp(first.data(), again.data(), 4 * first.size()), 0)
+            << kernelPathName(path) << " " << typeName(type);
+        // Rows 5..84 as a call of their own: shifted against the blocks.
+        SparseLinearProblem part = p;
+        std::vector<float> rows(80 * layer.n);
+        part.m = 80;
+        part.x = x.data() + 5 * layer.k;
+        part.y = rows.data();
+        sparseLinear(part, path, 2);
+        EXPECT_EQ(std::memcmp(rows.data(), first.data() + 5 * layer.n,
+                              4 * rows.size()),
+                  0)
+            << kernelPathName(path) << " " << typeName(type);
+      });
 }
 
 // Other n:m patterns and position widths take the scalar path from any
