@@ -101,6 +101,13 @@ Status runOATS(LayerCompressor &layer, Iterate &best);
 Status runSVDOnly(LayerCompressor &layer, Iterate &best);
 // HassleFree.cpp
 Status runHassleFree(LayerCompressor &layer, Iterate &best);
+// ThreeBlockADMM.cpp
+Status runThreeBASiL(LayerCompressor &layer, Iterate &best);
+/// 3BASiL's ADMM and refits (Method::ThreeBASiL): `best` becomes the best of
+/// its iterates when better; each iterate's relative objective goes to
+/// `history` when given.
+Status runThreeBlockADMM(LayerCompressor &layer, Iterate &best,
+                         std::vector<double> *history);
 
 } // namespace slr::compression::detail
 
