@@ -60,8 +60,12 @@ Status projectOntoRank(const Matrix &values, int64_t rank,
 
 } // namespace
 
+const PenaltySchedule PenaltySchedule::threeBASiL = {1.3, 1.2, 1.1};
+const PenaltySchedule PenaltySchedule::slow = {1.15, 1.1, 1.05};
+
 Status runThreeBlockADMM(LayerCompressor &layer, Iterate &best,
-                         std::vector<double> *history) {
+                         std::vector<double> *history,
+                         const PenaltySchedule &schedule) {
   HessianFactors &factors = layer.factors;
   const Options &options = layer.options;
   const SparsityPattern &pattern = options.pattern;
@@ -137,8 +141,9 @@ Status runThreeBlockADMM(LayerCompressor &layer, Iterate &best,
     keptTotal += kept;
   // The penalty schedule (ALPS's, which 3BASiL follows): every
   // `penaltyPeriod` iterations rho grows by a factor that is larger while
-  // the support still moves. The iteration stops once a period leaves the
-  // support unchanged and D agrees with S + L.
+  // the support still moves (at least a tenth, a 200th, or less of the kept
+  // entries changed in the period). The iteration stops once a period leaves
+  // the support unchanged and D agrees with S + L.
   constexpr int penaltyPeriod = 3;
   constexpr double residualTolerance = 1e-8;
   double rho = options.admmInitialPenalty;
@@ -185,9 +190,9 @@ Status runThreeBlockADMM(LayerCompressor &layer, Iterate &best,
       continue;
     if (periodChanges == 0 && residual <= residualTolerance * norm)
       break;
-    double growth = periodChanges >= keptTotal / 10    ? 1.3
-                    : periodChanges >= keptTotal / 200 ? 1.2
-                                                       : 1.1;
+    double growth = periodChanges >= keptTotal / 10    ? schedule.moving
+                    : periodChanges >= keptTotal / 200 ? schedule.settling
+                                                       : schedule.settled;
     rho *= growth;
     periodChanges = 0;
   }
@@ -220,7 +225,8 @@ Status runThreeBlockADMM(LayerCompressor &layer, Iterate &best,
 }
 
 Status runThreeBASiL(LayerCompressor &layer, Iterate &best) {
-  return runThreeBlockADMM(layer, best, &layer.history);
+  return runThreeBlockADMM(layer, best, &layer.history,
+                           PenaltySchedule::threeBASiL);
 }
 
 } // namespace slr::compression::detail

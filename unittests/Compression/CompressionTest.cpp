@@ -478,6 +478,29 @@ TEST(ThreeBASiL, BeatsOATSAndSparseGPTOnCorrelatedInputs) {
   }
 }
 
+TEST(ThreeBASiL, AsHassleFreesWarmStart) {
+  // With threeBlockWarmStart, HASSLE-free runs the three-block ADMM (with
+  // its slower penalty schedule) after the relaxation: its answer is the
+  // third history entry, below the relaxation's on correlated inputs, and
+  // the result is the best of all candidates.
+  for (uint64_t seed : {87, 88}) {
+    Layer layer = makeLayer(32, 64, seed, 0.8);
+    Options options = optionsFor(Method::HassleFree, 6);
+    options.maskSearchRounds = 5;
+    options.threeBlockWarmStart = true;
+    Result combined = run(layer, options);
+    const std::vector<double> &history = combined.objectiveHistory;
+    ASSERT_GE(history.size(), 4u);
+    EXPECT_LT(history[2], 0.9 * history[1]) << "seed " << seed;
+    EXPECT_NEAR(combined.relativeObjective,
+                *std::min_element(history.begin(), history.end()),
+                1e-6 * combined.relativeObjective);
+    options.threeBlockWarmStart = false;
+    Result plain = run(layer, options);
+    EXPECT_EQ(plain.objectiveHistory[1], history[1]); // The same relaxation.
+  }
+}
+
 TEST(ThreeBASiL, RankZeroIsPruningUnderTheExactObjective) {
   // Without L the three blocks are two (ALPS's splitting). The start is
   // about Wanda's answer (its mask ranks |W_ij| by the damped sqrt(H_jj));

@@ -188,6 +188,12 @@ struct Options {
   /// warmStartRounds while smaller ones, whose rounds are cheap, run longer
   /// (what that gains: docs/BENCHMARKS.md).
   int warmStartRounds = 40;
+  /// HassleFree: also run ThreeBASiL's ADMM and refits after the diagonal
+  /// relaxation, with a penalty growing at half 3BASiL's rate (better
+  /// optima for more iterations); its answer is a candidate, and the exact
+  /// alternation and the mask search start from it when it is the better of
+  /// the two (what it gains and costs: docs/BENCHMARKS.md).
+  bool threeBlockWarmStart = false;
   int maxWarmStartRounds = 1000;
   double warmStartTolerance = 1e-4;
   double warmStartWork = 40.0 * 576 * 1536 * 64;
@@ -259,8 +265,10 @@ struct Result {
   double objective = 0.0;
   double referenceObjective = 0.0;
   /// Relative objective per iterate. HassleFree: entry 0 is the pruning-only
-  /// start (S, 0), then (when warmStartRounds > 0) the warm start, then one
+  /// start (S, 0), then (when warmStartRounds > 0) the warm start, (with
+  /// threeBlockWarmStart) the three-block ADMM's answer, then one
   /// entry per round, then one per mask-search round. OATS: one entry per
+  /// round. ThreeBASiL: its start, the ADMM's answer, then one per refit
   /// round. Other methods: the single result.
   std::vector<double> objectiveHistory;
   /// Damping lambda actually used (it grows when the Cholesky of the damped
