@@ -61,6 +61,10 @@ static cl::opt<int> maxWarmStartRounds(
     cl::desc("HASSLE-free's diagonal-relaxation rounds at most (it stops "
              "earlier once converged or out of its work budget)"),
     cl::init(cmp::Options().maxWarmStartRounds), cl::cat(benchmarkCategory));
+static cl::opt<bool> threeBlockWarmStart(
+    "three-block-warm-start",
+    cl::desc("HASSLE-free: also start from 3BASiL's answer when better"),
+    cl::init(cmp::Options().threeBlockWarmStart), cl::cat(benchmarkCategory));
 static cl::opt<int> maskSearchRounds(
     "mask-search-rounds",
     cl::desc("HASSLE-free's mask-search rounds at most (0: none; it stops "
@@ -234,6 +238,7 @@ int main(int argc, char **argv) {
       options.warmStartRounds = warmStartRounds;
       options.maxWarmStartRounds = maxWarmStartRounds;
       options.maskSearchRounds = maskSearchRounds;
+      options.threeBlockWarmStart = threeBlockWarmStart;
       options.maskSearchWork = maskSearchWork;
       options.maskSearchTolerance = maskSearchTolerance;
       options.seed = seed;

@@ -136,6 +136,7 @@ std::string describeOptions(const Options &o) {
   add("compression-ratio", number(o.compressionRatio));
   add("iterations", integer(o.iterations));
   add("warm-start-rounds", integer(o.warmStartRounds));
+  add("three-block-warm-start", integer(o.threeBlockWarmStart));
   add("max-warm-start-rounds", integer(o.maxWarmStartRounds));
   add("warm-start-tolerance", number(o.warmStartTolerance));
   add("warm-start-work", number(o.warmStartWork));

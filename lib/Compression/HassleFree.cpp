@@ -152,11 +152,25 @@ Status runHassleFree(LayerCompressor &layer, Iterate &best) {
       best = oats;
     if (current.objective < best.objective)
       best = current;
-    lowRank = multiply(current.u, current.v);
   }
+  if (options.threeBlockWarmStart) {
+    Iterate admm;
+    if (Status status = runThreeBlockADMM(layer, admm, /*history=*/nullptr,
+                                          PenaltySchedule::slow);
+        !status)
+      return status;
+    history.push_back(layer.relative(admm.objective));
+    if (admm.objective < current.objective)
+      current = admm;
+    if (admm.objective < best.objective)
+      best = admm;
+  }
+  if (options.warmStartRounds > 0 || options.threeBlockWarmStart)
+    lowRank = multiply(current.u, current.v);
   double previous = std::numeric_limits<double>::infinity();
   for (int round = 0; round < options.iterations; ++round) {
-    if (round == 0 && options.warmStartRounds == 0) {
+    if (round == 0 && options.warmStartRounds == 0 &&
+        !options.threeBlockWarmStart) {
       current.sparse = best.sparse; // L = 0: the pruning-only start.
     } else {
       current.sparse = layer.sparseStep(difference(liveWeights, lowRank));

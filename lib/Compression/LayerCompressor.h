@@ -101,6 +101,25 @@ Status runOATS(LayerCompressor &layer, Iterate &best);
 Status runSVDOnly(LayerCompressor &layer, Iterate &best);
 // HassleFree.cpp
 Status runHassleFree(LayerCompressor &layer, Iterate &best);
+// ThreeBlockADMM.cpp
+Status runThreeBASiL(LayerCompressor &layer, Iterate &best);
+/// How the three-block ADMM's penalty grows every 3 iterations: by `moving`
+/// while at least a tenth of the kept entries changed over them, by
+/// `settling` while at least a 200th did, by `settled` otherwise.
+struct PenaltySchedule {
+  double moving, settling, settled;
+  /// 3BASiL's (ALPS's) schedule, what Method::ThreeBASiL runs.
+  static const PenaltySchedule threeBASiL;
+  /// Half its logarithmic rate: more iterations, better optima
+  /// (HassleFree's threeBlockWarmStart; docs/BENCHMARKS.md).
+  static const PenaltySchedule slow;
+};
+/// 3BASiL's ADMM and refits (Method::ThreeBASiL) with the given penalty
+/// schedule: `best` becomes the best of its iterates when better; each
+/// iterate's relative objective goes to `history` when given.
+Status runThreeBlockADMM(LayerCompressor &layer, Iterate &best,
+                         std::vector<double> *history,
+                         const PenaltySchedule &schedule);
 
 } // namespace slr::compression::detail
 

@@ -30,6 +30,10 @@ const std::vector<CompressionMethodInfo> &compressionMethods() {
     {Method::OATS, "oats", "",
      "sparse + low-rank under the diagonal of H (OATS)",
      true, false, true, false, true, 0, runOATS},
+    {Method::ThreeBASiL, "3basil", "3-basil,threebasil",
+     "sparse + low-rank by 3-block ADMM over S, L and S + L, then refits on "
+     "the support (3BASiL)",
+     true, false, true, false, true, 0, runThreeBASiL},
     {Method::HassleFree, "hassle-free", "hasslefree,hassle_free",
      "sparse + low-rank, exact alternating minimisation from the OATS "
      "warm start, then mask search (the default)",

@@ -435,6 +435,112 @@ TEST(Compress, MaskSearchLowersTheObjectiveWithinItsBudget) {
   EXPECT_LE(searched.relativeObjective, before * (1 + 1e-6));
 }
 
+//===----------------------------------------------------------------------===//
+// 3BASiL
+//===----------------------------------------------------------------------===//
+
+TEST(ThreeBASiL, ADMMAndRefitsLowerTheObjectiveFromTheStart) {
+  for (uint64_t seed : {81, 82, 83}) {
+    Layer layer = makeLayer(32, 64, seed, 0.8);
+    Result result = run(layer, optionsFor(Method::ThreeBASiL, 6));
+    const std::vector<double> &history = result.objectiveHistory;
+    // The start, the ADMM's answer, then at least one refit round.
+    ASSERT_GE(history.size(), 3u);
+    double start = history.front();
+    // The ADMM on the exact f leaves the start (one round of the diagonal
+    // relaxation) well behind, and the result is the best iterate.
+    EXPECT_LT(history[1], 0.9 * start) << "seed " << seed;
+    EXPECT_NEAR(result.relativeObjective,
+                *std::min_element(history.begin(), history.end()),
+                1e-6 * result.relativeObjective);
+    // The refits on the fixed support (CG for S, closed form for L) never
+    // raise the objective (up to the single-precision CG products).
+    for (size_t i = 2; i < history.size(); ++i)
+      EXPECT_LE(history[i], history[i - 1] * (1 + 1e-6)) << "entry " << i;
+    EXPECT_NEAR(result.relativeObjective, recomputeRelative(layer, result),
+                1e-9);
+  }
+}
+
+TEST(ThreeBASiL, BeatsOATSAndSparseGPTOnCorrelatedInputs) {
+  // Like HASSLE-free, 3BASiL minimises the exact f; OATS only its diagonal
+  // relaxation, which correlated inputs make poor.
+  for (uint64_t seed : {21, 22}) {
+    Layer layer = makeLayer(48, 96, seed, 0.9, -1, 6);
+    double threeBASiL =
+        run(layer, optionsFor(Method::ThreeBASiL, 8)).relativeObjective;
+    double oats = run(layer, optionsFor(Method::OATS, 8)).relativeObjective;
+    double sparseGPT =
+        run(layer, optionsFor(Method::SparseGPT)).relativeObjective;
+    EXPECT_LT(threeBASiL, 0.8 * oats)
+        << "3BASiL " << threeBASiL << " vs OATS " << oats;
+    EXPECT_LT(threeBASiL, sparseGPT);
+  }
+}
+
+TEST(ThreeBASiL, AsHassleFreesWarmStart) {
+  // With threeBlockWarmStart, HASSLE-free runs the three-block ADMM (with
+  // its slower penalty schedule) after the relaxation: its answer is the
+  // third history entry, below the relaxation's on correlated inputs, and
+  // the result is the best of all candidates.
+  for (uint64_t seed : {87, 88}) {
+    Layer layer = makeLayer(32, 64, seed, 0.8);
+    Options options = optionsFor(Method::HassleFree, 6);
+    options.maskSearchRounds = 5;
+    options.threeBlockWarmStart = true;
+    Result combined = run(layer, options);
+    const std::vector<double> &history = combined.objectiveHistory;
+    ASSERT_GE(history.size(), 4u);
+    EXPECT_LT(history[2], 0.9 * history[1]) << "seed " << seed;
+    EXPECT_NEAR(combined.relativeObjective,
+                *std::min_element(history.begin(), history.end()),
+                1e-6 * combined.relativeObjective);
+    options.threeBlockWarmStart = false;
+    Result plain = run(layer, options);
+    EXPECT_EQ(plain.objectiveHistory[1], history[1]); // The same relaxation.
+  }
+}
+
+TEST(ThreeBASiL, RankZeroIsPruningUnderTheExactObjective) {
+  // Without L the three blocks are two (ALPS's splitting). The start is
+  // about Wanda's answer (its mask ranks |W_ij| by the damped sqrt(H_jj));
+  // the ADMM and the refit go well below it.
+  for (uint64_t seed : {84, 85}) {
+    Layer layer = makeLayer(24, 64, seed, 0.8);
+    Result result = run(layer, optionsFor(Method::ThreeBASiL, 0));
+    EXPECT_EQ(result.rank, 0);
+    EXPECT_TRUE(result.U.empty() && result.V.empty());
+    EXPECT_TRUE(satisfiesPattern(result.S.data(), 24, 64, Options().pattern));
+    double wanda = run(layer, optionsFor(Method::Wanda)).relativeObjective;
+    EXPECT_NEAR(result.objectiveHistory.front(), wanda, 0.05 * wanda);
+    EXPECT_LT(result.relativeObjective, 0.8 * wanda);
+    EXPECT_LT(result.relativeObjective, 0.8 * result.objectiveHistory.front());
+  }
+}
+
+TEST(ThreeBASiL, ItsOptionsApply) {
+  Layer layer = makeLayer(24, 48, 86, 0.8);
+  Options options = optionsFor(Method::ThreeBASiL, 4);
+  Result reference = run(layer, options);
+  // One ADMM iteration ends elsewhere than the full schedule.
+  Options short_ = options;
+  short_.admmIterations = 1;
+  Result oneIteration = run(layer, short_);
+  EXPECT_NE(oneIteration.objectiveHistory[1], reference.objectiveHistory[1]);
+  // `iterations` caps the refit rounds; refitIterations = 0 leaves S as the
+  // ADMM's projection (only L is refit).
+  Options oneRound = options;
+  oneRound.iterations = 1;
+  EXPECT_EQ(run(layer, oneRound).objectiveHistory.size(), 3u);
+  Options noRefit = options;
+  noRefit.refitIterations = 0;
+  noRefit.iterations = 1;
+  Result lowRankOnly = run(layer, noRefit);
+  EXPECT_EQ(lowRankOnly.objectiveHistory.size(), 3u);
+  EXPECT_LE(lowRankOnly.objectiveHistory[2],
+            lowRankOnly.objectiveHistory[1] * (1 + 1e-9));
+}
+
 TEST(Compress, SVDAlgorithmsAgreeOnALargerLayer) {
   // Big enough for blocked OBS sweeps (K > blockSize) and a rank well below
   // min(N, K); the randomized SVD must track the exact ones closely.
@@ -460,7 +566,8 @@ TEST(Compress, IdenticalSeedsGiveIdenticalResults) {
   Layer layer = makeLayer(40, 80, 31);
   for (SVDAlgorithm algorithm :
        {SVDAlgorithm::Randomized, SVDAlgorithm::Auto}) {
-    for (Method method : {Method::HassleFree, Method::OATS}) {
+    for (Method method :
+         {Method::HassleFree, Method::OATS, Method::ThreeBASiL}) {
       Options options = optionsFor(method, 5);
       options.svdAlgorithm = algorithm;
       options.powerIterations = 1;
@@ -556,7 +663,8 @@ TEST(Compress, DeadInputsAreZeroInSAndIgnored) {
 
 TEST(Compress, FullRankReconstructsExactly) {
   Layer layer = makeLayer(12, 20, 43);
-  for (Method method : {Method::HassleFree, Method::SVDOnly, Method::OATS}) {
+  for (Method method : {Method::HassleFree, Method::SVDOnly, Method::OATS,
+                        Method::ThreeBASiL}) {
     Options options = optionsFor(method, 1000);
     options.iterations = 3;
     Result result = run(layer, options);

@@ -96,6 +96,21 @@ enum class Method {
   /// small layers a mask search with the low-rank left factor free follows
   /// (maskSearchRounds).
   HassleFree,
+  /// 3BASiL (arXiv 2603.01376, NeurIPS 2025): ADMM over three blocks, the
+  /// reconstruction D, S and L with D = S + L, on the exact f (D-update under
+  /// the damped H through its eigen-decomposition; S and L updates the
+  /// projections onto the pattern and onto rank r), with a penalty that grows
+  /// every 3 iterations by 1.3, 1.2 or 1.1 as the support still moves much,
+  /// some or little; then the support is fixed and S (conjugate gradients,
+  /// refitIterations, 10 by default) and L (closed form) are refit in turn
+  /// until a round gains less than 1e-4, at most `iterations` rounds. Where
+  /// the paper leaves it open: the ADMM runs in the coordinates where H has a
+  /// unit diagonal (as ALPS does; the projections then weigh input j by
+  /// sqrt(H_jj)), starts from S = the projection of W and L = the best rank-r
+  /// fit of the rest, with rho = admmInitialPenalty, for at most
+  /// admmIterations; unstructured budgets are per row. The best iterate is
+  /// kept: never worse than its start.
+  ThreeBASiL,
 };
 
 /// The names (and aliases) of the method registry
@@ -173,6 +188,12 @@ struct Options {
   /// warmStartRounds while smaller ones, whose rounds are cheap, run longer
   /// (what that gains: docs/BENCHMARKS.md).
   int warmStartRounds = 40;
+  /// HassleFree: also run ThreeBASiL's ADMM and refits after the diagonal
+  /// relaxation, with a penalty growing at half 3BASiL's rate (better
+  /// optima for more iterations); its answer is a candidate, and the exact
+  /// alternation and the mask search start from it when it is the better of
+  /// the two (what it gains and costs: docs/BENCHMARKS.md).
+  bool threeBlockWarmStart = false;
   int maxWarmStartRounds = 1000;
   double warmStartTolerance = 1e-4;
   double warmStartWork = 40.0 * 576 * 1536 * 64;
@@ -184,15 +205,17 @@ struct Options {
   /// Columns per OBS block (rounded down to a multiple of m, at least m).
   int64_t blockSize = 128;
   /// ADMM: maximum iterations, initial penalty (relative to the unit-diagonal
-  /// Hessian, as in ALPS) and its growth factor per iteration.
+  /// Hessian, as in ALPS) and its growth factor per iteration. ThreeBASiL
+  /// reads the first two (its penalty grows on its own schedule).
   int admmIterations = 300;
   double admmInitialPenalty = 0.01;
   double admmPenaltyGrowth = 1.05;
   /// Conjugate-gradient iterations refitting the kept weights on their fixed
   /// support after each sparse step (in single precision). -1: the step's
-  /// default (10 for ADMM as in ALPS; 4 for OBS inside HassleFree, where each
-  /// costs about half an OBS sweep plus a low-rank step and the gains level
-  /// off after about 10; 0 for SparseGPT alone, the published method).
+  /// default (10 for ADMM as in ALPS and for ThreeBASiL's refits; 4 for OBS
+  /// inside HassleFree, where each costs about half an OBS sweep plus a
+  /// low-rank step and the gains level off after about 10; 0 for SparseGPT
+  /// alone, the published method).
   int refitIterations = -1;
   /// HassleFree, n:m patterns: rounds of the mask search that follow the
   /// exact alternation (0: none). Each round fixes the low-rank part's row
@@ -242,8 +265,10 @@ struct Result {
   double objective = 0.0;
   double referenceObjective = 0.0;
   /// Relative objective per iterate. HassleFree: entry 0 is the pruning-only
-  /// start (S, 0), then (when warmStartRounds > 0) the warm start, then one
+  /// start (S, 0), then (when warmStartRounds > 0) the warm start, (with
+  /// threeBlockWarmStart) the three-block ADMM's answer, then one
   /// entry per round, then one per mask-search round. OATS: one entry per
+  /// round. ThreeBASiL: its start, the ADMM's answer, then one per refit
   /// round. Other methods: the single result.
   std::vector<double> objectiveHistory;
   /// Damping lambda actually used (it grows when the Cholesky of the damped

@@ -22,7 +22,7 @@
 // NOFILE: error: slr-compress: calibration file '{{.*}}missing.safetensors': {{.*}}
 // NOCALIB: error: slr-compress: method 'hassle-free' needs calibration=<file> (see slr-calibrate)
 // BADPATTERN: error: slr-compress: sparsity 4:4 needs 0 < N < M <= 64
-// BADMETHOD: error: slr-compress: unknown method 'best'; expected one of: magnitude, wanda, sparsegpt, oats, hassle-free
+// BADMETHOD: error: slr-compress: unknown method 'best'; expected one of: magnitude, wanda, sparsegpt, oats, 3basil, hassle-free
 // BADWARM: error: slr-compress: warm-start-rounds must be >= 0
 // BADMAXWARM: error: slr-compress: max-warm-start-rounds must be >= 0
 // BADMASKSEARCH: error: slr-compress: mask-search-rounds must be >= 0

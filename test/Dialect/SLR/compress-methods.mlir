@@ -17,9 +17,10 @@
 // LIST-NEXT: wanda
 // LIST-NEXT: sparsegpt
 // LIST-NEXT: oats
+// LIST-NEXT: 3basil
 // LIST-NEXT: hassle-free
 // LIST-NOT: {{.}}
-// ERROR: error: slr-compress: unknown method 'best'; expected one of: magnitude, wanda, sparsegpt, oats, hassle-free
+// ERROR: error: slr-compress: unknown method 'best'; expected one of: magnitude, wanda, sparsegpt, oats, 3basil, hassle-free
 // SVD: error: slr-compress: method 'svd' has no sparse part and no slr.linear form; use it from the library
 
 func.func @empty() {
