@@ -2,6 +2,7 @@
 
 #include "slr/Import/HuggingFaceLlama.h"
 #include "slr/Support/FileIO.h"
+#include "slr/Support/Nesting.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -37,7 +38,7 @@ static llvm::Expected<llvm::json::Value> readJSONFile(const std::string &path,
   if (!buffer)
     return buffer.takeError();
   llvm::Expected<llvm::json::Value> value =
-      llvm::json::parse((*buffer)->getBuffer());
+      parseJSONNestedAtMost((*buffer)->getBuffer());
   if (!value)
     return llvm::createStringError(name + ": " +
                                    llvm::toString(value.takeError()));

@@ -1,6 +1,7 @@
 //===- HuggingFaceLlama.cpp - Hugging Face llama <-> GGUF conventions -----===//
 
 #include "slr/Import/HuggingFaceLlama.h"
+#include "slr/Support/Nesting.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -245,7 +246,7 @@ bool slr::fromJSON(const llvm::json::Value &value,
 
 llvm::Expected<HuggingFaceLlamaConfig>
 slr::parseHuggingFaceLlamaConfig(llvm::StringRef jsonText) {
-  llvm::Expected<llvm::json::Value> value = llvm::json::parse(jsonText);
+  llvm::Expected<llvm::json::Value> value = parseJSONNestedAtMost(jsonText);
   if (!value)
     return llvm::createStringError("config.json: " +
                                    llvm::toString(value.takeError()));

@@ -3,6 +3,7 @@
 #include "slr/Support/Tokenizer.h"
 #include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
+#include "slr/Support/Nesting.h"
 #include "slr/Support/Unicode.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -791,7 +792,7 @@ static std::string templateBosToken(const llvm::json::Value *postProcessor) {
 Expected<std::unique_ptr<Tokenizer>>
 Tokenizer::fromHuggingFaceJSON(StringRef jsonText, int32_t bosId,
                                int32_t eosId) {
-  Expected<llvm::json::Value> root = llvm::json::parse(jsonText);
+  Expected<llvm::json::Value> root = parseJSONNestedAtMost(jsonText);
   if (!root)
     return jsonError(llvm::toString(root.takeError()));
   const llvm::json::Object *object = root->getAsObject();
@@ -1046,7 +1047,7 @@ Tokenizer::fromHuggingFaceFolder(StringRef folder) {
     if (!config)
       return config.takeError();
     Expected<llvm::json::Value> root =
-        llvm::json::parse((*config)->getBuffer());
+        parseJSONNestedAtMost((*config)->getBuffer());
     if (!root)
       return llvm::createStringError("config.json: " +
                                      llvm::toString(root.takeError()));

@@ -307,6 +307,8 @@ TEST(HuggingFaceLlamaTest, RejectsUnsupportedConfigs) {
   EXPECT_EQ(with(R"("model_type": "llama", "rope_theta": "big")"),
             "config.json: expected number at config.json.rope_theta");
   EXPECT_EQ(configError("{").rfind("config.json: ", 0), 0u);
+  EXPECT_EQ(configError(std::string(100000, '{')),
+            "config.json: nests arrays or objects deeper than 64 levels");
 }
 
 } // namespace

@@ -777,6 +777,9 @@ TEST(HuggingFaceTokenizerTest, RejectsBadTokenizerJSON) {
   EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1}, "merges": ["a b"])"), "");
   EXPECT_EQ(error("{"), "tokenizer.json: [1:1, byte=1]: Expected object key");
   EXPECT_EQ(error("[]"), "tokenizer.json: not a JSON object");
+  // Deep nesting is refused before the recursive parser overflows the stack.
+  EXPECT_EQ(error(std::string(100000, '[')),
+            "tokenizer.json: nests arrays or objects deeper than 64 levels");
   EXPECT_EQ(error(R"({"model": {"type": "Unigram", "vocab": []}})"),
             "tokenizer.json: unsupported model type 'Unigram' (slr reads BPE "
             "tokenizers)");
