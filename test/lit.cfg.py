@@ -86,3 +86,11 @@ if config.slr_build_benchmarks:
     config.available_features.add("slr-benchmarks")
 if os.path.isdir(config.slr_shared_data_dir):
     config.available_features.add("shared-data")
+# SmolLM2-135M (scripts/fetch-smollm2.sh): SLR_SMOLLM2_GGUF, else its cache.
+smollm2 = os.environ.get("SLR_SMOLLM2_GGUF") or os.path.join(
+    os.environ.get("SLR_CACHE_DIR", os.path.expanduser("~/.cache/slr")),
+    "SmolLM2-135M-Instruct.Q4_1.gguf",
+)
+if os.path.isfile(smollm2):
+    config.available_features.add("smollm2")
+    config.substitutions.append(("%smollm2_gguf", smollm2))

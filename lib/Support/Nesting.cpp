@@ -4,6 +4,14 @@
 
 using namespace slr;
 
+llvm::Expected<llvm::json::Value>
+slr::parseJSONNestedAtMost(llvm::StringRef text, unsigned limit) {
+  if (nestsDeeperThan(text, limit))
+    return llvm::createStringError("nests arrays or objects deeper than " +
+                                   llvm::Twine(limit) + " levels");
+  return llvm::json::parse(text);
+}
+
 bool slr::nestsDeeperThan(llvm::StringRef text, unsigned limit) {
   unsigned depth = 0;
   for (size_t i = 0; i < text.size(); ++i) {

@@ -2,9 +2,12 @@
 //
 //   slr-import model.gguf -o model.mlirbc     (bytecode: weights stay binary)
 //   slr-import model.gguf -o model.mlir --emit=text
+//   slr-import hf-folder/ -o model.mlirbc     (Hugging Face checkpoint:
+//                                             config.json, *.safetensors)
 //
 //===----------------------------------------------------------------------===//
 
+#include "slr/Import/HuggingFaceLlama.h"
 #include "slr/Import/LlamaImporter.h"
 #include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
@@ -13,12 +16,14 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace llvm;
 
-static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.gguf>"),
+static cl::opt<std::string> inputPath(cl::Positional,
+                                      cl::desc("<model.gguf | hf-folder>"),
                                       cl::Required);
 static cl::opt<std::string> outputPath("o", cl::desc("output file"),
                                        cl::value_desc("path"), cl::Required);
@@ -37,36 +42,67 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   slr::installToolFatalErrorHandlers("slr-import");
   cl::ParseCommandLineOptions(
-      argc, argv, "slr-import: llama GGUF checkpoint to model IR\n");
-  auto file = slr::GGUFFile::open(inputPath);
-  if (!file)
-    return fail(toString(file.takeError()));
+      argc, argv,
+      "slr-import: llama checkpoint (GGUF or Hugging Face folder) to model "
+      "IR\n");
 
   mlir::DialectRegistry registry;
   slr::registerLlamaModelDialects(registry);
   mlir::MLIRContext context(registry);
-  auto config = slr::readLlamaConfig(**file);
-  if (!config)
-    return fail(toString(config.takeError()));
-  errs() << "slr-import: llama, " << config->numLayers << " layers, dim "
-         << config->dim << ", FFN " << config->hiddenDim << ", heads "
-         << config->numHeads << "/" << config->numKVHeads << ", vocab "
-         << config->vocabSize << (config->tiedOutput ? ", tied output" : "")
-         << "\n";
-  auto module = slr::importLlamaGGUF(context, **file);
-  if (!module)
-    return fail(toString(module.takeError()));
-  if (failed(mlir::verify(**module)))
+  auto logConfig = [](const slr::LlamaConfig &config) {
+    errs() << "slr-import: llama, " << config.numLayers << " layers, dim "
+           << config.dim << ", FFN " << config.hiddenDim << ", heads "
+           << config.numHeads << "/" << config.numKVHeads << ", vocab "
+           << config.vocabSize << (config.tiedOutput ? ", tied output" : "")
+           << "\n";
+  };
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (sys::fs::is_directory(inputPath)) {
+    auto checkpoint = slr::HuggingFaceLlamaCheckpoint::open(inputPath);
+    if (!checkpoint)
+      return fail(toString(checkpoint.takeError()));
+    logConfig(checkpoint->getConfig());
+    errs() << "slr-import: Hugging Face " << checkpoint->getHFConfig().modelType
+           << ", " << checkpoint->getNumShards() << " safetensors file"
+           << (checkpoint->getNumShards() == 1 ? "" : "s") << ", "
+           << checkpoint->describeDTypes();
+    if (const slr::Tokenizer *tokenizer = checkpoint->getTokenizer())
+      errs() << ", tokenizer.json: "
+             << (tokenizer->getKind() == slr::Tokenizer::Kind::SentencePiece
+                     ? "SentencePiece-style"
+                     : "byte-level")
+             << " BPE, " << tokenizer->getVocabularySize() << " tokens";
+    else
+      errs() << ", no tokenizer.json";
+    errs() << "\n";
+    auto imported = slr::importLlamaHuggingFace(context, *checkpoint);
+    if (!imported)
+      return fail(toString(imported.takeError()));
+    module = std::move(*imported);
+  } else {
+    auto file = slr::GGUFFile::open(inputPath);
+    if (!file)
+      return fail(toString(file.takeError()));
+    auto config = slr::readLlamaConfig(**file);
+    if (!config)
+      return fail(toString(config.takeError()));
+    logConfig(*config);
+    auto imported = slr::importLlamaGGUF(context, **file);
+    if (!imported)
+      return fail(toString(imported.takeError()));
+    module = std::move(*imported);
+  }
+  if (failed(mlir::verify(*module)))
     return fail("internal error: the generated IR does not verify");
 
   // Through a temporary file: a failed write leaves no partial IR behind.
   Error written =
       slr::writeFileAtomically(outputPath, [&](raw_ostream &os) -> Error {
         if (emitKind == EmitKind::Text) {
-          (*module)->print(os);
+          module->print(os);
           return Error::success();
         }
-        if (failed(mlir::writeBytecodeToFile(**module, os)))
+        if (failed(mlir::writeBytecodeToFile(*module, os)))
           return createStringError("cannot write bytecode to '" + outputPath +
                                    "'");
         return Error::success();

@@ -11,6 +11,8 @@
 #define SLR_SUPPORT_NESTING_H
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 
 namespace slr {
 
@@ -19,6 +21,11 @@ namespace slr {
 /// comments do not count, nor the '>' of "->". Closing brackets are not
 /// matched against their kind: unbalanced text can only count shallower.
 bool nestsDeeperThan(llvm::StringRef text, unsigned limit);
+
+/// llvm::json::parse after the pre-scan: "nests arrays or objects deeper
+/// than N levels" for deeper input (config files nest a few levels).
+llvm::Expected<llvm::json::Value> parseJSONNestedAtMost(llvm::StringRef text,
+                                                        unsigned limit = 64);
 
 } // namespace slr
 
