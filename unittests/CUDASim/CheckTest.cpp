@@ -25,16 +25,6 @@ unsigned lineOf(const std::string &ptx, const std::string &needle) {
   return line;
 }
 
-void expectError(const Status &status,
-                 std::initializer_list<std::string> parts) {
-  EXPECT_NE(status.code, 0) << "the launch succeeded";
-  for (const std::string &part : parts)
-    EXPECT_NE(status.error.find(part), std::string::npos)
-        << "expected \"" << part << "\" in: " << status.error;
-  EXPECT_EQ(status.error.find('\n'), std::string::npos)
-      << "not one line: " << status.error;
-}
-
 //===----------------------------------------------------------------------===//
 // Global memory
 //===----------------------------------------------------------------------===//

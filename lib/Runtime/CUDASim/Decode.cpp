@@ -131,6 +131,7 @@ const std::vector<DecoderEntry> &decoders() {
     appendMemoryDecoders(t);
     appendControlDecoders(t);
     appendWarpDecoders(t);
+    appendAsyncDecoders(t);
     return t;
   }();
   return table;

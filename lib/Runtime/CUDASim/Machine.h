@@ -103,10 +103,16 @@ struct Warp {
   uint32_t id = 0;
   uint32_t existMask = 0; // lanes below the CTA's thread count
   // Disjoint lane sets: running, waiting at a barrier, waiting for the rest
-  // of the warp at a warp-synchronous instruction, exited.
-  uint32_t running = 0, atBarrier = 0, atCollective = 0, exited = 0;
+  // of the warp at a warp-synchronous instruction, suspended in
+  // mbarrier.try_wait until a phase completes, yielded after a failed
+  // mbarrier.test_wait (running again in the next scheduling round), exited.
+  uint32_t running = 0, atBarrier = 0, atCollective = 0, atMbarrier = 0,
+           yielded = 0, exited = 0;
   uint32_t pc[32] = {};
   uint8_t barrier[32] = {};
+  uint32_t mbarrierOffset[32] = {}; // shared offset a try_wait waits on...
+  uint8_t mbarrierParity[32] = {};  // ...for completion of the phase of this
+                                    // parity
   uint32_t warpEpoch = 0;
   std::vector<uint64_t> regs; // slot * 32 + lane
   std::vector<AsyncCopy> uncommitted[32];
@@ -279,6 +285,9 @@ void completeAsyncGroups(Cta &cta, Warp &warp, unsigned lane, size_t keep);
 /// warp whose lanes `group` are at it.
 uint32_t requiredLanes(const Cta &cta, const Warp &warp, const Instr &instr,
                        uint32_t group);
+
+/// Lanes of the CTA suspended in mbarrier.try_wait, for deadlock messages.
+std::string describeMbarrierWaiters(const Cta &cta);
 
 /// Runs all CTAs of a launch; throws Fault.
 void runLaunch(Launch &launch);

@@ -1,0 +1,306 @@
+//===- AsyncInstructionTest.cpp - mbarrier and elect.sync -----------------===//
+//
+// The expected values follow from the PTX ISA's definition of the mbarrier
+// object: a phase completes when its pending arrival count and its
+// transaction count are both zero; the phase then advances and the pending
+// count is reset to the expected count. Each kernel records the waits'
+// results in order; every kernel is valid sm_90a PTX (ptxas accepts it).
+//
+//===----------------------------------------------------------------------===//
+
+#include "SimTestUtil.h"
+
+using namespace slr::sim;
+using namespace slr::sim::test;
+
+namespace {
+
+Status runHopper(const std::string &ptx, const char *name,
+                 std::vector<uint64_t> params, unsigned blockX) {
+  return runKernelWithHeader(kHopperHeader, ptx, name, std::move(params),
+                             blockX);
+}
+
+/// One thread; `body` stores wait results with the RECORD(k) macro below.
+std::string singleThreadKernel(const std::string &body) {
+  return R"(
+.visible .entry seq(.param .u64 pout)
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<8>;
+  .reg .b64 %rd<16>;
+  .shared .align 8 .b64 bar;
+  ld.param.u64 %rd1, [pout];
+)" + body +
+         R"(
+  ret;
+}
+)";
+}
+
+/// Stores predicate %p1 as word k of the output.
+std::string record(unsigned k) {
+  return "  selp.u32 %r1, 1, 0, %p1;\n  st.global.u32 [%rd1+" +
+         std::to_string(4 * k) + "], %r1;\n";
+}
+
+TEST(MbarrierTest, ArrivalsCompleteAPhaseAndStatesNameIt) {
+  // count 2: the first arrive leaves 1 pending, the second completes phase
+  // 0 (its state, taken before, still names phase 0); phase 1 starts with 2
+  // pending again.
+  std::string body = R"(
+  mbarrier.init.shared::cta.b64 [bar], 2;
+  mbarrier.arrive.shared::cta.b64 %rd2, [bar];
+  mbarrier.test_wait.shared::cta.b64 %p1, [bar], %rd2;
+)" + record(0) + R"(
+  mbarrier.arrive.release.cta.shared::cta.b64 %rd3, [bar];
+  mbarrier.test_wait.shared::cta.b64 %p1, [bar], %rd2;
+)" + record(1) + R"(
+  mbarrier.test_wait.acquire.cta.shared::cta.b64 %p1, [bar], %rd3;
+)" + record(2) + R"(
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 0;
+)" + record(3) + R"(
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 1;
+)" + record(4) + R"(
+  mbarrier.arrive.shared::cta.b64 %rd4, [bar];
+  mbarrier.test_wait.shared::cta.b64 %p1, [bar], %rd4;
+)" + record(5) + R"(
+  mbarrier.arrive.shared::cta.b64 %rd5, [bar];
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 1;
+)" + record(6) + R"(
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 0;
+)" + record(7);
+  DeviceVector<uint32_t> out(8, 7);
+  EXPECT_RUNS(runHopper(singleThreadKernel(body), "seq", {out.address()}, 1));
+  EXPECT_EQ(out.read(), (std::vector<uint32_t>{0, 1, 1, 1, 0, 0, 1, 0}));
+}
+
+TEST(MbarrierTest, ArriveWithACountAndGenericAddresses) {
+  // count 3; arrive with count 2 leaves 1; one more completes phase 0.
+  std::string body = R"(
+  mov.u64 %rd6, bar;
+  cvta.shared.u64 %rd7, %rd6;
+  mbarrier.init.b64 [%rd7], 3;
+  mbarrier.arrive.shared::cta.b64 %rd2, [bar], 2;
+  mbarrier.test_wait.b64 %p1, [%rd7], %rd2;
+)" + record(0) + R"(
+  mbarrier.arrive.b64 %rd3, [%rd7];
+  mbarrier.test_wait.b64 %p1, [%rd7], %rd2;
+)" + record(1);
+  DeviceVector<uint32_t> out(2, 7);
+  EXPECT_RUNS(runHopper(singleThreadKernel(body), "seq", {out.address()}, 1));
+  EXPECT_EQ(out.read(), (std::vector<uint32_t>{0, 1}));
+}
+
+TEST(MbarrierTest, TransactionCountsHoldThePhaseUntilZero) {
+  // Phase 0: arrive.expect_tx 64 (pending 0, tx 64); complete_tx 32 (tx 32);
+  // expect_tx 16 (tx 48); complete_tx 48 (tx 0: complete).
+  // Phase 1: complete_tx 8 first (tx -8); arrive (pending 0, tx -8: not
+  // complete); expect_tx 8 (tx 0: complete).
+  std::string body = R"(
+  mbarrier.init.shared::cta.b64 [bar], 1;
+  mbarrier.arrive.expect_tx.shared::cta.b64 %rd2, [bar], 64;
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 0;
+)" + record(0) + R"(
+  mbarrier.complete_tx.shared::cta.b64 [bar], 32;
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 0;
+)" + record(1) + R"(
+  mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [bar], 16;
+  mbarrier.complete_tx.shared::cta.b64 [bar], 16;
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 0;
+)" + record(2) + R"(
+  mbarrier.complete_tx.shared::cta.b64 [bar], 32;
+  mbarrier.test_wait.shared::cta.b64 %p1, [bar], %rd2;
+)" + record(3) + R"(
+  mbarrier.complete_tx.shared::cta.b64 [bar], 8;
+  mbarrier.arrive.shared::cta.b64 %rd3, [bar];
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 1;
+)" + record(4) + R"(
+  mbarrier.expect_tx.shared::cta.b64 [bar], 8;
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 1;
+)" + record(5);
+  DeviceVector<uint32_t> out(6, 7);
+  EXPECT_RUNS(runHopper(singleThreadKernel(body), "seq", {out.address()}, 1));
+  EXPECT_EQ(out.read(), (std::vector<uint32_t>{0, 0, 0, 1, 0, 1}));
+}
+
+TEST(MbarrierTest, ArriveDropLowersTheExpectedCountOfLaterPhases) {
+  // count 2; arrive_drop: expected 1, pending 1; arrive: phase 0 completes,
+  // pending reset to 1; one arrive now completes phase 1.
+  std::string body = R"(
+  mbarrier.init.shared::cta.b64 [bar], 2;
+  mbarrier.arrive_drop.shared::cta.b64 %rd2, [bar];
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 0;
+)" + record(0) + R"(
+  mbarrier.arrive.shared::cta.b64 %rd3, [bar];
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 0;
+)" + record(1) + R"(
+  mbarrier.arrive.shared::cta.b64 %rd4, [bar];
+  mbarrier.test_wait.parity.shared::cta.b64 %p1, [bar], 1;
+)" + record(2);
+  DeviceVector<uint32_t> out(3, 7);
+  EXPECT_RUNS(runHopper(singleThreadKernel(body), "seq", {out.address()}, 1));
+  EXPECT_EQ(out.read(), (std::vector<uint32_t>{0, 1, 1}));
+}
+
+/// Warp 1 (producer) fills shared words and arrives (count 32); warp 0
+/// (consumer) waits for phase 0 with try_wait (`spin` false) or a
+/// test_wait loop (`spin` true), then copies them out. Thread 0 initialises
+/// the barrier with `count`.
+std::string producerConsumer(bool spin, unsigned count) {
+  std::string wait = spin ? "mbarrier.test_wait.parity.shared::cta.b64"
+                          : "mbarrier.try_wait.parity.shared::cta.b64";
+  return R"(
+.visible .entry pc(.param .u64 pout)
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<8>;
+  .reg .b64 %rd<16>;
+  .shared .align 8 .b64 bar;
+  .shared .align 4 .b32 data[32];
+  ld.param.u64 %rd1, [pout];
+  mov.u32 %r1, %tid.x;
+  setp.ne.u32 %p1, %r1, 0;
+  @%p1 bra INITED;
+  mbarrier.init.shared::cta.b64 [bar], )" +
+         std::to_string(count) + R"(;
+  fence.mbarrier_init.release.cluster;
+INITED:
+  bar.sync 0;
+  and.b32 %r2, %r1, 31;
+  mul.wide.u32 %rd2, %r2, 4;
+  mov.u64 %rd3, data;
+  add.s64 %rd4, %rd3, %rd2;
+  setp.lt.u32 %p2, %r1, 32;
+  @%p2 bra CONSUMER;
+  mad.lo.u32 %r3, %r2, 2, 1;
+  st.shared.u32 [%rd4], %r3;
+  mbarrier.arrive.release.cta.shared::cta.b64 _, [bar];
+  bra DONE;
+CONSUMER:
+WAIT:
+  )" + wait +
+         R"( %p3, [bar], 0;
+  @!%p3 bra WAIT;
+  ld.shared.u32 %r4, [%rd4];
+  add.s64 %rd5, %rd1, %rd2;
+  st.global.u32 [%rd5], %r4;
+DONE:
+  ret;
+}
+)";
+}
+
+TEST(MbarrierTest, ConsumerWarpWaitsForProducerWarp) {
+  std::vector<uint32_t> expected(32);
+  for (uint32_t i = 0; i < 32; ++i)
+    expected[i] = 2 * i + 1;
+  for (bool spin : {false, true}) {
+    DeviceVector<uint32_t> out(32, 0);
+    // The completed phase orders the producer's stores before the
+    // consumer's loads: no race is reported.
+    EXPECT_RUNS(
+        runHopper(producerConsumer(spin, 32), "pc", {out.address()}, 64));
+    EXPECT_EQ(out.read(), expected) << (spin ? "test_wait" : "try_wait");
+  }
+}
+
+TEST(MbarrierTest, AWaitNoArrivalCanEndIsADeadlock) {
+  DeviceVector<uint32_t> out(32, 0);
+  expectError(runHopper(producerConsumer(false, 33), "pc", {out.address()}, 64),
+              {"deadlock",
+               "lanes 0xffffffff of warp 0 wait for a phase of parity 0",
+               "of the mbarrier at shared offset 0x0",
+               "mbarrier.try_wait.parity.shared::cta.b64 %p3, [bar], 0;"});
+}
+
+TEST(MbarrierTest, UseUnorderedAfterInitIsARace) {
+  // Thread 0 initialises the barrier and leaves; warp 1 arrives on it with
+  // (`sync`) and without a bar.sync after the initialisation.
+  auto kernel = [](bool sync) {
+    return std::string(R"(
+.visible .entry initrace()
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<8>;
+  .shared .align 8 .b64 bar;
+  mov.u32 %r1, %tid.x;
+  setp.ne.u32 %p1, %r1, 0;
+  @%p1 bra INITED;
+  mbarrier.init.shared::cta.b64 [bar], 32;
+INITED:
+)") + (sync ? "  bar.sync 0;\n" : "") +
+           R"(
+  setp.lt.u32 %p2, %r1, 32;
+  @%p2 bra DONE;
+  mbarrier.arrive.shared::cta.b64 _, [bar];
+WAIT:
+  mbarrier.try_wait.parity.shared::cta.b64 %p3, [bar], 0;
+  @!%p3 bra WAIT;
+DONE:
+  ret;
+}
+)";
+  };
+  EXPECT_RUNS(runHopper(kernel(true), "initrace", {}, 64));
+  expectError(runHopper(kernel(false), "initrace", {}, 64),
+              {"shared-memory race", "thread (32, 0, 0)",
+               "conflicts with the write by thread (0, 0, 0)",
+               "mbarrier.init.shared::cta.b64 [bar], 32;"});
+}
+
+TEST(MbarrierTest, UseBeforeInitAndTooManyArrivalsAreErrors) {
+  DeviceVector<uint32_t> out(1, 0);
+  expectError(runHopper(singleThreadKernel(R"(
+  mbarrier.arrive.shared::cta.b64 %rd2, [bar];
+)"),
+                        "seq", {out.address()}, 1),
+              {"the mbarrier at shared offset 0x0 is not initialised"});
+  expectError(runHopper(singleThreadKernel(R"(
+  mbarrier.init.shared::cta.b64 [bar], 1;
+  mbarrier.arrive.shared::cta.b64 %rd2, [bar], 2;
+)"),
+                        "seq", {out.address()}, 1),
+              {"2 arrivals on the mbarrier at shared offset 0x0, whose "
+               "current phase has only 1 pending"});
+  expectError(runHopper(singleThreadKernel(R"(
+  mbarrier.init.shared::cta.b64 [bar], 0;
+)"),
+                        "seq", {out.address()}, 1),
+              {"mbarrier count 0 outside 1..2^20-1"});
+}
+
+TEST(ElectTest, ElectsTheLowestActiveMember) {
+  // Lanes 0-3 skip; lanes 4-31 elect among membermask 0xfffffff0.
+  const char *ptx = R"(
+.visible .entry elect(.param .u64 pout)
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<8>;
+  .reg .b64 %rd<8>;
+  ld.param.u64 %rd1, [pout];
+  mov.u32 %r1, %laneid;
+  mov.u32 %r2, 99;
+  mov.u32 %r3, 99;
+  setp.lt.u32 %p1, %r1, 4;
+  @%p1 bra STORE;
+  elect.sync %r2|%p2, 0xfffffff0;
+  selp.u32 %r3, 1, 0, %p2;
+STORE:
+  mul.wide.u32 %rd2, %r1, 8;
+  add.s64 %rd3, %rd1, %rd2;
+  st.global.v2.u32 [%rd3], {%r2, %r3};
+  ret;
+}
+)";
+  DeviceVector<uint32_t> out(64, 0);
+  EXPECT_RUNS(runHopper(ptx, "elect", {out.address()}, 32));
+  std::vector<uint32_t> expected;
+  for (uint32_t lane = 0; lane < 32; ++lane) {
+    expected.push_back(lane < 4 ? 99 : 4);
+    expected.push_back(lane < 4 ? 99 : lane == 4);
+  }
+  EXPECT_EQ(out.read(), expected);
+}
+
+} // namespace
