@@ -304,3 +304,150 @@ STORE:
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// cp.async.bulk (non-tensor) completing transactions on an mbarrier
+//===----------------------------------------------------------------------===//
+
+/// 64 threads, the mbarrier `bar` at shared offset 0 and 512 bytes of
+/// `buf` at 128. Warp 1's first thread expects 512
+/// bytes on `bar` and copies src to buf with `copies` (PTX lines using
+/// %rd1 = src, `buf`, `bar`); warp 0 waits for phase 0 and copies buf to
+/// out (16 bytes a lane), running `beforeWait` first.
+std::string bulkKernel(const std::string &copies,
+                       const std::string &beforeWait = "") {
+  return R"(
+.visible .entry bulk(.param .u64 psrc, .param .u64 pout)
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<16>;
+  .reg .b64 %rd<16>;
+  .shared .align 8 .b64 bar;
+  .shared .align 128 .b8 buf[512];
+  ld.param.u64 %rd1, [psrc];
+  ld.param.u64 %rd2, [pout];
+  mov.u32 %r1, %tid.x;
+  setp.ne.u32 %p1, %r1, 0;
+  @%p1 bra INITED;
+  mbarrier.init.shared::cta.b64 [bar], 1;
+  fence.mbarrier_init.release.cluster;
+  fence.proxy.async.shared::cta;
+INITED:
+  bar.sync 0;
+  setp.lt.u32 %p2, %r1, 32;
+  @%p2 bra CONSUMER;
+  setp.ne.u32 %p1, %r1, 32;
+  @%p1 bra DONE;
+  mbarrier.arrive.expect_tx.shared::cta.b64 _, [bar], 512;
+)" + copies +
+         R"(
+  bra DONE;
+CONSUMER:
+)" + beforeWait +
+         R"(
+WAIT:
+  mbarrier.try_wait.parity.shared::cta.b64 %p3, [bar], 0;
+  @!%p3 bra WAIT;
+  mul.wide.u32 %rd3, %r1, 16;
+  mov.u64 %rd4, buf;
+  add.s64 %rd5, %rd4, %rd3;
+  ld.shared.v4.u32 {%r4, %r5, %r6, %r7}, [%rd5];
+  add.s64 %rd6, %rd2, %rd3;
+  st.global.v4.u32 [%rd6], {%r4, %r5, %r6, %r7};
+DONE:
+  ret;
+}
+)";
+}
+
+std::vector<uint32_t> bulkSource() {
+  std::vector<uint32_t> src(128);
+  for (uint32_t i = 0; i < 128; ++i)
+    src[i] = 1000 + 7 * i;
+  return src;
+}
+
+TEST(BulkCopyTest, OneCopyCompletesTheExpectedTransactions) {
+  DeviceVector<uint32_t> src(bulkSource()), out(128, 0);
+  // The consumer warp runs first and waits; the copy lands once nothing
+  // else can go on, completing phase 0 and waking it.
+  EXPECT_RUNS(runHopper(bulkKernel(R"(
+  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [buf], [%rd1], 512, [bar];
+)"),
+                        "bulk", {src.address(), out.address()}, 64));
+  EXPECT_EQ(out.read(), bulkSource());
+}
+
+TEST(BulkCopyTest, ThePhaseWaitsForEveryExpectedByte) {
+  // Two copies of 256 bytes (one with a cache-policy operand, which changes
+  // nothing here); 512 expected. The producer tests the phase between them:
+  // the first copy alone leaves a tx-count of 256, so it is not complete
+  // (out[128] = 0).
+  DeviceVector<uint32_t> src(bulkSource()), out(129, 7);
+  EXPECT_RUNS(runHopper(bulkKernel(R"(
+  mov.b64 %rd9, 0;
+  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [buf], [%rd1], 256, [bar], %rd9;
+  mbarrier.test_wait.parity.shared::cta.b64 %p3, [bar], 0;
+  selp.u32 %r8, 1, 0, %p3;
+  st.global.u32 [%rd2+512], %r8;
+  add.s64 %rd7, %rd1, 256;
+  mov.u64 %rd8, buf;
+  cp.async.bulk.shared::cta.global.mbarrier::complete_tx::bytes [%rd8+256], [%rd7], 256, [bar];
+)"),
+                        "bulk", {src.address(), out.address()}, 64));
+  std::vector<uint32_t> expected = bulkSource();
+  expected.push_back(0);
+  EXPECT_EQ(out.read(), expected);
+}
+
+TEST(BulkCopyTest, ReadingBeforeThePhaseCompletesIsStale) {
+  DeviceVector<uint32_t> src(bulkSource()), out(128, 0);
+  // The producer reads the destination right after issuing.
+  expectError(runHopper(bulkKernel(R"(
+  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [buf], [%rd1], 512, [bar];
+  ld.shared.u32 %r9, [buf+4];
+)"),
+                        "bulk", {src.address(), out.address()}, 64),
+              {"thread (32, 0, 0)", "stale read of shared byte 0x84",
+               "while a cp.async.bulk of thread (32, 0, 0)",
+               "the phase of its mbarrier had not completed"});
+  // The copy has landed (the consumer's test_wait found it) but the phase
+  // still lacks 256 bytes: the data is not yet visible.
+  expectError(runHopper(bulkKernel(R"(
+  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [buf], [%rd1], 256, [bar];
+)",
+                                   R"(
+  mbarrier.test_wait.parity.shared::cta.b64 %p3, [bar], 0;
+  ld.shared.u32 %r9, [buf];
+)"),
+                        "bulk", {src.address(), out.address()}, 64),
+              {"thread (0, 0, 0)", "stale read of shared byte 0x80"});
+}
+
+TEST(BulkCopyTest, BoundsSizesAndAlignmentAreChecked) {
+  DeviceVector<uint32_t> src(bulkSource()), out(128, 0);
+  auto run = [&](const std::string &copy) {
+    return runHopper(bulkKernel(copy), "bulk", {src.address(), out.address()},
+                     64);
+  };
+  expectError(run(R"(
+  add.s64 %rd7, %rd1, 16;
+  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [buf], [%rd7], 512, [bar];
+)"),
+              {"out-of-bounds global read of 512 bytes",
+               "16 bytes past the end of the 512-byte device allocation"});
+  expectError(run(R"(
+  mov.u32 %r10, 24;
+  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [buf], [%rd1], %r10, [bar];
+)"),
+              {"cp.async.bulk size 24 is not a positive multiple of 16"});
+  expectError(run(R"(
+  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [buf+8], [%rd1], 16, [bar];
+)"),
+              {"misaligned cp.async.bulk destination at shared offset 0x88"});
+  expectError(run(R"(
+  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [buf+256], [%rd1], 512, [bar];
+)"),
+              {"out-of-bounds bulk copy of 512 bytes to shared offset 0x180",
+               "the CTA has 640 bytes of shared memory"});
+}

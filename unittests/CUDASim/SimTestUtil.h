@@ -19,7 +19,7 @@ namespace slr::sim::test {
 constexpr const char *kHeader = ".version 8.5\n.target sm_80\n"
                                 ".address_size 64\n";
 /// For the sm_90 instructions (mbarrier, elect, bulk copies, wgmma).
-constexpr const char *kHopperHeader = ".version 8.5\n.target sm_90a\n"
+constexpr const char *kHopperHeader = ".version 8.6\n.target sm_90a\n"
                                       ".address_size 64\n";
 
 /// A device buffer holding a copy of a host vector.

@@ -22,5 +22,7 @@ for kernel in "${kernels[@]}"; do
     status=1
   fi
 done
-echo "ptxas -arch=$arch accepts all ${#kernels[@]} kernels of $filter"
+if [ $status -eq 0 ]; then
+  echo "ptxas -arch=$arch accepts all ${#kernels[@]} kernels of $filter"
+fi
 exit $status

@@ -27,6 +27,8 @@
 
 #include "Decode.h"
 
+#include <algorithm>
+
 using namespace slr::sim;
 
 namespace {
@@ -127,6 +129,14 @@ void update(Cta &cta, uint8_t *p, uint64_t offset, MbarrierState &s) {
   store(p, s);
   if (complete) {
     cta.epoch = ++*cta.launch->epochCounter;
+    // The bytes of the copies that completed transactions of this phase are
+    // now visible.
+    for (BulkCopy &copy : cta.bulkCopies)
+      if (copy.landed && !copy.done && copy.mbarrierOffset == offset) {
+        for (size_t i = 0; i < copy.data.size(); ++i)
+          (*cta.shadow)[copy.sharedOffset + i].pending = 0;
+        copy.done = true;
+      }
     wakeWaiters(cta, offset, s.phase);
   }
 }
@@ -233,6 +243,7 @@ void execWait(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
   uint32_t waiting = 0;
   forLanes(mask, [&](unsigned lane) {
     uint64_t offset = sharedOffset(cta, w, in, in.operands[1], lane);
+    landBulkCopies(cta, static_cast<int64_t>(offset));
     MbarrierState s;
     mbarrierWord(cta, w, in, lane, offset, s);
     unsigned parity = waitParity(cta, w, in, lane);
@@ -264,6 +275,82 @@ void execElect(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
   forLanes(mask, [&](unsigned lane) {
     w.reg(d.vec[0], lane) = leader;
     w.reg(d.vec[1], lane) = lane == leader;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Bulk copies
+//===----------------------------------------------------------------------===//
+
+/// Starts a bulk copy of `data` to shared `dst` completing transactions on
+/// the mbarrier at shared `mbar`: checks the destination and the mbarrier
+/// address now and marks the bytes in flight.
+void issueBulkCopy(Cta &cta, Warp &w, const Instr &in, unsigned lane,
+                   uint64_t dst, std::vector<uint8_t> data, uint64_t mbar) {
+  uint64_t total = cta.shared.size();
+  if (dst > total || data.size() > total - dst)
+    fault(cta, w, in, lane,
+          "out-of-bounds bulk copy of " + std::to_string(data.size()) +
+              " bytes to shared offset " + hex(dst) + ": the CTA has " +
+              std::to_string(total) + " bytes of shared memory",
+          kErrorIllegalAddress);
+  if (mbar % 8 != 0 || mbar > total || total - mbar < 8)
+    fault(cta, w, in, lane,
+          "the bulk copy's mbarrier at shared offset " + hex(mbar) +
+              " is misaligned or outside the CTA's " + std::to_string(total) +
+              " bytes of shared memory",
+          kErrorIllegalAddress);
+  BulkCopy copy;
+  copy.sharedOffset = static_cast<uint32_t>(dst);
+  copy.mbarrierOffset = static_cast<uint32_t>(mbar);
+  copy.instrIndex = static_cast<uint32_t>(&in - cta.function->code.data());
+  copy.warp = w.id;
+  copy.lane = lane;
+  std::vector<ShadowByte> &shadow = *cta.shadow;
+  for (size_t i = 0; i < data.size(); ++i) {
+    ShadowByte &b = shadow[dst + i];
+    if (b.pending && b.pendingCta == cta.serial) {
+      const Instr &other = cta.function->code[b.pendingInstr];
+      fault(cta, w, in, lane,
+            "bulk copy into shared byte " + hex(dst + i) +
+                " while an earlier copy of thread " +
+                threadName(cta, b.pendingThread) + " (PTX line " +
+                std::to_string(other.line) + ") is still copying into it");
+    }
+    b.pending = 1;
+    b.pendingCta = cta.serial;
+    b.pendingThread = static_cast<uint16_t>(linearThread(w, lane));
+    b.pendingInstr = copy.instrIndex;
+  }
+  copy.data = std::move(data);
+  cta.bulkCopies.erase(std::remove_if(cta.bulkCopies.begin(),
+                                      cta.bulkCopies.end(),
+                                      [](const BulkCopy &c) { return c.done; }),
+                       cta.bulkCopies.end());
+  cta.bulkCopies.push_back(std::move(copy));
+}
+
+void execBulkCopy(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
+  // [dstMem], [srcMem], size, [mbar]
+  forLanes(mask, [&](unsigned lane) {
+    uint64_t dst = effectiveAddress(cta, w, in.operands[0], lane);
+    uint64_t src = effectiveAddress(cta, w, in.operands[1], lane);
+    uint64_t size = truncateBits(operandBits(cta, w, in.operands[2], lane), 32);
+    uint64_t mbar = effectiveAddress(cta, w, in.operands[3], lane);
+    if (size == 0 || size % 16 != 0)
+      fault(cta, w, in, lane,
+            "cp.async.bulk size " + std::to_string(size) +
+                " is not a positive multiple of 16");
+    if (dst % 16 != 0)
+      fault(cta, w, in, lane,
+            "misaligned cp.async.bulk destination at shared offset " +
+                hex(dst) + " (needs 16-byte alignment)",
+            kErrorMisalignedAddress);
+    const uint8_t *source =
+        accessMemory(cta, w, in, lane, Space::Global, src,
+                     static_cast<unsigned>(size), Access::Read, 16);
+    issueBulkCopy(cta, w, in, lane, dst,
+                  std::vector<uint8_t>(source, source + size), mbar);
   });
 }
 
@@ -333,6 +420,25 @@ bool decodeMbarrier(Instr &in, Modifiers &m) {
   return false;
 }
 
+bool decodeCpAsyncBulk(Instr &in, Modifiers &m) {
+  // cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes
+  //   {.L2::cache_hint} [dstMem], [srcMem], size, [mbar]{, policy}
+  if (!m.take("async") || !m.take("bulk"))
+    return false;
+  if (m.takeOneOf({"shared::cluster", "shared::cta"}) < 0 ||
+      !m.take("global") || !m.take("mbarrier::complete_tx::bytes"))
+    return false;
+  bool policy = m.take("L2::cache_hint");
+  std::vector<Operand> &ops = in.operands;
+  if (policy && ops.size() == 5) // the cache-policy operand
+    ops.pop_back();
+  if (ops.size() != 4 || !isAddress(ops[0]) || !isAddress(ops[1]) ||
+      !isRegOrImm(ops[2]) || !isAddress(ops[3]))
+    return false;
+  in.exec = execBulkCopy;
+  return true;
+}
+
 bool decodeElect(Instr &in, Modifiers &m) {
   if (!m.take("sync") || in.operands.size() != 2 ||
       !isVector(in.operands[0], 2) || !isRegOrImm(in.operands[1]))
@@ -345,6 +451,36 @@ bool decodeElect(Instr &in, Modifiers &m) {
 }
 
 } // namespace
+
+bool slr::sim::landBulkCopies(Cta &cta, int64_t mbarrierOffset) {
+  bool landed = false;
+  // By index: completing a phase marks copies done but never removes them.
+  for (size_t c = 0; c < cta.bulkCopies.size(); ++c) {
+    BulkCopy &copy = cta.bulkCopies[c];
+    if (copy.landed ||
+        (mbarrierOffset >= 0 && copy.mbarrierOffset != mbarrierOffset))
+      continue;
+    copy.landed = true;
+    landed = true;
+    // The async proxy writes the bytes (no thread's access for the race
+    // check), then performs complete-tx of their count on the mbarrier.
+    std::memcpy(cta.shared.data() + copy.sharedOffset, copy.data.data(),
+                copy.data.size());
+    Warp &w = cta.warps[copy.warp];
+    const Instr &in = cta.function->code[copy.instrIndex];
+    uint8_t *p = cta.shared.data() + copy.mbarrierOffset;
+    uint64_t raw;
+    std::memcpy(&raw, p, 8);
+    MbarrierState s;
+    if (!decodeState(raw, s))
+      fault(cta, w, in, copy.lane,
+            "the bulk copy completes on the mbarrier at shared offset " +
+                hex(copy.mbarrierOffset) + ", which is not initialised");
+    addTx(cta, w, in, copy.lane, s, -static_cast<int64_t>(copy.data.size()));
+    update(cta, p, copy.mbarrierOffset, s);
+  }
+  return landed;
+}
 
 std::string slr::sim::describeMbarrierWaiters(const Cta &cta) {
   std::string text;
@@ -364,5 +500,7 @@ std::string slr::sim::describeMbarrierWaiters(const Cta &cta) {
 }
 
 void slr::sim::appendAsyncDecoders(std::vector<DecoderEntry> &t) {
-  t.insert(t.end(), {{"mbarrier", decodeMbarrier}, {"elect", decodeElect}});
+  t.insert(t.end(), {{"mbarrier", decodeMbarrier},
+                     {"elect", decodeElect},
+                     {"cp", decodeCpAsyncBulk}});
 }

@@ -219,6 +219,7 @@ void initCta(Cta &cta) {
   cta.epoch = ++*l.epochCounter;
   cta.serial = cta.epoch;
   cta.exitedThreads = 0;
+  cta.bulkCopies.clear();
   for (Barrier &b : cta.barriers)
     b = Barrier();
   // Poison: uninitialised shared and local memory reads as NaN / -1.
@@ -247,6 +248,9 @@ void runCta(Cta &cta) {
         w.yielded = 0;
         ran = true;
       }
+    // Bulk copies land at the latest when nothing else can go on.
+    if (!ran && landBulkCopies(cta, -1))
+      continue;
     if (!ran) {
       const Warp &w = cta.warps.front();
       const Instr &instr =

@@ -84,6 +84,20 @@ struct AsyncCopy {
   uint8_t data[16];
 };
 
+/// A bulk copy (cp.async.bulk{.tensor}) into shared memory in flight: the
+/// source was read at issue; the bytes land, and complete their
+/// transactions on the mbarrier, when a thread waits on that mbarrier or
+/// nothing else can run. They stay marked in flight until the mbarrier's
+/// phase completes.
+struct BulkCopy {
+  uint32_t sharedOffset = 0;
+  uint32_t mbarrierOffset = 0;
+  uint32_t instrIndex = 0;
+  uint32_t warp = 0, lane = 0; // the issuing thread
+  bool landed = false, done = false;
+  std::vector<uint8_t> data;
+};
+
 /// Shadow state of one byte of shared memory for the race and stale-data
 /// checks. Epochs name barrier intervals (unique across CTAs, so the shadow
 /// needs no reset); warp epochs count bar.warp.sync within a warp.
@@ -174,6 +188,7 @@ struct Cta {
   uint32_t serial = 0; // unique per CTA run
   Barrier barriers[16];
   uint32_t exitedThreads = 0;
+  std::vector<BulkCopy> bulkCopies; // in issue order
 
   // Last allocation hit of a global access (most accesses hit the same).
   const Allocation *lastAllocation = nullptr;
@@ -285,6 +300,10 @@ void completeAsyncGroups(Cta &cta, Warp &warp, unsigned lane, size_t keep);
 /// warp whose lanes `group` are at it.
 uint32_t requiredLanes(const Cta &cta, const Warp &warp, const Instr &instr,
                        uint32_t group);
+
+/// Lands the bulk copies in flight that complete transactions on the
+/// mbarrier at `mbarrierOffset` (all of them if negative); true if any did.
+bool landBulkCopies(Cta &cta, int64_t mbarrierOffset);
 
 /// Lanes of the CTA suspended in mbarrier.try_wait, for deadlock messages.
 std::string describeMbarrierWaiters(const Cta &cta);
