@@ -451,3 +451,186 @@ TEST(BulkCopyTest, BoundsSizesAndAlignmentAreChecked) {
               {"out-of-bounds bulk copy of 512 bytes to shared offset 0x180",
                "the CTA has 640 bytes of shared memory"});
 }
+
+//===----------------------------------------------------------------------===//
+// cp.async.bulk.tensor.2d with a CUtensorMap
+//===----------------------------------------------------------------------===//
+
+/// 64 threads. Thread 0 expects `pbytes` on the mbarrier and copies the box
+/// at (pc0, pc1) of the map (a kernel parameter, by its generic address) to
+/// `buf` (1024-byte aligned); after the wait
+/// every thread copies 16 bytes of buf to out.
+const char *kTensorTile = R"(
+.visible .entry tile(.param .align 64 .b8 tmap[128], .param .u64 pout,
+                     .param .u32 pc0, .param .u32 pc1, .param .u32 pbytes)
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<16>;
+  .reg .b64 %rd<16>;
+  .shared .align 8 .b64 bar;
+  .shared .align 1024 .b8 buf[1024];
+  ld.param.u64 %rd1, [pout];
+  ld.param.u32 %r1, [pc0];
+  ld.param.u32 %r2, [pc1];
+  ld.param.u32 %r3, [pbytes];
+  mov.u32 %r4, %tid.x;
+  setp.ne.u32 %p1, %r4, 0;
+  @%p1 bra ISSUED;
+  mbarrier.init.shared::cta.b64 [bar], 1;
+  mbarrier.arrive.expect_tx.shared::cta.b64 _, [bar], %r3;
+  mov.u64 %rd6, tmap;
+  cvta.param.u64 %rd7, %rd6;
+  cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [buf], [%rd7, {%r1, %r2}], [bar];
+ISSUED:
+  bar.sync 0;
+WAIT:
+  mbarrier.try_wait.parity.shared::cta.b64 %p2, [bar], 0;
+  @!%p2 bra WAIT;
+  mul.wide.u32 %rd2, %r4, 16;
+  mov.u64 %rd3, buf;
+  add.s64 %rd4, %rd3, %rd2;
+  ld.shared.v4.u32 {%r5, %r6, %r7, %r8}, [%rd4];
+  add.s64 %rd5, %rd1, %rd2;
+  st.global.v4.u32 [%rd5], {%r5, %r6, %r7, %r8};
+  ret;
+}
+)";
+
+struct alignas(64) TensorMapBytes {
+  uint8_t bytes[128];
+};
+
+/// A 2D u32 tensor (dims innermost first, row stride in bytes) holding
+/// 100 * y + x, encoded with `box` and `swizzle`; the tile kernel's output.
+class TensorTile {
+public:
+  TensorTile(uint64_t dim0, uint64_t dim1, uint64_t rowStride)
+      : dims{dim0, dim1}, stride(rowStride),
+        tensor(std::vector<uint32_t>(rowStride / 4 * dim1, 0)) {
+    std::vector<uint32_t> host(rowStride / 4 * dim1, 0xdeadbeef);
+    for (uint64_t y = 0; y < dim1; ++y)
+      for (uint64_t x = 0; x < dim0; ++x)
+        host[y * (rowStride / 4) + x] = static_cast<uint32_t>(100 * y + x);
+    std::memcpy(reinterpret_cast<void *>(tensor.address()), host.data(),
+                host.size() * 4);
+  }
+
+  Status encode(uint32_t box0, uint32_t box1, int swizzle) {
+    uint32_t box[2] = {box0, box1}, ones[2] = {1, 1};
+    boxBytes = box0 * box1 * 4;
+    return encodeTensorMapTiled(map.bytes, /*UINT32*/ 2, 2,
+                                reinterpret_cast<void *>(tensor.address()),
+                                dims, &stride, box, ones, 0, swizzle, 0, 0);
+  }
+
+  Status run(int32_t c0, int32_t c1) {
+    Simulator &sim = Simulator::instance();
+    std::string text = std::string(kHopperHeader) + kTensorTile;
+    keepKernel(text);
+    Module *module = nullptr;
+    Status status = sim.loadModule(text.c_str(), text.size(), module);
+    if (!status)
+      return status;
+    Function *function = nullptr;
+    status = sim.getFunction(module, "tile", function);
+    uint64_t outAddress = out.address();
+    void *params[] = {&map, &outAddress, &c0, &c1, &boxBytes};
+    LaunchConfig config;
+    config.block[0] = 64;
+    if (status)
+      status = sim.launch(function, config, params);
+    sim.unloadModule(module);
+    return status;
+  }
+
+  std::vector<uint32_t> tile() const {
+    std::vector<uint32_t> all = out.read();
+    return std::vector<uint32_t>(all.begin(), all.begin() + boxBytes / 4);
+  }
+
+  TensorMapBytes map = {};
+
+private:
+  uint64_t dims[2];
+  uint64_t stride;
+  DeviceVector<uint32_t> tensor;
+  DeviceVector<uint32_t> out{256, 0};
+  uint32_t boxBytes = 0;
+};
+
+TEST(TensorCopyTest, BoxesAreDenseRowMajorWithZerosOutOfBounds) {
+  // 6 x 5 elements in rows of 32 bytes (8 words, 2 of padding); box 4 x 4.
+  TensorTile t(6, 5, 32);
+  ASSERT_TRUE(t.encode(4, 4, 0));
+  for (auto [c0, c1] : {std::pair{4, 3}, std::pair{-2, -1}, std::pair{1, 0}}) {
+    EXPECT_RUNS(t.run(c0, c1));
+    std::vector<uint32_t> expected;
+    for (int y = c1; y < c1 + 4; ++y)
+      for (int x = c0; x < c0 + 4; ++x)
+        expected.push_back(x >= 0 && x < 6 && y >= 0 && y < 5
+                               ? static_cast<uint32_t>(100 * y + x)
+                               : 0);
+    EXPECT_EQ(t.tile(), expected) << "box at (" << c0 << ", " << c1 << ")";
+  }
+}
+
+TEST(TensorCopyTest, SwizzleModesPermuteSixteenByteChunks) {
+  // Box rows as wide as the span (8, 16, 32 words). Swizzle<B, 4, 3>: the
+  // 16-byte chunk index (address bits 4.., B bits) is XORed with address
+  // bits 7.. (B bits) of the 1024-byte aligned buffer. Word w of the buffer
+  // lies in row y = w / rowWords, chunk c, word j of the chunk; it holds
+  // element x = (c ^ r) * 4 + j of row y, where r is bits 7.. of the row's
+  // address y * rowBytes: 32B: (y / 4) & 1; 64B: (y / 2) & 3; 128B: y & 7.
+  struct Mode {
+    int swizzle;
+    uint32_t rowWords;
+    uint32_t (*r)(uint32_t y);
+  };
+  const Mode modes[] = {{1, 8, [](uint32_t y) { return (y / 4) & 1; }},
+                        {2, 16, [](uint32_t y) { return (y / 2) & 3; }},
+                        {3, 32, [](uint32_t y) { return y & 7; }}};
+  for (const Mode &mode : modes) {
+    TensorTile t(mode.rowWords, 8, mode.rowWords * 4);
+    ASSERT_TRUE(t.encode(mode.rowWords, 8, mode.swizzle));
+    EXPECT_RUNS(t.run(0, 0));
+    std::vector<uint32_t> expected;
+    for (uint32_t w = 0; w < mode.rowWords * 8; ++w) {
+      uint32_t y = w / mode.rowWords, c = (w % mode.rowWords) / 4, j = w % 4;
+      expected.push_back(100 * y + (c ^ mode.r(y)) * 4 + j);
+    }
+    EXPECT_EQ(t.tile(), expected) << "swizzle mode " << mode.swizzle;
+  }
+}
+
+TEST(TensorCopyTest, EncodingChecksTheDriverRules) {
+  TensorTile t(32, 8, 128);
+  EXPECT_TRUE(t.encode(32, 8, 3));
+  Status s = t.encode(64, 8, 3); // 256-byte rows, 128-byte span
+  EXPECT_NE(s.error.find("exceeds the 128-byte swizzle span"),
+            std::string::npos)
+      << s.error;
+  s = t.encode(3, 8, 0); // 12-byte rows
+  EXPECT_NE(s.error.find("must be a multiple of 16 bytes"), std::string::npos)
+      << s.error;
+  uint64_t dims[2] = {32, 8}, stride = 24;
+  uint32_t box[2] = {4, 4}, ones[2] = {1, 1};
+  DeviceVector<uint32_t> data(64);
+  s = encodeTensorMapTiled(t.map.bytes, 2, 2,
+                           reinterpret_cast<void *>(data.address()), dims,
+                           &stride, box, ones, 0, 0, 0, 0);
+  EXPECT_NE(s.error.find("globalStrides[0] must be a multiple of 16"),
+            std::string::npos)
+      << s.error;
+  s = encodeTensorMapTiled(t.map.bytes + 8, 2, 2,
+                           reinterpret_cast<void *>(data.address()), dims,
+                           &stride, box, ones, 0, 0, 0, 0);
+  EXPECT_NE(s.error.find("64-byte aligned"), std::string::npos) << s.error;
+}
+
+TEST(TensorCopyTest, AMapNotMadeByTheEncoderIsRefused) {
+  TensorTile t(32, 8, 128);
+  ASSERT_TRUE(t.encode(32, 8, 0));
+  std::memset(t.map.bytes, 0, 16);
+  expectError(t.run(0, 0), {"thread (0, 0, 0)", "is not a CUtensorMap made by "
+                                                "cuTensorMapEncodeTiled"});
+}

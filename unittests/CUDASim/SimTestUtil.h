@@ -48,16 +48,9 @@ private:
   void *pointer;
 };
 
-/// Loads `ptx` (kHeader prepended) and runs kernel `name` with 64-bit
-/// parameters. Returns the simulator's status.
-inline Status runKernelWithHeader(const char *header, const std::string &ptx,
-                                  const char *name,
-                                  std::vector<uint64_t> params, unsigned blockX,
-                                  unsigned gridX = 1,
-                                  uint64_t dynamicShared = 0) {
-  Simulator &sim = Simulator::instance();
-  std::string text = std::string(header) + ptx;
-  // SLR_SIM_TEST_PTX_DIR=dir keeps every kernel, to check them with ptxas.
+/// SLR_SIM_TEST_PTX_DIR=dir keeps every kernel a test loads, to check them
+/// with ptxas (check-ptx.sh).
+inline void keepKernel(const std::string &text) {
   if (const char *dir = std::getenv("SLR_SIM_TEST_PTX_DIR")) {
     static int counter = 0;
     std::string path =
@@ -67,6 +60,18 @@ inline Status runKernelWithHeader(const char *header, const std::string &ptx,
       std::fclose(f);
     }
   }
+}
+
+/// Loads `ptx` (kHeader prepended) and runs kernel `name` with 64-bit
+/// parameters. Returns the simulator's status.
+inline Status runKernelWithHeader(const char *header, const std::string &ptx,
+                                  const char *name,
+                                  std::vector<uint64_t> params, unsigned blockX,
+                                  unsigned gridX = 1,
+                                  uint64_t dynamicShared = 0) {
+  Simulator &sim = Simulator::instance();
+  std::string text = std::string(header) + ptx;
+  keepKernel(text);
   Module *module = nullptr;
   Status status = sim.loadModule(text.c_str(), text.size(), module);
   if (!status)

@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Decode.h"
+#include "TensorMap.h"
 
 #include <algorithm>
 
@@ -354,6 +355,89 @@ void execBulkCopy(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
   });
 }
 
+/// The shared-memory byte offset of byte `offset` of a box written at
+/// 128-byte aligned `dst` under swizzle mode `mode` (CUtensorMapSwizzle):
+/// the 16-byte chunk index within each 128-byte row (address bits 4..6, of
+/// which the 32B/64B modes use the low 1/2) is XORed with the row index
+/// modulo 8 (bits 7..9), i.e. Swizzle<mode, 4, 3>.
+uint64_t swizzled(uint64_t dst, uint64_t offset, unsigned mode) {
+  if (!mode)
+    return offset;
+  uint64_t a = dst + offset;
+  uint64_t mask = (uint64_t(1) << mode) - 1;
+  return (a ^ (((a >> 7) & mask) << 4)) - dst;
+}
+
+void execTensorCopy(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
+  // [dstMem], [tensorMap, {c0, ...}], [mbar]
+  const Operand &mapOp = in.operands[1];
+  const unsigned rank = in.imm;
+  forLanes(mask, [&](unsigned lane) {
+    uint64_t dst = effectiveAddress(cta, w, in.operands[0], lane);
+    uint64_t mbar = effectiveAddress(cta, w, in.operands[2], lane);
+    // The generic address of the map: a kernel parameter (cvta.param),
+    // .const or .global.
+    const uint8_t *bytes = accessMemory(
+        cta, w, in, lane, Space::Generic, effectiveAddress(cta, w, mapOp, lane),
+        sizeof(TensorMapContents), Access::Read, 64);
+    TensorMapContents map;
+    std::memcpy(&map, bytes, sizeof(map));
+    if (map.magic != TensorMapContents::kMagic)
+      fault(cta, w, in, lane,
+            "the tensor-map operand is not a CUtensorMap made by "
+            "cuTensorMapEncodeTiled");
+    if (map.rank != rank)
+      fault(cta, w, in, lane,
+            "a ." + std::to_string(rank) +
+                "d tensor copy with a tensor map "
+                "of rank " +
+                std::to_string(map.rank));
+    if (dst % 128 != 0)
+      fault(cta, w, in, lane,
+            "misaligned tensor copy destination at shared offset " + hex(dst) +
+                " (needs 128-byte alignment)",
+            kErrorMisalignedAddress);
+    int64_t start[5] = {};
+    uint64_t count[5] = {1, 1, 1, 1, 1};
+    for (unsigned d = 0; d < rank; ++d) {
+      start[d] = signExtend(w.reg(mapOp.vec[d], lane), 32);
+      count[d] = map.box[d];
+    }
+    const unsigned eb = map.elementBytes;
+    uint64_t elements = count[0] * count[1] * count[2] * count[3] * count[4];
+    // Out-of-bound elements are zeros (OOB fill NONE); all count as bytes.
+    std::vector<uint8_t> data(elements * eb, 0);
+    uint64_t index[5] = {};
+    for (uint64_t e = 0; e < elements; ++e) {
+      uint64_t rest = e;
+      for (unsigned d = 0; d < 5; ++d) {
+        index[d] = rest % count[d];
+        rest /= count[d];
+      }
+      uint64_t placed = swizzled(dst, e * eb, map.swizzle);
+      if (placed + eb > data.size())
+        fault(cta, w, in, lane,
+              "the swizzled box does not fit its " +
+                  std::to_string(data.size()) +
+                  " bytes at this shared address (the simulator does not "
+                  "model boxes smaller than their swizzle pattern)");
+      bool inside = true;
+      uint64_t address = map.address;
+      for (unsigned d = 0; d < rank; ++d) {
+        int64_t g = start[d] + static_cast<int64_t>(index[d]);
+        inside &= g >= 0 && static_cast<uint64_t>(g) < map.dims[d];
+        address += static_cast<uint64_t>(g) * map.strides[d];
+      }
+      if (!inside)
+        continue;
+      const uint8_t *source = accessMemory(cta, w, in, lane, Space::Global,
+                                           address, eb, Access::Read, eb);
+      std::memcpy(data.data() + swizzled(dst, e * eb, map.swizzle), source, eb);
+    }
+    issueBulkCopy(cta, w, in, lane, dst, std::move(data), mbar);
+  });
+}
+
 //===----------------------------------------------------------------------===//
 // Decoders
 //===----------------------------------------------------------------------===//
@@ -439,6 +523,29 @@ bool decodeCpAsyncBulk(Instr &in, Modifiers &m) {
   return true;
 }
 
+bool decodeCpAsyncBulkTensor(Instr &in, Modifiers &m) {
+  // cp.async.bulk.tensor.2d.shared::cluster.global.tile
+  //   .mbarrier::complete_tx::bytes{.L2::cache_hint}
+  //   [dstMem], [tensorMap, {c0, c1}], [mbar]{, policy}
+  if (!m.take("async") || !m.take("bulk") || !m.take("tensor") || !m.take("2d"))
+    return false;
+  if (m.takeOneOf({"shared::cluster", "shared::cta"}) < 0 ||
+      !m.take("global") || !m.take("mbarrier::complete_tx::bytes"))
+    return false;
+  m.take("tile"); // the default load mode
+  bool policy = m.take("L2::cache_hint");
+  std::vector<Operand> &ops = in.operands;
+  if (policy && ops.size() == 4)
+    ops.pop_back();
+  in.imm = 2;
+  if (ops.size() != 3 || !isAddress(ops[0]) ||
+      ops[1].kind != OperandKind::Address || ops[1].count != in.imm ||
+      !isAddress(ops[2]))
+    return false;
+  in.exec = execTensorCopy;
+  return true;
+}
+
 bool decodeElect(Instr &in, Modifiers &m) {
   if (!m.take("sync") || in.operands.size() != 2 ||
       !isVector(in.operands[0], 2) || !isRegOrImm(in.operands[1]))
@@ -502,5 +609,6 @@ std::string slr::sim::describeMbarrierWaiters(const Cta &cta) {
 void slr::sim::appendAsyncDecoders(std::vector<DecoderEntry> &t) {
   t.insert(t.end(), {{"mbarrier", decodeMbarrier},
                      {"elect", decodeElect},
-                     {"cp", decodeCpAsyncBulk}});
+                     {"cp", decodeCpAsyncBulk},
+                     {"cp", decodeCpAsyncBulkTensor}});
 }

@@ -45,6 +45,7 @@ inline constexpr int kErrorInvalidValue = 1;
 /// addresses are host addresses, below 2^47 on every 64-bit host).
 inline constexpr uint64_t kSharedWindow = uint64_t(1) << 56;
 inline constexpr uint64_t kLocalWindow = uint64_t(2) << 56;
+inline constexpr uint64_t kParamWindow = uint64_t(3) << 56; // kernel params
 inline constexpr uint64_t kWindowSize = uint64_t(1) << 32;
 
 struct Allocation {

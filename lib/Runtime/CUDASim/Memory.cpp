@@ -230,6 +230,9 @@ uint8_t *slr::sim::accessMemory(Cta &cta, Warp &w, const Instr &instr,
     } else if (address - kLocalWindow < kWindowSize) {
       space = Space::Local;
       address -= kLocalWindow;
+    } else if (address - kParamWindow < kWindowSize) {
+      space = Space::Param;
+      address -= kParamWindow;
     } else {
       space = Space::Global;
     }
