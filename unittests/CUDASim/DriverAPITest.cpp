@@ -199,3 +199,33 @@ TEST(DriverAPITest, ModulesLaunchesCopiesAndStickyFaults) {
 }
 
 } // namespace
+
+/// cuTensorMapEncodeTiled (not among the entry points slr's runtime loads:
+/// the Hopper kernels' hosts look it up themselves).
+TEST(DriverAPITest, TensorMapEncodeTiledChecksItsParameters) {
+  using Encode = CUresult (*)(void *, int, uint32_t, void *, const uint64_t *,
+                              const uint64_t *, const uint32_t *,
+                              const uint32_t *, int, int, int, int);
+  void *library = dlopen(SLR_CUDA_SIM_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(library, nullptr) << dlerror();
+  auto encode =
+      reinterpret_cast<Encode>(dlsym(library, "cuTensorMapEncodeTiled"));
+  ASSERT_NE(encode, nullptr);
+  // Encoding is host work: it needs no context (an earlier test's sticky
+  // fault does not matter) and no allocation behind the address.
+  alignas(16) static uint16_t tensor[64 * 64];
+  void *device = tensor;
+  alignas(64) uint8_t map[128];
+  uint64_t dims[2] = {64, 64}, stride = 128;
+  uint32_t box[2] = {64, 8}, ones[2] = {1, 1};
+  // bf16 (9), 128-byte rows under the 128-byte swizzle (3).
+  EXPECT_EQ(encode(map, 9, 2, device, dims, &stride, box, ones, 0, 3, 0, 0), 0);
+  stride = 100;
+  CUresult result =
+      encode(map, 9, 2, device, dims, &stride, box, ones, 0, 3, 0, 0);
+  EXPECT_EQ(result, 1); // CUDA_ERROR_INVALID_VALUE
+  EXPECT_NE(lastError(result).find("globalStrides[0] must be a multiple of 16"),
+            std::string::npos)
+      << lastError(result);
+  dlclose(library);
+}

@@ -18,6 +18,9 @@ namespace slr::sim::test {
 
 constexpr const char *kHeader = ".version 8.5\n.target sm_80\n"
                                 ".address_size 64\n";
+/// For the sm_90 instructions (mbarrier, elect, bulk copies, wgmma).
+constexpr const char *kHopperHeader = ".version 8.6\n.target sm_90a\n"
+                                      ".address_size 64\n";
 
 /// A device buffer holding a copy of a host vector.
 template <typename T> class DeviceVector {
@@ -45,14 +48,9 @@ private:
   void *pointer;
 };
 
-/// Loads `ptx` (kHeader prepended) and runs kernel `name` with 64-bit
-/// parameters. Returns the simulator's status.
-inline Status runKernel(const std::string &ptx, const char *name,
-                        std::vector<uint64_t> params, unsigned blockX,
-                        unsigned gridX = 1, uint64_t dynamicShared = 0) {
-  Simulator &sim = Simulator::instance();
-  std::string text = std::string(kHeader) + ptx;
-  // SLR_SIM_TEST_PTX_DIR=dir keeps every kernel, to check them with ptxas.
+/// SLR_SIM_TEST_PTX_DIR=dir keeps every kernel a test loads, to check them
+/// with ptxas (check-ptx.sh).
+inline void keepKernel(const std::string &text) {
   if (const char *dir = std::getenv("SLR_SIM_TEST_PTX_DIR")) {
     static int counter = 0;
     std::string path =
@@ -62,6 +60,18 @@ inline Status runKernel(const std::string &ptx, const char *name,
       std::fclose(f);
     }
   }
+}
+
+/// Loads `ptx` (kHeader prepended) and runs kernel `name` with 64-bit
+/// parameters. Returns the simulator's status.
+inline Status runKernelWithHeader(const char *header, const std::string &ptx,
+                                  const char *name,
+                                  std::vector<uint64_t> params, unsigned blockX,
+                                  unsigned gridX = 1,
+                                  uint64_t dynamicShared = 0) {
+  Simulator &sim = Simulator::instance();
+  std::string text = std::string(header) + ptx;
+  keepKernel(text);
   Module *module = nullptr;
   Status status = sim.loadModule(text.c_str(), text.size(), module);
   if (!status)
@@ -82,6 +92,24 @@ inline Status runKernel(const std::string &ptx, const char *name,
   status = sim.launch(function, config, pointers.data());
   sim.unloadModule(module);
   return status;
+}
+
+inline Status runKernel(const std::string &ptx, const char *name,
+                        std::vector<uint64_t> params, unsigned blockX,
+                        unsigned gridX = 1, uint64_t dynamicShared = 0) {
+  return runKernelWithHeader(kHeader, ptx, name, std::move(params), blockX,
+                             gridX, dynamicShared);
+}
+
+/// A failed launch whose one-line error contains every part.
+inline void expectError(const Status &status,
+                        std::initializer_list<std::string> parts) {
+  EXPECT_NE(status.code, 0) << "the launch succeeded";
+  for (const std::string &part : parts)
+    EXPECT_NE(status.error.find(part), std::string::npos)
+        << "expected \"" << part << "\" in: " << status.error;
+  EXPECT_EQ(status.error.find('\n'), std::string::npos)
+      << "not one line: " << status.error;
 }
 
 #define EXPECT_RUNS(status)                                                    \

@@ -180,6 +180,10 @@ bool decodeMembar(Instr &in, Modifiers &m) {
 bool decodeFence(Instr &in, Modifiers &m) {
   // fence{.sem}.scope, fence.proxy.*, fence.mbarrier_init...
   m.takeOrderingAndCacheHints();
+  if (m.take("mbarrier_init")) { // .release.cluster, taken above
+    in.exec = execNop;
+    return in.operands.empty();
+  }
   if (m.take("proxy")) {
     m.takeOneOf({"async", "alias", "tensormap"});
     m.takeOneOf({"shared::cta", "shared::cluster", "global", "generic"});

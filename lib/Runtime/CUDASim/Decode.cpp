@@ -118,7 +118,8 @@ bool slr::sim::isVector(const Operand &op, unsigned count) {
   return op.kind == OperandKind::Vector && op.count == count;
 }
 bool slr::sim::isAddress(const Operand &op) {
-  return op.kind == OperandKind::Address;
+  // Tensor-coordinate lists are for the tensor copies only.
+  return op.kind == OperandKind::Address && op.count == 0;
 }
 
 namespace {
@@ -131,6 +132,7 @@ const std::vector<DecoderEntry> &decoders() {
     appendMemoryDecoders(t);
     appendControlDecoders(t);
     appendWarpDecoders(t);
+    appendAsyncDecoders(t);
     return t;
   }();
   return table;

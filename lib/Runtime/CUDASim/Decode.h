@@ -62,6 +62,7 @@ void appendConversionDecoders(std::vector<DecoderEntry> &table);
 void appendMemoryDecoders(std::vector<DecoderEntry> &table);
 void appendControlDecoders(std::vector<DecoderEntry> &table);
 void appendWarpDecoders(std::vector<DecoderEntry> &table);
+void appendAsyncDecoders(std::vector<DecoderEntry> &table);
 
 /// Operand-shape checks for decoders.
 bool isReg(const Operand &op);

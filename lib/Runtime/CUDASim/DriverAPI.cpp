@@ -299,6 +299,18 @@ CUresult cuModuleGetFunction(CUfunction *function, CUmodule module,
   return result;
 }
 
+CUresult cuTensorMapEncodeTiled(void *tensorMap, int dataType, uint32_t rank,
+                                void *globalAddress, const uint64_t *globalDim,
+                                const uint64_t *globalStrides,
+                                const uint32_t *boxDim,
+                                const uint32_t *elementStrides, int interleave,
+                                int swizzle, int l2Promotion, int oobFill) {
+  // Host-side: no context needed, no sticky error.
+  return report(slr::sim::encodeTensorMapTiled(
+      tensorMap, dataType, rank, globalAddress, globalDim, globalStrides,
+      boxDim, elementStrides, interleave, swizzle, l2Promotion, oobFill));
+}
+
 CUresult cuFuncSetAttribute(CUfunction function, int attribute, int value) {
   SLR_STICKY();
   if (!function)

@@ -33,6 +33,8 @@ void initWarp(Cta &cta, Warp &w, unsigned index) {
   w.running = 0;
   w.atBarrier = 0;
   w.atCollective = 0;
+  w.atMbarrier = 0;
+  w.yielded = 0;
   w.exited = 0;
   unsigned bx = l.block[0], by = l.block[1];
   unsigned warps = (cta.threads + 31) / 32;
@@ -96,6 +98,7 @@ std::string describeWaiting(const Cta &cta) {
             std::to_string(w.id) + " wait for the rest of the warp at `" +
             instr.text + "` (PTX line " + std::to_string(instr.line) + ");";
   }
+  text += describeMbarrierWaiters(cta);
   if (cta.exitedThreads)
     text += " " + std::to_string(cta.exitedThreads) + " threads have exited;";
   if (!text.empty())
@@ -216,6 +219,7 @@ void initCta(Cta &cta) {
   cta.epoch = ++*l.epochCounter;
   cta.serial = cta.epoch;
   cta.exitedThreads = 0;
+  cta.bulkCopies.clear();
   for (Barrier &b : cta.barriers)
     b = Barrier();
   // Poison: uninitialised shared and local memory reads as NaN / -1.
@@ -236,6 +240,17 @@ void runCta(Cta &cta) {
       }
     if (cta.exitedThreads == cta.threads)
       return;
+    // Lanes that found an mbarrier phase incomplete (test_wait) let the other
+    // warps run once before they try again.
+    for (Warp &w : cta.warps)
+      if (w.yielded) {
+        w.running |= w.yielded;
+        w.yielded = 0;
+        ran = true;
+      }
+    // Bulk copies land at the latest when nothing else can go on.
+    if (!ran && landBulkCopies(cta, -1))
+      continue;
     if (!ran) {
       const Warp &w = cta.warps.front();
       const Instr &instr =

@@ -45,6 +45,7 @@ inline constexpr int kErrorInvalidValue = 1;
 /// addresses are host addresses, below 2^47 on every 64-bit host).
 inline constexpr uint64_t kSharedWindow = uint64_t(1) << 56;
 inline constexpr uint64_t kLocalWindow = uint64_t(2) << 56;
+inline constexpr uint64_t kParamWindow = uint64_t(3) << 56; // kernel params
 inline constexpr uint64_t kWindowSize = uint64_t(1) << 32;
 
 struct Allocation {
@@ -84,6 +85,20 @@ struct AsyncCopy {
   uint8_t data[16];
 };
 
+/// A bulk copy (cp.async.bulk{.tensor}) into shared memory in flight: the
+/// source was read at issue; the bytes land, and complete their
+/// transactions on the mbarrier, when a thread waits on that mbarrier or
+/// nothing else can run. They stay marked in flight until the mbarrier's
+/// phase completes.
+struct BulkCopy {
+  uint32_t sharedOffset = 0;
+  uint32_t mbarrierOffset = 0;
+  uint32_t instrIndex = 0;
+  uint32_t warp = 0, lane = 0; // the issuing thread
+  bool landed = false, done = false;
+  std::vector<uint8_t> data;
+};
+
 /// Shadow state of one byte of shared memory for the race and stale-data
 /// checks. Epochs name barrier intervals (unique across CTAs, so the shadow
 /// needs no reset); warp epochs count bar.warp.sync within a warp.
@@ -103,10 +118,16 @@ struct Warp {
   uint32_t id = 0;
   uint32_t existMask = 0; // lanes below the CTA's thread count
   // Disjoint lane sets: running, waiting at a barrier, waiting for the rest
-  // of the warp at a warp-synchronous instruction, exited.
-  uint32_t running = 0, atBarrier = 0, atCollective = 0, exited = 0;
+  // of the warp at a warp-synchronous instruction, suspended in
+  // mbarrier.try_wait until a phase completes, yielded after a failed
+  // mbarrier.test_wait (running again in the next scheduling round), exited.
+  uint32_t running = 0, atBarrier = 0, atCollective = 0, atMbarrier = 0,
+           yielded = 0, exited = 0;
   uint32_t pc[32] = {};
   uint8_t barrier[32] = {};
+  uint32_t mbarrierOffset[32] = {}; // shared offset a try_wait waits on...
+  uint8_t mbarrierParity[32] = {};  // ...for completion of the phase of this
+                                    // parity
   uint32_t warpEpoch = 0;
   std::vector<uint64_t> regs; // slot * 32 + lane
   std::vector<AsyncCopy> uncommitted[32];
@@ -168,6 +189,7 @@ struct Cta {
   uint32_t serial = 0; // unique per CTA run
   Barrier barriers[16];
   uint32_t exitedThreads = 0;
+  std::vector<BulkCopy> bulkCopies; // in issue order
 
   // Last allocation hit of a global access (most accesses hit the same).
   const Allocation *lastAllocation = nullptr;
@@ -279,6 +301,13 @@ void completeAsyncGroups(Cta &cta, Warp &warp, unsigned lane, size_t keep);
 /// warp whose lanes `group` are at it.
 uint32_t requiredLanes(const Cta &cta, const Warp &warp, const Instr &instr,
                        uint32_t group);
+
+/// Lands the bulk copies in flight that complete transactions on the
+/// mbarrier at `mbarrierOffset` (all of them if negative); true if any did.
+bool landBulkCopies(Cta &cta, int64_t mbarrierOffset);
+
+/// Lanes of the CTA suspended in mbarrier.try_wait, for deadlock messages.
+std::string describeMbarrierWaiters(const Cta &cta);
 
 /// Runs all CTAs of a launch; throws Fault.
 void runLaunch(Launch &launch);

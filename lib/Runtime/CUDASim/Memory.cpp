@@ -154,14 +154,17 @@ void checkShared(Cta &cta, Warp &w, const Instr &instr, unsigned lane,
     ShadowByte &s = shadow[offset + i];
     if (s.pending && s.pendingCta == cta.serial) {
       const Instr &copy = cta.function->code[s.pendingInstr];
+      bool bulk = copy.opcode.rfind("cp.async.bulk", 0) == 0;
       fault(cta, w, instr, lane,
             std::string(access == Access::Read ? "stale read" : "write") +
-                " of shared byte " + hex(offset + i) +
-                " while a cp.async of thread " +
+                " of shared byte " + hex(offset + i) + " while a " +
+                (bulk ? "cp.async.bulk" : "cp.async") + " of thread " +
                 threadName(cta, s.pendingThread) + " (PTX line " +
-                std::to_string(copy.line) +
-                ") is still copying into it: its group was not waited for "
-                "(cp.async.wait_group) before this access");
+                std::to_string(copy.line) + ") is still copying into it: " +
+                (bulk ? "the phase of its mbarrier had not completed "
+                        "(mbarrier.try_wait) before this access"
+                      : "its group was not waited for "
+                        "(cp.async.wait_group) before this access"));
     }
     if (!cta.launch->options->checkRaces)
       continue;
@@ -227,6 +230,9 @@ uint8_t *slr::sim::accessMemory(Cta &cta, Warp &w, const Instr &instr,
     } else if (address - kLocalWindow < kWindowSize) {
       space = Space::Local;
       address -= kLocalWindow;
+    } else if (address - kParamWindow < kWindowSize) {
+      space = Space::Param;
+      address -= kParamWindow;
     } else {
       space = Space::Global;
     }

@@ -77,6 +77,7 @@ void execCvta(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
   // in.flag: .to (generic -> space); in.space2: the space.
   uint64_t window = in.space2 == Space::Shared  ? kSharedWindow
                     : in.space2 == Space::Local ? kLocalWindow
+                    : in.space2 == Space::Param ? kParamWindow
                                                 : 0;
   const unsigned bits = typeBits(in.type);
   forLanes(mask, [&](unsigned lane) {
@@ -98,9 +99,11 @@ void execIsspacep(Cta &cta, Warp &w, const Instr &in, uint32_t mask) {
     uint64_t a = operandBits(cta, w, in.operands[1], lane);
     bool shared = a - kSharedWindow < kWindowSize;
     bool local = a - kLocalWindow < kWindowSize;
+    bool param = a - kParamWindow < kWindowSize;
     bool r = in.space2 == Space::Shared  ? shared
              : in.space2 == Space::Local ? local
-                                         : !shared && !local;
+             : in.space2 == Space::Param ? param
+                                         : !shared && !local && !param;
     w.reg(in.operands[0].reg, lane) = r;
   });
 }
@@ -258,7 +261,8 @@ bool decodeSt(Instr &in, Modifiers &m) { return decodeLdSt(in, m, false); }
 bool decodeCvta(Instr &in, Modifiers &m) {
   in.flag = m.take("to");
   Space space = Space::Generic;
-  if (!m.takeSpace(space) || space == Space::Param)
+  // cvta.param: the generic address of a kernel parameter (PTX 7.7).
+  if (!m.takeSpace(space) || space == Space::Const)
     return false;
   in.space2 = space;
   in.type = m.takeType();
@@ -266,9 +270,10 @@ bool decodeCvta(Instr &in, Modifiers &m) {
       in.operands.size() != 2 || !isReg(in.operands[0]) ||
       !isRegOrImm(in.operands[1]))
     return false;
-  // 32-bit generic addresses of shared/local memory do not exist here.
+  // 32-bit generic addresses of shared/local/param memory do not exist here.
   if (in.type == Type::U32 && !in.flag &&
-      (space == Space::Shared || space == Space::Local))
+      (space == Space::Shared || space == Space::Local ||
+       space == Space::Param))
     return false;
   in.exec = execCvta;
   return true;

@@ -723,6 +723,17 @@ private:
       while (!lex.consumePunct(']')) {
         if (lex.consumePunct('+'))
           continue;
+        if (lex.consumePunct(',')) { // [tensorMap, {c0, c1, ...}]
+          lex.expectPunct('{');
+          do {
+            Token c = lex.next();
+            if (c.kind != Token::Ident || c.text[0] != '%' || op.count == 5)
+              lex.error("tensor coordinates must be up to 5 registers");
+            op.vec[op.count++] = registerSlot(p, c);
+          } while (lex.consumePunct(','));
+          lex.expectPunct('}');
+          continue;
+        }
         if (lex.consumePunct('-')) {
           negative = !negative;
           continue;

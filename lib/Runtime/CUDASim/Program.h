@@ -168,12 +168,12 @@ enum class OperandKind : uint8_t {
 struct Operand {
   OperandKind kind = OperandKind::None;
   bool negated = false;      // `!%p`
-  uint8_t count = 0;         // Vector elements
+  uint8_t count = 0;         // Vector elements; Address tensor coordinates
   Type regType = Type::None; // declared type of a Reg operand
   uint32_t reg = kNoReg;
   int64_t value = 0;
-  uint32_t vec[8] = {};
-  std::string symbol; // unresolved name (labels, symbols), for messages
+  uint32_t vec[8] = {}; // Vector slots; Address tensor-coordinate registers
+  std::string symbol;   // unresolved name (labels, symbols), for messages
 };
 
 /// Decoded instruction. Fields beyond the common ones are set by the

@@ -116,6 +116,16 @@ private:
   std::unique_ptr<State> state;
 };
 
+/// cuTensorMapEncodeTiled: checks the parameters as the driver documents
+/// them and writes the 128-byte `map` (64-byte aligned) that
+/// cp.async.bulk.tensor reads. Enumerations are the driver's values.
+Status encodeTensorMapTiled(void *map, int dataType, uint32_t rank,
+                            void *globalAddress, const uint64_t *globalDim,
+                            const uint64_t *globalStrides,
+                            const uint32_t *boxDim,
+                            const uint32_t *elementStrides, int interleave,
+                            int swizzle, int l2Promotion, int oobFill);
+
 } // namespace slr::sim
 
 #endif // SLR_RUNTIME_CUDASIM_SIMULATOR_H
