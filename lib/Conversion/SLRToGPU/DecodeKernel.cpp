@@ -266,8 +266,9 @@ void slr::gpu_kernels::emitDecodeKernel(gpu::GPUFuncOp func,
   // Loads of `unroll` steps are issued before their FMAs; with 16 rows of x
   // the accumulators leave registers for one step only (ptxas spills
   // otherwise, docs/BENCHMARKS.md).
-  const int64_t unroll =
-      std::min<int64_t>(iters, tileM >= 16 ? 1 : tileM >= 8 ? 2 : 4);
+  const int64_t unroll = std::min<int64_t>(iters, tileM >= 16  ? 1
+                                                  : tileM >= 8 ? 2
+                                                               : 4);
   SmallVector<Value> accs = {e.zeros(accType), e.zeros(accType)};
   accs =
       e.loop(e.c(0), e.c(iters), unroll, accs, [&](Value it0, ValueRange in) {
