@@ -428,7 +428,7 @@ struct BenchContext {
   CUmodule module;
   CuBLAS *cublas;         // null: no cuBLAS column
   CuSparseLt *cusparselt; // null: no cuSPARSELt columns
-  bool checkOnly; // no timing: every element against the host reference
+  bool checkOnly;         // no timing: every element against the host reference
   CUstream stream;
   const std::vector<int64_t> &ms;
   int reps;
@@ -500,10 +500,32 @@ void timeColumns(const BenchContext &c, std::vector<Column *> columns) {
 /// result instead of the host.
 constexpr double kHostReferenceMacs = 1 << 27;
 
+/// Largest M the decode kernels are run for (8 tiles of 16 rows).
+constexpr int64_t kDecodeMaxM = 128;
+
+/// The decode kernels (decode_sm80) of one layer that the manifest has,
+/// fused (with the low-rank term) and sparse only, for every tile of rows;
+/// each M runs on the smallest tile that holds it (the largest beyond).
+struct DecodeKernels {
+  std::vector<const bench::KernelVariant *> fused, sparse;
+
+  static const bench::KernelVariant *
+  pick(const std::vector<const bench::KernelVariant *> &sets, int64_t m) {
+    const bench::KernelVariant *best = nullptr;
+    for (const bench::KernelVariant *v : sets) {
+      bool fits = v->tileM >= m, bestFits = best && best->tileM >= m;
+      if (!best || (fits && (!bestFits || v->tileM < best->tileM)) ||
+          (!fits && !bestFits && v->tileM > best->tileM))
+        best = v;
+    }
+    return best;
+  }
+};
+
 /// Times and checks one layer's kernels for every M; prints a table.
 void benchmarkLayer(BenchContext &c, const std::string &title,
                     const Layer &layer, const bench::KernelVariant &fused,
-                    const bench::KernelVariant *sparse) {
+                    const bench::KernelVariant *sparse, DecodeKernels decode) {
   const DriverAPI &d = driver();
   const int64_t n = layer.n, k = layer.k, r = layer.rank;
   const bool bf16 = layer.bf16;
@@ -512,14 +534,22 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
   std::printf("\n%s: %lld x %lld (N x K), 2:4 + rank %lld, %s\n", title.c_str(),
               (long long)n, (long long)k, (long long)r, bf16 ? "bf16" : "f16");
   if (c.checkOnly)
-    std::printf("%6s | %10s %12s | %10s %12s\n", "M", "elements",
-                "fused err/bd", "elements", "sparse err/bd");
+    std::printf("%6s | %10s %12s | %10s %12s", "M", "elements", "fused err/bd",
+                "elements", "sparse err/bd");
   else
     std::printf("%6s | %9s %7s | %9s %7s | %9s %7s | %9s %7s %6s %6s | %9s "
-                "%7s %6s %6s | %7s\n",
+                "%7s %6s %6s | %7s",
                 "M", "cuBLAS", "TFLOP/s", "cuSPLt", "TFLOP/s", "cuSPLt+LR",
                 "TFLOP/s", "slr 2:4", "TFLOP/s", "x cuBL", "x cuSP",
                 "slr fused", "TFLOP/s", "x cuBL", "x +LR", "err/bd");
+  // The decode variant's columns: its fused and sparse-only kernels.
+  if (!decode.fused.empty() && c.checkOnly)
+    std::printf(" | %12s %12s", "decode err/bd", "dec 2:4 err/bd");
+  else if (!decode.fused.empty())
+    std::printf(" | %9s %7s %6s %6s | %9s %7s %6s | %7s", "slr decode",
+                "TFLOP/s", "x cuBL", "x +LR", "dec 2:4", "TFLOP/s", "x cuBL",
+                "err/bd");
+  std::printf("\n");
   DeviceBuffer dValues(layer.values), dMeta(layer.metadata), dU(layer.uBits),
       dV(layer.vBits), dDense(layer.dense), dS(layer.sBits);
   CUfunction mainFused =
@@ -529,6 +559,10 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
   CUfunction mainSparse =
       sparse ? loadKernel(c.module, sparse->mainKernel, sparse->mainSharedBytes)
              : nullptr;
+  auto loadDecode = [&](const bench::KernelVariant *v) -> CUfunction {
+    return v ? loadKernel(c.module, v->mainKernel, v->mainSharedBytes)
+             : nullptr;
+  };
   const int64_t words = mma::metadataWordCount(n, k);
   const double rmsS = rootMeanSquare(layer.s), rmsU = rootMeanSquare(layer.u),
                rmsV = rootMeanSquare(layer.v);
@@ -577,6 +611,56 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
     const int64_t splitK = lowRankSplitK(m, r, fused.lowRankTileN,
                                          fused.lowRankTileM, fused.kBlocks);
 
+    // decode_sm80: one launch each; the f32 workspace [M, N] and the
+    // counters are zeroed once here and left zero by every launch, so the
+    // timed calls need no fill (both kernels share them, in stream order).
+    // Beyond kDecodeMaxM the decode kernels (which re-read the weights per
+    // tile of rows) are not run.
+    const bool decodeRuns = m <= kDecodeMaxM;
+    const bench::KernelVariant *df = decodeRuns
+                                         ? DecodeKernels::pick(decode.fused, m)
+                                         : nullptr,
+                               *ds = decodeRuns
+                                         ? DecodeKernels::pick(decode.sparse, m)
+                                         : nullptr;
+    if (df && ds && ds->tileM != df->tileM)
+      ds = nullptr; // they share the counters
+    CUfunction decodeFused = loadDecode(df), decodeSparse = loadDecode(ds);
+    const int64_t decodeCounters =
+        df ? n / df->tileN * ceilDiv(m, df->tileM) : 1;
+    DeviceBuffer dWs(df ? m * n * sizeof(float) : 1),
+        dCounters(decodeCounters * sizeof(int32_t)), dyDecode(m * n * 2),
+        dyDecodeSparse(m * n * 2);
+    KernelArguments decodeArgs, decodeSparseArgs;
+    if (df) {
+      check(d.cuMemsetD32Async(dWs.pointer, 0, m * n, stream),
+            "cuMemsetD32Async");
+      check(d.cuMemsetD32Async(dCounters.pointer, 0, decodeCounters, stream),
+            "cuMemsetD32Async");
+      for (auto [args, out, rank] :
+           {std::tuple{&decodeArgs, &dyDecode, r},
+            std::tuple{&decodeSparseArgs, &dyDecodeSparse, int64_t{0}}}) {
+        args->matrix(dx, m, k);
+        args->matrix(dValues, n, k / 2);
+        args->vector(dMeta, words);
+        if (rank) {
+          args->matrix(dU, n, r);
+          args->matrix(dV, r, k);
+        }
+        args->matrix(dWs, m, n);
+        args->vector(dCounters, decodeCounters);
+        args->matrix(*out, m, n);
+      }
+    }
+    auto runDecode = [&] {
+      launch(decodeFused, n / df->tileN, df->kBlocks, ceilDiv(m, df->tileM),
+             df->threads, df->mainSharedBytes, stream, decodeArgs);
+    };
+    auto runDecodeSparse = [&] {
+      launch(decodeSparse, n / ds->tileN, ds->kBlocks, ceilDiv(m, ds->tileM),
+             ds->threads, ds->mainSharedBytes, stream, decodeSparseArgs);
+    };
+
     auto runFused = [&] {
       check(d.cuMemsetD32Async(dT.pointer, 0, m * r, stream),
             "cuMemsetD32Async");
@@ -594,6 +678,18 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
       runFused();
       if (sparse)
         runSparse();
+      // The decode kernels run twice, y overwritten with NaN in between:
+      // the second launch shows that the first left the workspace zero.
+      if (df) {
+        for (int pass = 0; pass < 2; ++pass) {
+          for (DeviceBuffer *out : {&dyDecode, &dyDecodeSparse})
+            check(d.cuMemsetD16Async(out->pointer, 0xFFFF, m * n, stream),
+                  "cuMemsetD16Async");
+          runDecode();
+          if (ds)
+            runDecodeSparse();
+        }
+      }
       check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
       ElementCheck fusedCheck =
           checkEveryElement(dy.download<uint16_t>(), layer, x, m, true);
@@ -601,14 +697,31 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
       if (sparse)
         sparseCheck = checkEveryElement(dySparse.download<uint16_t>(), layer, x,
                                         m, false);
-      std::printf("%6lld | %10lld %12.3f | %10lld %12.3f\n", (long long)m,
+      std::printf("%6lld | %10lld %12.3f | %10lld %12.3f", (long long)m,
                   (long long)fusedCheck.compared, fusedCheck.worst,
                   (long long)sparseCheck.compared, sparseCheck.worst);
+      ElementCheck decodeCheck, decodeSparseCheck;
+      if (df) {
+        decodeCheck =
+            checkEveryElement(dyDecode.download<uint16_t>(), layer, x, m, true);
+        if (ds)
+          decodeSparseCheck = checkEveryElement(
+              dyDecodeSparse.download<uint16_t>(), layer, x, m, false);
+        std::printf(" | %12.3f %12.3f", decodeCheck.worst,
+                    decodeSparseCheck.worst);
+      } else if (!decode.fused.empty()) {
+        std::printf(" | %12s %12s", "-", "-");
+      }
+      std::printf("\n");
       std::fflush(stdout);
       if (fusedCheck.worst > 1.0)
         failCheck(fusedCheck, m, "slr's fused kernel");
       if (sparseCheck.worst > 1.0)
         failCheck(sparseCheck, m, "slr's sparse-only kernel");
+      if (decodeCheck.worst > 1.0)
+        failCheck(decodeCheck, m, "slr's decode kernel");
+      if (decodeSparseCheck.worst > 1.0)
+        failCheck(decodeSparseCheck, m, "slr's sparse-only decode kernel");
       continue;
     }
 
@@ -619,7 +732,9 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
                    c.cublas->linear(stream, m, n, k, dx.pointer, dDense.pointer,
                                     dyDense.pointer, dataType);
                  }};
-    Column slrSparse{"slr sparse", runSparse}, slrFused{"slr fused", runFused};
+    Column slrSparse{"slr sparse", runSparse}, slrFused{"slr fused", runFused},
+        slrDecode{"slr decode", runDecode},
+        slrDecodeSparse{"slr decode 2:4", runDecodeSparse};
     std::unique_ptr<CuSparseLt::Plan, void (*)(CuSparseLt::Plan *)> plan(
         nullptr, [](CuSparseLt::Plan *) {});
     std::string csltError;
@@ -666,6 +781,10 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
     if (sparse)
       columns.push_back(&slrSparse);
     columns.push_back(&slrFused);
+    if (df)
+      columns.push_back(&slrDecode);
+    if (ds)
+      columns.push_back(&slrDecodeSparse);
     timeColumns(c, columns);
     check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
 
@@ -693,6 +812,14 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
         note(checkEveryElement(dySparse.download<uint16_t>(), layer, x, m,
                                false),
              "slr's sparse-only kernel");
+      if (df)
+        note(
+            checkEveryElement(dyDecode.download<uint16_t>(), layer, x, m, true),
+            "slr's decode kernel");
+      if (ds)
+        note(checkEveryElement(dyDecodeSparse.download<uint16_t>(), layer, x, m,
+                               false),
+             "slr's sparse-only decode kernel");
     } else {
       if (!c.cublas)
         fail("M = " + std::to_string(m) +
@@ -710,6 +837,14 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
         note(compareWithReference(dySparse.download<uint16_t>(), false, n,
                                   refSparse, m, n, bf16, slackSparse),
              "slr's sparse-only kernel against cuBLAS");
+      if (df)
+        note(compareWithReference(dyDecode.download<uint16_t>(), false, n,
+                                  refFused, m, n, bf16, slackFused),
+             "slr's decode kernel against cuBLAS");
+      if (ds)
+        note(compareWithReference(dyDecodeSparse.download<uint16_t>(), false, n,
+                                  refSparse, m, n, bf16, slackSparse),
+             "slr's sparse-only decode kernel against cuBLAS");
     }
     if (c.cublas && host)
       note(compareWithReference(dyDense.download<uint16_t>(), false, n,
@@ -729,11 +864,23 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
            csltLRMs = csltLR.median(), sparseMs = slrSparse.median(),
            fusedMs = slrFused.median();
     std::printf("%6lld | %9.4f %7.1f | %9.4f %7.1f | %9.4f %7.1f | %9.4f %7.1f "
-                "%5.2fx %5.2fx | %9.4f %7.1f %5.2fx %5.2fx | %7.3f\n",
+                "%5.2fx %5.2fx | %9.4f %7.1f %5.2fx %5.2fx | %7.3f",
                 (long long)m, denseMs, tflops(denseMs), csltMs, tflops(csltMs),
                 csltLRMs, tflops(csltLRMs), sparseMs, tflops(sparseMs),
                 denseMs / sparseMs, csltMs / sparseMs, fusedMs, tflops(fusedMs),
                 denseMs / fusedMs, csltLRMs / fusedMs, worst);
+    if (df) {
+      double decodeMs = slrDecode.median(),
+             decodeSparseMs = ds ? slrDecodeSparse.median() : NAN;
+      std::printf(" | %9.4f %7.1f %5.2fx %5.2fx | %9.4f %7.1f %5.2fx | %7.3f",
+                  decodeMs, tflops(decodeMs), denseMs / decodeMs,
+                  csltLRMs / decodeMs, decodeSparseMs, tflops(decodeSparseMs),
+                  denseMs / decodeSparseMs, worst);
+    } else if (!decode.fused.empty()) {
+      std::printf(" | %9s %7s %6s %6s | %9s %7s %6s | %7s", "-", "-", "-", "-",
+                  "-", "-", "-", "-");
+    }
+    std::printf("\n");
     std::fflush(stdout);
   }
 }
@@ -853,35 +1000,49 @@ int main(int argc, char **argv) {
                        rng,
                        &flush};
   auto findVariant = [&](int64_t n, int64_t k, int64_t rank,
-                         const std::string &type) {
+                         const std::string &type,
+                         const std::string &family = "mma_sp_sm80") {
     const bench::KernelVariant *found = nullptr;
     for (const bench::KernelVariant &v : manifest.variants)
-      if (v.n == n && v.k == k && v.rank == rank && v.type == type)
+      if (v.n == n && v.k == k && v.rank == rank && v.type == type &&
+          v.family == family)
         found = &v;
+    return found;
+  };
+  auto findDecode = [&](int64_t n, int64_t k, int64_t rank,
+                        const std::string &type) {
+    DecodeKernels found;
+    for (const bench::KernelVariant &v : manifest.variants)
+      if (v.n == n && v.k == k && v.type == type && v.family == "decode_sm80" &&
+          (v.rank == rank || v.rank == 0))
+        (v.rank == rank ? found.fused : found.sparse).push_back(&v);
     return found;
   };
   // Random weights for every fused variant, with the sparse-only kernel of
   // the same shape; then the exported layers of a real model.
   for (const bench::KernelVariant &fused : manifest.variants) {
-    if (fused.rank == 0)
+    if (fused.rank == 0 || fused.family != "mma_sp_sm80")
       continue;
     Layer layer =
         randomLayer(fused.n, fused.k, fused.rank, fused.type == "bf16", rng);
     benchmarkLayer(context, "random W", layer, fused,
-                   findVariant(fused.n, fused.k, 0, fused.type));
+                   findVariant(fused.n, fused.k, 0, fused.type),
+                   findDecode(fused.n, fused.k, fused.rank, fused.type));
   }
   std::string directory = manifestPath.substr(0, manifestPath.rfind('/') + 1);
   for (const bench::LayerWeights &weights : manifest.weights) {
     const bench::KernelVariant *fused = nullptr;
     for (const bench::KernelVariant &v : manifest.variants)
-      if (v.n == weights.n && v.k == weights.k && v.rank == weights.rank)
+      if (v.n == weights.n && v.k == weights.k && v.rank == weights.rank &&
+          v.family == "mma_sp_sm80")
         fused = &v;
     if (!fused)
       fail("no kernels for layer " + weights.layer + " in the manifest");
     bool bf16 = fused->type == "bf16";
     Layer layer = readLayer(directory + weights.file, weights, bf16);
     benchmarkLayer(context, weights.layer, layer, *fused,
-                   findVariant(weights.n, weights.k, 0, fused->type));
+                   findVariant(weights.n, weights.k, 0, fused->type),
+                   findDecode(weights.n, weights.k, weights.rank, fused->type));
   }
   return 0;
 }

@@ -76,6 +76,17 @@ static cl::opt<std::string>
                cl::desc("tests only: plant a defect in the kernels (see "
                         "convert-slr-to-gpu test-defect)"),
                cl::init("none"), cl::cat(category));
+static cl::opt<bool>
+    decodeKernels("decode",
+                  cl::desc("also build the decode kernels (decode_sm80, "
+                           "M <= 16) of every shape"),
+                  cl::init(false), cl::cat(category));
+static cl::list<int64_t>
+    decodeRows("decode-rows",
+               cl::desc("with --decode: the bounds on M to build decode "
+                        "kernels for (each a tile of the next power of two "
+                        "rows; default 16)"),
+               cl::CommaSeparated, cl::cat(category));
 static cl::opt<std::string> outputDir("o", cl::desc("output directory"),
                                       cl::Required, cl::cat(category));
 static cl::opt<int64_t> tileN("tile-n", cl::init(slr::SLRGPUTileConfig().tileN),
@@ -205,9 +216,11 @@ int main(int argc, char **argv) {
       slr::chooseKernelVariant(chip, slr::SLRLinearRowRange(), noVariant);
   if (failed(variant))
     return fail(noVariant);
-  auto makeSpec = [&](int64_t n, int64_t k, int64_t r) {
+  auto makeSpec = [&](int64_t n, int64_t k, int64_t r,
+                      slr::GPUKernelVariant family, int64_t maxRows = 16) {
     slr::SLRLinearKernelSpec spec;
-    spec.variant = *variant;
+    spec.variant = family;
+    spec.maxRows = maxRows;
     spec.n = n;
     spec.k = k;
     spec.rank = r;
@@ -256,7 +269,7 @@ int main(int argc, char **argv) {
       std::optional<std::string> reason = exportLayer(op, layer);
       if (!reason)
         reason = slr::checkSLRLinearKernelSpec(
-            makeSpec(layer.entry.n, layer.entry.k, layer.entry.rank));
+            makeSpec(layer.entry.n, layer.entry.k, layer.entry.rank, *variant));
       if (reason) {
         errs() << "slr-gpu-kernels: skipped " << layer.entry.layer << ": "
                << *reason << "\n";
@@ -276,22 +289,42 @@ int main(int argc, char **argv) {
 
   for (auto [n, k, requestedRank] : requests) {
     std::string shape = (Twine(n) + "x" + Twine(k)).str();
-    // The fused kernels and the sparse-only main kernel (rank 0).
-    for (int64_t variantRank : {requestedRank, int64_t{0}}) {
-      slr::SLRLinearKernelSpec spec = makeSpec(n, k, variantRank);
+    // The fused kernels and the sparse-only main kernel (rank 0), of the
+    // variant for any M and, with --decode, of the decode variant.
+    SmallVector<std::tuple<slr::GPUKernelVariant, int64_t, int64_t>> sets = {
+        {*variant, requestedRank, 0}, {*variant, 0, 0}};
+    if (decodeKernels) {
+      SmallVector<int64_t> bounds(decodeRows.begin(), decodeRows.end());
+      if (bounds.empty())
+        bounds.push_back(16);
+      for (int64_t rows : bounds) {
+        if (rows < 1 || rows > 16)
+          return fail("--decode-rows must be between 1 and 16, got " +
+                      Twine(rows));
+        sets.push_back(
+            {slr::GPUKernelVariant::DecodeSm80, requestedRank, rows});
+        sets.push_back({slr::GPUKernelVariant::DecodeSm80, 0, rows});
+      }
+    }
+    for (auto [family, variantRank, maxRows] : sets) {
+      slr::SLRLinearKernelSpec spec =
+          makeSpec(n, k, variantRank, family, maxRows);
       if (std::optional<std::string> error =
               slr::checkSLRLinearKernelSpec(spec))
         return fail(shape + ", rank " + Twine(variantRank) + ": " + *error);
-      if (llvm::any_of(manifest.variants, [&](const auto &v) {
-            return v.n == n && v.k == k && v.rank == variantRank;
-          }))
-        continue;
+      std::string familyName = slr::stringifyGPUKernelVariant(family).str();
       slr::SLRLinearKernels kernels =
           slr::buildSLRLinearKernels(builder, kernelModule, spec);
+      if (llvm::any_of(manifest.variants, [&](const auto &v) {
+            return v.n == n && v.k == k && v.rank == variantRank &&
+                   v.family == familyName && v.tileM == kernels.tileM;
+          }))
+        continue;
       // The manifest says what the launch recipe of the compiler says.
       slr::GPULaunchAttr recipe = slr::getSLRLinearLaunchAttr(
           kernelModule, spec, kernels, /*reorder=*/{}, /*resident=*/false);
       slr::bench::KernelVariant v;
+      v.family = familyName;
       v.n = recipe.getN();
       v.k = recipe.getK();
       v.rank = recipe.getRank();

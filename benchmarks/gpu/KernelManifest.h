@@ -8,8 +8,10 @@
 //   variant n=4096 k=4096 rank=64 type=bf16 main=<kernel> lowrank=<kernel|->
 //           threads=128 main_smem=... tile_n=128 tile_m=64 lowrank_tile_n=...
 //           lowrank_tile_m=... lowrank_threads=... lowrank_smem=...
-//           k_blocks=...
+//           k_blocks=... [family=decode_sm80]
 //
+// (family: the kernel variant, mma_sp_sm80 when absent; a decode_sm80 set
+// has no lowrank kernel, k_blocks is its number of K slices);
 // after a first line `slr-gpu-kernels 1 chip=<sm_XX> binary=<file>`, and one
 // line per layer of a real compressed model whose weights were exported:
 //
@@ -34,6 +36,7 @@
 namespace slr::bench {
 
 struct KernelVariant {
+  std::string family = "mma_sp_sm80"; // or "decode_sm80"
   int64_t n = 0, k = 0, rank = 0;
   std::string type; // "bf16" or "f16"
   std::string mainKernel, lowRankKernel;
@@ -71,6 +74,8 @@ inline std::string formatVariant(const KernelVariant &v) {
       << " lowrank_tile_m=" << v.lowRankTileM
       << " lowrank_threads=" << v.lowRankThreads
       << " lowrank_smem=" << v.lowRankSharedBytes << " k_blocks=" << v.kBlocks;
+  if (v.family != "mma_sp_sm80")
+    out << " family=" << v.family;
   return out.str();
 }
 
@@ -138,6 +143,9 @@ inline bool readManifest(const std::string &path, KernelManifest &manifest,
       return false;
     }
     KernelVariant v;
+    if (fields.count("family"))
+      v.family = fields["family"];
+    bool decode = v.family == "decode_sm80";
     v.type = fields["type"];
     v.mainKernel = fields["main"];
     v.lowRankKernel = fields["lowrank"] == "-" ? "" : fields["lowrank"];
@@ -151,7 +159,9 @@ inline bool readManifest(const std::string &path, KernelManifest &manifest,
               integer("lowrank_smem", v.lowRankSharedBytes) &&
               integer("k_blocks", v.kBlocks);
     if (!ok || v.mainKernel.empty() || (v.type != "bf16" && v.type != "f16") ||
-        (v.rank > 0 && v.lowRankKernel.empty())) {
+        (v.family != "mma_sp_sm80" && !decode) ||
+        (v.rank > 0 && !decode && v.lowRankKernel.empty()) ||
+        (decode && v.kBlocks <= 0)) {
       error = path + ":" + std::to_string(lineNumber) + ": incomplete variant";
       return false;
     }

@@ -18,13 +18,16 @@ rank="${SLR_GPU_RANK:-64}"
 rm -rf "$out"
 mkdir -p "$out"
 cp "$build/bin/slr-bench-gpu" "$out/"
-# The shapes (N x K): a 4096 projection and a Llama-3-8B FFN.
+# The shapes (N x K): a 4096 projection and a Llama-3-8B FFN; the
+# decode kernels (decode_sm80) for M <= 1 and M <= 16 too.
 "$build/bin/slr-gpu-kernels" --shape 4096x4096 --shape 14336x4096 \
-  --rank "$rank" --type bf16 --chip "$chip" -o "$out/bench"
+  --rank "$rank" --type bf16 --chip "$chip" --decode --decode-rows 1,16 \
+  -o "$out/bench"
 # Correctness on small and odd shapes, both element types, two tilings.
 for type in bf16 f16; do
   "$build/bin/slr-gpu-kernels" --shape 128x64 --shape 384x256 --shape 256x1024 \
-    --rank 32 --type "$type" --chip "$chip" -o "$out/check-$type"
+    --rank 32 --type "$type" --chip "$chip" --decode --decode-rows 1,8,16 \
+    -o "$out/check-$type"
   "$build/bin/slr-gpu-kernels" --shape 32x32 --shape 96x160 --rank 16 \
     --type "$type" --chip "$chip" --tile-n 32 --tile-m 16 --tile-k 32 \
     --warps-n 2 --warps-m 1 --stages 2 -o "$out/check-$type-small-tiles"

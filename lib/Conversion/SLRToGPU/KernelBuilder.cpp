@@ -64,6 +64,30 @@ slr::checkSLRGPUTileConfig(const SLRGPUTileConfig &t) {
   return std::nullopt;
 }
 
+/// The decode kernel: 16-row metadata tiles, 64-column steps, rank in
+/// quarters of 4 (one 8-byte load of U per lane and step).
+static std::optional<std::string>
+checkDecodeSpec(const SLRLinearKernelSpec &spec) {
+  if (spec.n <= 0 || spec.n % 16)
+    return fmt("decode kernel: output features N = {0} must be a multiple of "
+               "16",
+               spec.n);
+  if (spec.k <= 0 || spec.k % 64)
+    return fmt("decode kernel: input features K = {0} must be a multiple of "
+               "64",
+               spec.k);
+  if (spec.rank < 0 || spec.rank % 16)
+    return fmt("low-rank rank r = {0} must be a multiple of 16 (pad U and V "
+               "with zeros)",
+               spec.rank);
+  int64_t shared = computeDecodeLayout(spec).totalBytes;
+  if (shared > kMaxSharedBytes)
+    return fmt("decode kernel needs {0} bytes of shared memory per block, "
+               "more than the {1} available (rank {2} too large)",
+               shared, kMaxSharedBytes, spec.rank);
+  return std::nullopt;
+}
+
 std::optional<std::string>
 slr::checkSLRLinearKernelSpec(const SLRLinearKernelSpec &spec) {
   const SLRGPUTileConfig &t = spec.tiles;
@@ -71,6 +95,8 @@ slr::checkSLRLinearKernelSpec(const SLRLinearKernelSpec &spec) {
       !(spec.elementType.isBF16() || spec.elementType.isF16()))
     return fmt("element type must be f16 or bf16 (tensor cores, f32 "
                "accumulation)");
+  if (spec.variant == GPUKernelVariant::DecodeSm80)
+    return checkDecodeSpec(spec);
   if (std::optional<std::string> error = checkSLRGPUTileConfig(t))
     return error;
   if (spec.n <= 0 || spec.n % t.tileN)
@@ -100,19 +126,56 @@ FailureOr<GPUKernelVariant> slr::chooseKernelVariant(StringRef chip,
     whyNot = *error;
     return failure();
   }
-  // One generation so far: cp.async + ldmatrix + mma.sp (m16n8k32) runs on
-  // every chip from sm_80 on, for any M. A variant for another MMA
-  // generation (sm_90a wgmma.sp) or for an M-range (decode, M <= 16) is
-  // chosen here, from `chip` and `rows`.
-  (void)rows;
+  // Every chip from sm_80 on runs both variants. Decode sizes are bound by
+  // the weights' bytes: the tensor-core kernel pads M to its 64-row tile and
+  // launches N / 128 CTAs, the decode kernel splits K too. Only a static
+  // bound selects it; a dynamic M keeps mma_sp_sm80 (docs/DESIGN.md).
+  if (rows.max != ShapedType::kDynamic && rows.max <= kDecodeMaxRows)
+    return GPUKernelVariant::DecodeSm80;
   return GPUKernelVariant::MmaSpSm80;
+}
+
+static SLRLinearKernels buildDecodeKernels(OpBuilder &builder,
+                                           gpu::GPUModuleOp module,
+                                           const SLRLinearKernelSpec &spec) {
+  Type elt = spec.elementType;
+  MLIRContext *ctx = builder.getContext();
+  DecodeLayout layout = computeDecodeLayout(spec);
+  SLRLinearKernels kernels;
+  kernels.threads = layout.threads;
+  kernels.mainSharedBytes = layout.totalBytes;
+  kernels.tileN = layout.tileN;
+  kernels.tileM = layout.tileM;
+  kernels.kBlocks = layout.kSlices;
+  SmallVector<Type> args = {memrefType({ShapedType::kDynamic, spec.k}, elt),
+                            memrefType({spec.n, spec.k / 2}, elt),
+                            memrefType({mma::metadataWordCount(spec.n, spec.k)},
+                                       IntegerType::get(ctx, 32))};
+  if (spec.rank) {
+    args.push_back(memrefType({spec.n, spec.rank}, elt));
+    args.push_back(memrefType({spec.rank, spec.k}, elt));
+  }
+  if (spec.hasBias)
+    args.push_back(memrefType({spec.n}, elt));
+  args.push_back(
+      memrefType({ShapedType::kDynamic, spec.n}, Float32Type::get(ctx)));
+  args.push_back(memrefType({ShapedType::kDynamic}, IntegerType::get(ctx, 32)));
+  args.push_back(memrefType({ShapedType::kDynamic, spec.n}, elt));
+  bool exists = false;
+  kernels.main = createKernel(builder, module, decodeKernelName(spec, layout),
+                              args, kernels.threads, exists);
+  if (!exists) {
+    emitDecodeKernel(kernels.main, spec, layout);
+    tidyKernel(kernels.main);
+  }
+  return kernels;
 }
 
 SLRLinearKernels slr::buildSLRLinearKernels(OpBuilder &builder,
                                             gpu::GPUModuleOp module,
                                             const SLRLinearKernelSpec &spec) {
-  assert(spec.variant == GPUKernelVariant::MmaSpSm80 &&
-         "the only kernel variant so far");
+  if (spec.variant == GPUKernelVariant::DecodeSm80)
+    return buildDecodeKernels(builder, module, spec);
   const SLRGPUTileConfig &t = spec.tiles;
   Type elt = spec.elementType;
   MLIRContext *ctx = builder.getContext();
@@ -120,6 +183,8 @@ SLRLinearKernels slr::buildSLRLinearKernels(OpBuilder &builder,
   SLRLinearKernels kernels;
   kernels.threads = 32 * t.warpsN * t.warpsM;
   kernels.kBlocks = spec.k / t.tileK;
+  kernels.tileN = t.tileN;
+  kernels.tileM = t.tileM;
 
   MainLayout mainLayout = computeMainLayout(spec);
   kernels.mainSharedBytes = mainLayout.totalBytes;
@@ -198,9 +263,12 @@ GPULaunchAttr slr::getSLRLinearLaunchAttr(gpu::GPUModuleOp module,
   };
   return GPULaunchAttr::get(
       module.getContext(), spec.variant, spec.n, spec.k, spec.rank,
-      spec.hasBias, resident, kernelRef(kernels.main), spec.tiles.tileN,
-      spec.tiles.tileM, kernels.threads, kernels.mainSharedBytes,
+      spec.hasBias, resident, kernelRef(kernels.main), kernels.tileN,
+      kernels.tileM, kernels.threads, kernels.mainSharedBytes,
       kernelRef(kernels.lowRank), kernels.lowRankTileN, kernels.lowRankTileM,
       kernels.lowRankThreads, kernels.lowRankSharedBytes,
-      kernels.lowRank ? kernels.kBlocks : 0, kernelRef(reorder));
+      kernels.lowRank || spec.variant == GPUKernelVariant::DecodeSm80
+          ? kernels.kBlocks
+          : 0,
+      kernelRef(reorder));
 }

@@ -9,7 +9,10 @@
 //  * LowRankProjectionKernel.cpp: t += x*V^T, dense mma, split over K across
 //    CTAs (f32 atomics);
 //  * MetadataReorderKernel.cpp: slr's packed 2:4 positions -> mma.sp
-//    metadata words on the device (positions that are not constants).
+//    metadata words on the device (positions that are not constants);
+//  * DecodeKernel.cpp (variant decode_sm80): y = x*S^T + (x*V^T)*U^T + b
+//    for M <= 16 in one launch, split over N and K, CUDA-core FMAs on the
+//    decoded 2:4 values, f32 atomics into a self-clearing workspace.
 //
 // A new kernel variant (another MMA generation, an M-range specialisation)
 // is a new family file plus a case in chooseKernelVariant and
@@ -65,6 +68,32 @@ void emitLowRankProjectionKernel(mlir::gpu::GPUFuncOp func,
 /// reorder of mma::reorderMetadata(), one word per thread.
 void emitMetadataReorderKernel(mlir::gpu::GPUFuncOp func, int64_t n, int64_t k,
                                mlir::Type positionType);
+
+//===--- decode kernel (DecodeKernel.cpp) --------------------------------===//
+
+/// Rows of x one CTA of the decode kernel takes at most (grid.z covers more).
+inline constexpr int64_t kDecodeMaxRows = 16;
+
+/// The decode kernel's tiling and workgroup memory (byte offsets).
+struct DecodeLayout {
+  int64_t warps, threads; ///< one 16-row tile of S per warp
+  int64_t tileN;          ///< 16 * warps rows of S per CTA
+  int64_t tileM;          ///< rows of x per CTA: a power of two <= 16
+  int64_t kSlice;         ///< columns of K per CTA (64 .. 512)
+  int64_t kSlices;        ///< K / kSlice: grid.y
+  int64_t offX;           ///< x slice, f32 [kSlice][tileM]
+  int64_t offT;           ///< t = x*V^T of the slice, f32 [rank][tileM]
+  int64_t offFlag;        ///< the last-CTA flag (i32)
+  int64_t totalBytes;
+};
+
+DecodeLayout computeDecodeLayout(const SLRLinearKernelSpec &spec);
+std::string decodeKernelName(const SLRLinearKernelSpec &spec,
+                             const DecodeLayout &layout);
+/// Fills `func` (x, values, meta, [u, v], [bias], ws, counters, y).
+void emitDecodeKernel(mlir::gpu::GPUFuncOp func,
+                      const SLRLinearKernelSpec &spec,
+                      const DecodeLayout &layout);
 
 } // namespace slr::gpu_kernels
 

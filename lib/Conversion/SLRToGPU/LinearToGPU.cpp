@@ -86,6 +86,13 @@ Value restoreOutput(OpBuilder &b, Location loc, Value result, Value input,
       result = tensor::CastOp::create(b, loc, outputType, result);
     return result;
   }
+  // A static batch: the collapsed side must be static too.
+  if (outputType.hasStaticShape())
+    result = tensor::CastOp::create(
+        b, loc,
+        RankedTensorType::get({outputType.getNumElements() / n, n},
+                              outputType.getElementType()),
+        result);
   ReassociationIndices batch;
   SmallVector<OpFoldResult> shape;
   for (int64_t dim = 0; dim < rank - 1; ++dim) {
@@ -169,8 +176,9 @@ struct LinearToGPUKernels : OpRewritePattern<LinearOp> {
       return rewriter.notifyMatchFailure(op, "K must be static");
 
     std::string whyNot;
+    SLRLinearRowRange rowBound = rowRange(inputType);
     FailureOr<GPUKernelVariant> variant =
-        chooseKernelVariant(options.chip, rowRange(inputType), whyNot);
+        chooseKernelVariant(options.chip, rowBound, whyNot);
     if (failed(variant))
       return rewriter.notifyMatchFailure(op, whyNot);
 
@@ -182,8 +190,16 @@ struct LinearToGPUKernels : OpRewritePattern<LinearOp> {
     spec.elementType = elementType;
     spec.hasBias = static_cast<bool>(op.getBias());
     spec.tiles = options.tiles;
+    spec.maxRows = rowBound.max;
     spec.defect = options.defect;
-    if (std::optional<std::string> error = checkSLRLinearKernelSpec(spec))
+    std::optional<std::string> error = checkSLRLinearKernelSpec(spec);
+    if (error && spec.variant == GPUKernelVariant::DecodeSm80) {
+      // A shape the decode kernel does not take (K not a multiple of 64)
+      // keeps the tensor-core kernels.
+      spec.variant = GPUKernelVariant::MmaSpSm80;
+      error = checkSLRLinearKernelSpec(spec);
+    }
+    if (error)
       return rewriter.notifyMatchFailure(op, *error);
 
     // Positions: reorder now when they are constants.

@@ -256,14 +256,54 @@ public:
   llvm::DenseMap<int64_t, Value> constants, i64Constants;
 };
 
+/// mma_sp_sm80: the projection kernel (split over K, grown as M shrinks)
+/// into t, then the fused kernel.
+void materializeTensorCoreLaunches(LauncherBuilder &l, GPULaunchAttr recipe,
+                                   Value rows, Value dx, Value dValues,
+                                   Value dMeta, Value dU, Value dV, Value dT,
+                                   Value dBias, Value dy) {
+  OpBuilder &b = l.b;
+  Location loc = l.loc;
+  SymbolRefAttr main = recipe.getMain(), lowRank = recipe.getLowrank();
+  int64_t n = recipe.getN(), rank = recipe.getRank();
+  bool hasBias = recipe.getHasBias();
+  int64_t tileN = recipe.getTileN(), tileM = recipe.getTileM();
+  if (rank) {
+    int64_t tn = recipe.getLowrankTileN();
+    int64_t tm = recipe.getLowrankTileM();
+    int64_t kBlocks = recipe.getKBlocks();
+    // splitK = lowRankSplitK() of LaunchPolicy.h, as IR (M is dynamic).
+    Value mTiles = l.ceilDiv(rows, tm);
+    Value ctas =
+        rank / tn == 1
+            ? mTiles
+            : arith::MulIOp::create(b, loc, l.c(rank / tn), mTiles).getResult();
+    ctas = arith::MaxUIOp::create(b, loc, ctas, l.c(1));
+    Value splits =
+        arith::CeilDivUIOp::create(b, loc, l.c(kLowRankTargetCtas), ctas);
+    splits = arith::MinUIOp::create(b, loc, splits, l.c(kBlocks));
+    l.launch(lowRank, {l.c(rank / tn), mTiles, splits},
+             recipe.getLowrankThreads(), recipe.getLowrankSharedBytes(),
+             {dx, dV, dT});
+  }
+  SmallVector<Value> mainArgs = {dx, dValues, dMeta};
+  if (rank)
+    mainArgs.append({dU, dT});
+  if (hasBias)
+    mainArgs.push_back(dBias);
+  mainArgs.push_back(dy);
+  l.launch(main, {l.c(n / tileN), l.ceilDiv(rows, tileM), l.c(1)},
+           recipe.getThreads(), recipe.getSharedBytes(), mainArgs);
+}
+
 LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
   // The dialect verified the recipe and the launcher's operand count.
-  SymbolRefAttr main = recipe.getMain(), lowRank = recipe.getLowrank(),
-                reorder = recipe.getReorder();
+  SymbolRefAttr main = recipe.getMain(), reorder = recipe.getReorder();
   int64_t n = recipe.getN(), rank = recipe.getRank();
   bool hasBias = recipe.getHasBias();
   // Constant weights: kept on the device after the first call.
   bool resident = recipe.getResident();
+  bool decode = recipe.getVariant() == GPUKernelVariant::DecodeSm80;
 
   Location loc = launcher.getLoc();
   Block *entry = launcher.addEntryBlock();
@@ -319,9 +359,12 @@ LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
   if (rank) {
     dU = weight(u);
     dV = weight(v);
-    dT = l.alloc(MemRefType::get({ShapedType::kDynamic, rank}, b.getF32Type()),
-                 {rows});
-    l.fill(dT, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0)));
+    if (!decode) {
+      dT =
+          l.alloc(MemRefType::get({ShapedType::kDynamic, rank}, b.getF32Type()),
+                  {rows});
+      l.fill(dT, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0)));
+    }
   }
   if (hasBias)
     dBias = weight(bias);
@@ -330,33 +373,32 @@ LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
   if (!yStaged)
     dy = l.alloc(cast<MemRefType>(y.getType()), {rows});
 
-  if (rank) {
-    int64_t tn = recipe.getLowrankTileN();
-    int64_t tm = recipe.getLowrankTileM();
-    int64_t kBlocks = recipe.getKBlocks();
-    // splitK = lowRankSplitK() of LaunchPolicy.h, as IR (M is dynamic).
-    Value mTiles = l.ceilDiv(rows, tm);
-    Value ctas =
-        rank / tn == 1
-            ? mTiles
-            : arith::MulIOp::create(b, loc, l.c(rank / tn), mTiles).getResult();
-    ctas = arith::MaxUIOp::create(b, loc, ctas, l.c(1));
-    Value splits =
-        arith::CeilDivUIOp::create(b, loc, l.c(kLowRankTargetCtas), ctas);
-    splits = arith::MinUIOp::create(b, loc, splits, l.c(kBlocks));
-    l.launch(lowRank, {l.c(rank / tn), mTiles, splits},
-             recipe.getLowrankThreads(), recipe.getLowrankSharedBytes(),
-             {dx, dV, dT});
-  }
-  SmallVector<Value> mainArgs = {dx, dValues, dMeta};
-  if (rank)
-    mainArgs.append({dU, dT});
-  if (hasBias)
-    mainArgs.push_back(dBias);
-  mainArgs.push_back(dy);
   int64_t tileN = recipe.getTileN(), tileM = recipe.getTileM();
-  l.launch(main, {l.c(n / tileN), l.ceilDiv(rows, tileM), l.c(1)},
-           recipe.getThreads(), recipe.getSharedBytes(), mainArgs);
+  if (decode) {
+    // One launch; its f32 workspace and counters are zeroed here because
+    // the launcher allocates per call (the kernel leaves them zero, so a
+    // caller that keeps them needs no fill).
+    Value mTiles = l.ceilDiv(rows, tileM);
+    Value ws = l.alloc(
+        MemRefType::get({ShapedType::kDynamic, n}, b.getF32Type()), {rows});
+    l.fill(ws, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0)));
+    Value numCounters =
+        arith::MulIOp::create(b, loc, mTiles, l.c(n / tileN)).getResult();
+    Value counters = l.alloc(
+        MemRefType::get({ShapedType::kDynamic}, b.getI32Type()), {numCounters});
+    l.fill(counters, arith::ConstantIntOp::create(b, loc, 0, 32));
+    SmallVector<Value> args = {dx, dValues, dMeta};
+    if (rank)
+      args.append({dU, dV});
+    if (hasBias)
+      args.push_back(dBias);
+    args.append({ws, counters, dy});
+    l.launch(main, {l.c(n / tileN), l.c(recipe.getKBlocks()), mTiles},
+             recipe.getThreads(), recipe.getSharedBytes(), args);
+  } else {
+    materializeTensorCoreLaunches(l, recipe, rows, dx, dValues, dMeta, dU, dV,
+                                  dT, dBias, dy);
+  }
   if (!yStaged)
     l.copy(y, dy);
   l.freeAll();

@@ -12,6 +12,28 @@ func.func private @sparse_only(memref<?x32xf16>, memref<16x16xf16>, memref<16xi3
 // CHECK-SAME: #slr.gpu_launch<variant = mma_sp_sm80, n = 16, k = 32, rank = 16, has_bias = true, resident = true, main = @kernels::@main, tile_n = 16, tile_m = 16, threads = 32, shared_bytes = 4224, lowrank = @kernels::@lowrank, lowrank_tile_n = 16, lowrank_tile_m = 64, lowrank_threads = 128, lowrank_shared_bytes = 9216, k_blocks = 1, reorder = @kernels::@reorder>
 func.func private @every_term(memref<?x32xf16>, memref<16x16xf16>, memref<16x8xi8>, memref<16x16xf16>, memref<16x32xf16>, memref<16xf16>, memref<?x16xf16>) attributes {slr.gpu_launcher = #slr.gpu_launch<reorder = @kernels::@reorder, variant = mma_sp_sm80, n = 16, k = 32, rank = 16, has_bias = true, resident = true, main = @kernels::@main, tile_n = 16, tile_m = 16, threads = 32, shared_bytes = 4224, lowrank = @kernels::@lowrank, lowrank_tile_n = 16, lowrank_tile_m = 64, lowrank_threads = 128, lowrank_shared_bytes = 9216, k_blocks = 1>}
 
+// decode_sm80: the low-rank term is in main (no lowrank kernel even with
+// rank > 0), k_blocks counts its K slices.
+// CHECK-LABEL: func.func private @decode
+// CHECK-SAME: #slr.gpu_launch<variant = decode_sm80, n = 16, k = 128, rank = 16, main = @kernels::@decode, tile_n = 16, tile_m = 1, threads = 32, shared_bytes = 1024, k_blocks = 2>
+func.func private @decode(memref<?x128xf16>, memref<16x64xf16>, memref<64xi32>, memref<16x16xf16>, memref<16x128xf16>, memref<?x16xf16>) attributes {slr.gpu_launcher = #slr.gpu_launch<variant = decode_sm80, n = 16, k = 128, rank = 16, main = @kernels::@decode, tile_n = 16, tile_m = 1, threads = 32, shared_bytes = 1024, k_blocks = 2>}
+
+// -----
+
+// expected-error @+1 {{gpu_launch: decode_sm80 fuses the low-rank term; lowrank and lowrank_* must be absent}}
+func.func private @decode_lowrank(memref<?x128xf16>) attributes {slr.gpu_launcher = #slr.gpu_launch<variant = decode_sm80, n = 16, k = 128, rank = 16, main = @kernels::@decode, tile_n = 16, tile_m = 1, threads = 32, shared_bytes = 0, lowrank = @kernels::@lowrank, k_blocks = 2>}
+
+// -----
+
+// 128 / 4 = 32 columns per slice, not a multiple of 64.
+// expected-error @+1 {{gpu_launch: decode_sm80 needs k_blocks (the K slices) dividing k = 128 into multiples of 64 (got k_blocks = 4)}}
+func.func private @decode_slices(memref<?x128xf16>) attributes {slr.gpu_launcher = #slr.gpu_launch<variant = decode_sm80, n = 16, k = 128, rank = 0, main = @kernels::@decode, tile_n = 16, tile_m = 1, threads = 32, shared_bytes = 0, k_blocks = 4>}
+
+// -----
+
+// expected-error @+1 {{gpu_launch: decode_sm80 needs k_blocks (the K slices) dividing k = 128 into multiples of 64 (got k_blocks = 0)}}
+func.func private @decode_no_slices(memref<?x128xf16>) attributes {slr.gpu_launcher = #slr.gpu_launch<variant = decode_sm80, n = 16, k = 128, rank = 0, main = @kernels::@decode, tile_n = 16, tile_m = 1, threads = 32, shared_bytes = 0>}
+
 // -----
 
 // expected-error @+1 {{gpu_launch: n = 24 and k = 32 must be positive multiples of 16 and 32}}

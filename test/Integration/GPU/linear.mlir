@@ -5,6 +5,10 @@
 // results (and t = x*V^T, which the kernels round to the element type) stay
 // in the range where the element type holds integers exactly.
 //
+// Cases 1-6 have a dynamic M (mma_sp_sm80 kernels); cases 7-10 a static M
+// of at most 16, which selects the decode kernel (decode_sm80: K split
+// across CTAs, f32 atomics, the last CTA of a row tile writes y).
+//
 // Every configuration runs on the PTX simulator (PTX, format=isa; sm_80 and
 // sm_90a targets) on every machine, and on the GPU (fatbin) where there is
 // one.
@@ -55,6 +59,10 @@
 // CHECK: 4, 0, 1, 16640
 // CHECK: 5, 0, 1, 76800
 // CHECK: 6, 0, 1, 0
+// CHECK: 7, 0, 1, 256
+// CHECK: 8, 0, 1, 960
+// CHECK: 9, 0, 1, 2048
+// CHECK: 10, 0, 1, 144
 
 func.func private @printI64(i64)
 func.func private @printComma()
@@ -517,6 +525,185 @@ func.func @case6() {
   return
 }
 
+// Decode (static M <= 16, decode_sm80): M = 1, two K slices of 128, low-rank and bias.
+func.func @case7() {
+  %cM = arith.constant 1 : index
+  %cN = arith.constant 256 : index
+  %cK = arith.constant 256 : index
+  %s1 = arith.constant 171 : i64
+  %s2 = arith.constant 172 : i64
+  %x32 = call @fill(%cM, %cK, %s1) : (index, index, i64) -> tensor<?x?xf32>
+  %x = call @as_elt(%x32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %x_in = tensor.cast %x : tensor<?x?xELT> to tensor<1x256xELT>
+  %sd32 = call @sparse24(%cN, %cK, %s2) : (index, index, i64) -> tensor<?x?xf32>
+  %sd = call @as_elt(%sd32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %s = tensor.cast %sd : tensor<?x?xELT> to tensor<256x256xELT>
+  %v, %p = slr.pack %s {pattern = #slr.nm<2, 4>} : tensor<256x256xELT> -> tensor<256x128xELT>, tensor<256x64xi8>
+  %cR = arith.constant 16 : index
+  %s3 = arith.constant 173 : i64
+  %s4 = arith.constant 174 : i64
+  %u32 = call @fill(%cN, %cR, %s3) : (index, index, i64) -> tensor<?x?xf32>
+  %vt32 = call @fill(%cR, %cK, %s4) : (index, index, i64) -> tensor<?x?xf32>
+  %ue = call @as_elt(%u32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %vte = call @as_elt(%vt32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %u = tensor.cast %ue : tensor<?x?xELT> to tensor<256x16xELT>
+  %vt = tensor.cast %vte : tensor<?x?xELT> to tensor<16x256xELT>
+  %c1 = arith.constant 1 : index
+  %s5 = arith.constant 175 : i64
+  %b32 = call @fill(%c1, %cN, %s5) : (index, index, i64) -> tensor<?x?xf32>
+  %be = call @as_elt(%b32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %b2 = tensor.cast %be : tensor<?x?xELT> to tensor<1x256xELT>
+  %b = tensor.collapse_shape %b2 [[0, 1]] : tensor<1x256xELT> into tensor<256xELT>
+  %y = slr.linear %x_in, %v, %p lowrank(%u, %vt : tensor<256x16xELT>, tensor<16x256xELT>) bias(%b : tensor<256xELT>) {pattern = #slr.nm<2, 4>} : tensor<1x256xELT>, tensor<256x128xELT>, tensor<256x64xi8> -> tensor<1x256xELT>
+  %y2 = tensor.cast %y : tensor<1x256xELT> to tensor<?x?xELT>
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<256x128xELT>, tensor<256x64xi8> -> tensor<256x256xELT>
+  %d32s = arith.extf %d : tensor<256x256xELT> to tensor<256x256xf32>
+  %d32 = tensor.cast %d32s : tensor<256x256xf32> to tensor<?x?xf32>
+  %xr = arith.extf %x : tensor<?x?xELT> to tensor<?x?xf32>
+  %ys = call @matmul_bt(%xr, %d32) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %ur = arith.extf %ue : tensor<?x?xELT> to tensor<?x?xf32>
+  %vr = arith.extf %vte : tensor<?x?xELT> to tensor<?x?xf32>
+  %t = call @matmul_bt(%xr, %vr) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yl = call @matmul_bt(%t, %ur) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yr = arith.addf %ys, %yl : tensor<?x?xf32>
+  %br = arith.extf %b : tensor<256xELT> to tensor<256xf32>
+  %bb0 = tensor.empty(%cM) : tensor<?x256xf32>
+  %bb = linalg.broadcast ins(%br : tensor<256xf32>) outs(%bb0 : tensor<?x256xf32>) dimensions = [0]
+  %bbd = tensor.cast %bb : tensor<?x256xf32> to tensor<?x?xf32>
+  %ref = arith.addf %yr, %bbd : tensor<?x?xf32>
+  %id = arith.constant 7 : i64
+  call @report(%id, %y2, %ref, %t) : (i64, tensor<?x?xELT>, tensor<?x?xf32>, tensor<?x?xf32>) -> ()
+  return
+}
+
+// M = 5 (an 8-row tile, rows 5-7 masked), N = 192 (CTAs of 4 warps), K = 192 in three slices of 64, no bias.
+func.func @case8() {
+  %cM = arith.constant 5 : index
+  %cN = arith.constant 192 : index
+  %cK = arith.constant 192 : index
+  %s1 = arith.constant 181 : i64
+  %s2 = arith.constant 182 : i64
+  %x32 = call @fill(%cM, %cK, %s1) : (index, index, i64) -> tensor<?x?xf32>
+  %x = call @as_elt(%x32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %x_in = tensor.cast %x : tensor<?x?xELT> to tensor<5x192xELT>
+  %sd32 = call @sparse24(%cN, %cK, %s2) : (index, index, i64) -> tensor<?x?xf32>
+  %sd = call @as_elt(%sd32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %s = tensor.cast %sd : tensor<?x?xELT> to tensor<192x192xELT>
+  %v, %p = slr.pack %s {pattern = #slr.nm<2, 4>} : tensor<192x192xELT> -> tensor<192x96xELT>, tensor<192x48xi8>
+  %cR = arith.constant 16 : index
+  %s3 = arith.constant 183 : i64
+  %s4 = arith.constant 184 : i64
+  %u32 = call @fill(%cN, %cR, %s3) : (index, index, i64) -> tensor<?x?xf32>
+  %vt32 = call @fill(%cR, %cK, %s4) : (index, index, i64) -> tensor<?x?xf32>
+  %ue = call @as_elt(%u32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %vte = call @as_elt(%vt32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %u = tensor.cast %ue : tensor<?x?xELT> to tensor<192x16xELT>
+  %vt = tensor.cast %vte : tensor<?x?xELT> to tensor<16x192xELT>
+  %y = slr.linear %x_in, %v, %p lowrank(%u, %vt : tensor<192x16xELT>, tensor<16x192xELT>) {pattern = #slr.nm<2, 4>} : tensor<5x192xELT>, tensor<192x96xELT>, tensor<192x48xi8> -> tensor<5x192xELT>
+  %y2 = tensor.cast %y : tensor<5x192xELT> to tensor<?x?xELT>
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<192x96xELT>, tensor<192x48xi8> -> tensor<192x192xELT>
+  %d32s = arith.extf %d : tensor<192x192xELT> to tensor<192x192xf32>
+  %d32 = tensor.cast %d32s : tensor<192x192xf32> to tensor<?x?xf32>
+  %xr = arith.extf %x : tensor<?x?xELT> to tensor<?x?xf32>
+  %ys = call @matmul_bt(%xr, %d32) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %ur = arith.extf %ue : tensor<?x?xELT> to tensor<?x?xf32>
+  %vr = arith.extf %vte : tensor<?x?xELT> to tensor<?x?xf32>
+  %t = call @matmul_bt(%xr, %vr) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yl = call @matmul_bt(%t, %ur) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yr = arith.addf %ys, %yl : tensor<?x?xf32>
+  %id = arith.constant 8 : i64
+  call @report(%id, %y2, %yr, %t) : (i64, tensor<?x?xELT>, tensor<?x?xf32>, tensor<?x?xf32>) -> ()
+  return
+}
+
+// M = 16, K = 320 in five slices of 64, no low-rank part, bias.
+func.func @case9() {
+  %cM = arith.constant 16 : index
+  %cN = arith.constant 128 : index
+  %cK = arith.constant 320 : index
+  %s1 = arith.constant 191 : i64
+  %s2 = arith.constant 192 : i64
+  %x32 = call @fill(%cM, %cK, %s1) : (index, index, i64) -> tensor<?x?xf32>
+  %x = call @as_elt(%x32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %x_in = tensor.cast %x : tensor<?x?xELT> to tensor<16x320xELT>
+  %sd32 = call @sparse24(%cN, %cK, %s2) : (index, index, i64) -> tensor<?x?xf32>
+  %sd = call @as_elt(%sd32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %s = tensor.cast %sd : tensor<?x?xELT> to tensor<128x320xELT>
+  %v, %p = slr.pack %s {pattern = #slr.nm<2, 4>} : tensor<128x320xELT> -> tensor<128x160xELT>, tensor<128x80xi8>
+  %c1 = arith.constant 1 : index
+  %s5 = arith.constant 195 : i64
+  %b32 = call @fill(%c1, %cN, %s5) : (index, index, i64) -> tensor<?x?xf32>
+  %be = call @as_elt(%b32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %b2 = tensor.cast %be : tensor<?x?xELT> to tensor<1x128xELT>
+  %b = tensor.collapse_shape %b2 [[0, 1]] : tensor<1x128xELT> into tensor<128xELT>
+  %y = slr.linear %x_in, %v, %p bias(%b : tensor<128xELT>) {pattern = #slr.nm<2, 4>} : tensor<16x320xELT>, tensor<128x160xELT>, tensor<128x80xi8> -> tensor<16x128xELT>
+  %y2 = tensor.cast %y : tensor<16x128xELT> to tensor<?x?xELT>
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<128x160xELT>, tensor<128x80xi8> -> tensor<128x320xELT>
+  %d32s = arith.extf %d : tensor<128x320xELT> to tensor<128x320xf32>
+  %d32 = tensor.cast %d32s : tensor<128x320xf32> to tensor<?x?xf32>
+  %xr = arith.extf %x : tensor<?x?xELT> to tensor<?x?xf32>
+  %ys = call @matmul_bt(%xr, %d32) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %br = arith.extf %b : tensor<128xELT> to tensor<128xf32>
+  %bb0 = tensor.empty(%cM) : tensor<?x128xf32>
+  %bb = linalg.broadcast ins(%br : tensor<128xf32>) outs(%bb0 : tensor<?x128xf32>) dimensions = [0]
+  %bbd = tensor.cast %bb : tensor<?x128xf32> to tensor<?x?xf32>
+  %ref = arith.addf %ys, %bbd : tensor<?x?xf32>
+  %id = arith.constant 9 : i64
+  call @report(%id, %y2, %ref, %ys) : (i64, tensor<?x?xELT>, tensor<?x?xf32>, tensor<?x?xf32>) -> ()
+  return
+}
+
+// M = 3, N = 48 (CTAs of one warp), one K slice, rank 32 and bias.
+func.func @case10() {
+  %cM = arith.constant 3 : index
+  %cN = arith.constant 48 : index
+  %cK = arith.constant 64 : index
+  %s1 = arith.constant 201 : i64
+  %s2 = arith.constant 202 : i64
+  %x32 = call @fill(%cM, %cK, %s1) : (index, index, i64) -> tensor<?x?xf32>
+  %x = call @as_elt(%x32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %x_in = tensor.cast %x : tensor<?x?xELT> to tensor<3x64xELT>
+  %sd32 = call @sparse24(%cN, %cK, %s2) : (index, index, i64) -> tensor<?x?xf32>
+  %sd = call @as_elt(%sd32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %s = tensor.cast %sd : tensor<?x?xELT> to tensor<48x64xELT>
+  %v, %p = slr.pack %s {pattern = #slr.nm<2, 4>} : tensor<48x64xELT> -> tensor<48x32xELT>, tensor<48x16xi8>
+  %cR = arith.constant 32 : index
+  %s3 = arith.constant 203 : i64
+  %s4 = arith.constant 204 : i64
+  %u32 = call @fill(%cN, %cR, %s3) : (index, index, i64) -> tensor<?x?xf32>
+  %vt32 = call @fill(%cR, %cK, %s4) : (index, index, i64) -> tensor<?x?xf32>
+  %ue = call @as_elt(%u32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %vte = call @as_elt(%vt32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %u = tensor.cast %ue : tensor<?x?xELT> to tensor<48x32xELT>
+  %vt = tensor.cast %vte : tensor<?x?xELT> to tensor<32x64xELT>
+  %c1 = arith.constant 1 : index
+  %s5 = arith.constant 205 : i64
+  %b32 = call @fill(%c1, %cN, %s5) : (index, index, i64) -> tensor<?x?xf32>
+  %be = call @as_elt(%b32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %b2 = tensor.cast %be : tensor<?x?xELT> to tensor<1x48xELT>
+  %b = tensor.collapse_shape %b2 [[0, 1]] : tensor<1x48xELT> into tensor<48xELT>
+  %y = slr.linear %x_in, %v, %p lowrank(%u, %vt : tensor<48x32xELT>, tensor<32x64xELT>) bias(%b : tensor<48xELT>) {pattern = #slr.nm<2, 4>} : tensor<3x64xELT>, tensor<48x32xELT>, tensor<48x16xi8> -> tensor<3x48xELT>
+  %y2 = tensor.cast %y : tensor<3x48xELT> to tensor<?x?xELT>
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<48x32xELT>, tensor<48x16xi8> -> tensor<48x64xELT>
+  %d32s = arith.extf %d : tensor<48x64xELT> to tensor<48x64xf32>
+  %d32 = tensor.cast %d32s : tensor<48x64xf32> to tensor<?x?xf32>
+  %xr = arith.extf %x : tensor<?x?xELT> to tensor<?x?xf32>
+  %ys = call @matmul_bt(%xr, %d32) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %ur = arith.extf %ue : tensor<?x?xELT> to tensor<?x?xf32>
+  %vr = arith.extf %vte : tensor<?x?xELT> to tensor<?x?xf32>
+  %t = call @matmul_bt(%xr, %vr) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yl = call @matmul_bt(%t, %ur) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yr = arith.addf %ys, %yl : tensor<?x?xf32>
+  %br = arith.extf %b : tensor<48xELT> to tensor<48xf32>
+  %bb0 = tensor.empty(%cM) : tensor<?x48xf32>
+  %bb = linalg.broadcast ins(%br : tensor<48xf32>) outs(%bb0 : tensor<?x48xf32>) dimensions = [0]
+  %bbd = tensor.cast %bb : tensor<?x48xf32> to tensor<?x?xf32>
+  %ref = arith.addf %yr, %bbd : tensor<?x?xf32>
+  %id = arith.constant 10 : i64
+  call @report(%id, %y2, %ref, %t) : (i64, tensor<?x?xELT>, tensor<?x?xf32>, tensor<?x?xf32>) -> ()
+  return
+}
+
 func.func @main() {
   call @case1() : () -> ()
   call @case2() : () -> ()
@@ -524,5 +711,9 @@ func.func @main() {
   call @case4() : () -> ()
   call @case5() : () -> ()
   call @case6() : () -> ()
+  call @case7() : () -> ()
+  call @case8() : () -> ()
+  call @case9() : () -> ()
+  call @case10() : () -> ()
   return
 }

@@ -61,7 +61,9 @@ struct SLRLinearRowRange {
 /// The kernel variant (generation) for `chip` and the rows of x in `rows`,
 /// the one place where a variant is chosen; a reason when no variant fits
 /// (a chip without sparse tensor cores and cp.async, i.e. before sm_80).
-/// Today one variant, mma_sp_sm80, serves every supported chip and M.
+/// decode_sm80 when M is known to be at most 16 (static shapes), mma_sp_sm80
+/// otherwise (a dynamic M keeps the tensor-core kernel: no dispatch on M at
+/// run time, see docs/DESIGN.md).
 llvm::FailureOr<GPUKernelVariant> chooseKernelVariant(llvm::StringRef chip,
                                                       SLRLinearRowRange rows,
                                                       std::string &whyNot);
@@ -75,7 +77,10 @@ struct SLRLinearKernelSpec {
   int64_t rank = 0;       ///< rows of V (0: no low-rank part)
   mlir::Type elementType; ///< f16 or bf16
   bool hasBias = false;
-  SLRGPUTileConfig tiles;
+  SLRGPUTileConfig tiles; ///< mma_sp_sm80 only
+  /// decode_sm80 only: the largest M the op sees (the kernel's tile of rows
+  /// is the next power of two, at most 16; more rows take more CTAs).
+  int64_t maxRows = 0;
   PlantedDefect defect = PlantedDefect::None; ///< tests only
 };
 
@@ -90,6 +95,12 @@ struct SLRLinearKernelSpec {
 ///             grid (R / lowRankTileN, ceil(M / lowRankTileM), splitK),
 ///             block (lowRankThreads, 1, 1); accumulates t += x*V^T
 ///             atomically, so t must be zeroed first.
+///  * main of decode_sm80 (no lowRank kernel: the low-rank term is fused):
+///             (x, values, meta, [u: memref<NxRxT>, v: memref<RxKxT>],
+///              [bias], ws: memref<?xNxf32>, counters: memref<?xi32>, y)
+///             grid (N / tileN, kBlocks, ceil(M / tileM)); ws (M x N) and
+///             counters ((N / tileN) * ceil(M / tileM)) must be zero before
+///             the first launch and are zero again after each.
 ///  * reorder: (positions: memref<NxK/4xiP>, meta: memref<Wxi32>)
 ///             grid (ceil(W / 256), 1, 1), block (256, 1, 1).
 /// W = metadataWordCount(N, K). All launches use `*SharedBytes` of dynamic
@@ -99,11 +110,14 @@ struct SLRLinearKernels {
   mlir::gpu::GPUFuncOp lowRank; ///< null without a low-rank part
   int64_t threads = 0;
   int64_t mainSharedBytes = 0;
+  int64_t tileN = 0, tileM = 0; ///< rows of S and of x per CTA of main
   int64_t lowRankTileN = 0;
   int64_t lowRankTileM = 0;
   int64_t lowRankThreads = 0;
   int64_t lowRankSharedBytes = 0;
-  int64_t kBlocks = 0; ///< K / tileK: the upper bound of splitK
+  /// mma_sp_sm80: K / tileK, the upper bound of splitK; decode_sm80: the K
+  /// slices (grid.y of main).
+  int64_t kBlocks = 0;
 };
 
 /// Why `tiles` is not a valid tiling whatever the layer (the pass refuses

@@ -89,6 +89,19 @@ LogicalResult GPULaunchAttr::verify(
                        << " must be a positive multiple of 32 and "
                           "shared_bytes = "
                        << sharedBytes << " non-negative";
+  if (variant == GPUKernelVariant::DecodeSm80) {
+    if (lowRank || lowRankTileN || lowRankTileM || lowRankThreads ||
+        lowRankSharedBytes)
+      return emitError() << "gpu_launch: decode_sm80 fuses the low-rank term; "
+                            "lowrank and lowrank_* must be absent";
+    if (kBlocks <= 0 || k % kBlocks || (k / kBlocks) % 64)
+      return emitError() << "gpu_launch: decode_sm80 needs k_blocks (the K "
+                            "slices) dividing k = "
+                         << k
+                         << " into multiples of 64 (got k_blocks = " << kBlocks
+                         << ")";
+    return success();
+  }
   if (static_cast<bool>(lowRank) != (rank > 0))
     return emitError() << "gpu_launch: the low-rank kernel `lowrank` must be "
                           "given exactly when rank > 0 (rank = "

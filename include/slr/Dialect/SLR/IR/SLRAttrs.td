@@ -43,7 +43,10 @@ def SLR_GPUKernelVariant : I32EnumAttr<"GPUKernelVariant",
     "generation of the generated slr.linear GPU kernels", [
   // cp.async pipeline, ldmatrix, mma.sp m16n8k32 with ordered metadata plus
   // dense mma m16n8k16 for the low-rank term: sm_80 and newer, any M.
-  I32EnumAttrCase<"MmaSpSm80", 0, "mma_sp_sm80">
+  I32EnumAttrCase<"MmaSpSm80", 0, "mma_sp_sm80">,
+  // M <= 16: one launch split over N and K, CUDA-core FMAs on the decoded
+  // 2:4 values, the low-rank term fused: sm_80 and newer.
+  I32EnumAttrCase<"DecodeSm80", 1, "decode_sm80">
 ]> {
   let cppNamespace = "::slr";
   let genSpecializedAttr = 0;
@@ -78,6 +81,12 @@ def SLR_GPULaunchAttr : AttrDef<SLR_Dialect, "GPULaunch"> {
       ceil(M / lowrank_tile_m), splitK <= k_blocks);
     * `reorder`: the metadata reorder kernel when the positions are not
       constants.
+
+    `decode_sm80` has no `lowrank` kernel (the low-rank term is in `main`)
+    and no `lowrank_*` fields; `k_blocks` is its number of K slices: `main`
+    runs on grid (n / tile_n, k_blocks, ceil(M / tile_m)) with an f32
+    workspace [M, n] and (n / tile_n) * ceil(M / tile_m) i32 counters,
+    zeroed, after its operands and before y.
 
     ```mlir
     #slr.gpu_launch<variant = mma_sp_sm80, n = 16, k = 32, rank = 0,
