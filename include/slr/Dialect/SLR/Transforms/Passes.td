@@ -133,4 +133,33 @@ def SLRInstrumentCalibration
                            "::mlir::tensor::TensorDialect"];
 }
 
+def SLRExternalizeWeights
+    : Pass<"slr-externalize-weights", "::mlir::ModuleOp"> {
+  let summary = "Turn constant memref.globals into external declarations "
+                "that the JIT binds to the weights' bytes";
+  let description = [{
+    After bufferization, every `memref.global constant` whose initial value
+    is a `dense_resource` blob, or a non-splat `dense` attribute, of at least
+    `min-bytes` bytes with an integer or float element type of 8, 16, 32 or
+    64 bits becomes an external declaration: public, no initial value,
+    aligned to its element size. The module attribute `slr.external_weights`
+    maps each such symbol to its former initial value.
+
+    The weights then never pass through LLVM (neither as IR constants nor
+    as object code): `slr::CompiledModel` binds each symbol to the bytes
+    the attribute already holds in memory (for bytecode, the mapped file),
+    which keeps the JIT's compile time and memory independent of the
+    weights' size. The output is for such a JIT: `mlir-runner` cannot
+    resolve the symbols. Globals that are not `constant` are left alone (a
+    write would reach the shared bytes), as are splats, which hold one
+    element.
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"256",
+           "smallest initial value (in bytes) to externalize; smaller ones "
+           "stay LLVM constants, which LLVM may fold">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // SLR_DIALECT_SLR_TRANSFORMS_PASSES_TD
