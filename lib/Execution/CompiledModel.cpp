@@ -29,12 +29,16 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <optional>
 
 using namespace mlir;
@@ -197,6 +201,17 @@ llvm::Error slr::checkModelWeights(ModuleOp module) {
   return failure;
 }
 
+/// VmHWM of /proc/self/status (Linux), for SLR_JIT_TIMING.
+static std::string peakResidentSetSize() {
+  auto status = llvm::MemoryBuffer::getFileAsStream("/proc/self/status");
+  if (!status)
+    return "?";
+  for (llvm::StringRef line : llvm::split((*status)->getBuffer(), '\n'))
+    if (line.consume_front("VmHWM:"))
+      return line.trim().str();
+  return "?";
+}
+
 using ForwardFn = void (*)(StridedMemRefType<float, 2> *,
                            StridedMemRefType<int32_t, 1> *);
 
@@ -220,8 +235,25 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
 
   // NaN or Inf weights would give NaN perplexity and NaN calibration
   // statistics with no hint where they came from.
+  // SLR_JIT_TIMING=1: where compile time goes (phases, MLIR passes).
+  bool timing =
+      llvm::sys::Process::GetEnv("SLR_JIT_TIMING").value_or("") == "1";
+  auto phaseStart = std::chrono::steady_clock::now();
+  std::clock_t cpuStart = std::clock();
+  auto phase = [&](const char *name) {
+    auto now = std::chrono::steady_clock::now();
+    if (timing)
+      llvm::errs() << llvm::format(
+          "slr-jit: %-28s %7.3f s, %7.3f s CPU, peak RSS %s\n", name,
+          std::chrono::duration<double>(now - phaseStart).count(),
+          double(std::clock() - cpuStart) / CLOCKS_PER_SEC,
+          peakResidentSetSize().c_str());
+    cpuStart = std::clock();
+    phaseStart = now;
+  };
   if (llvm::Error error = checkModelWeights(module))
     return error;
+  phase("check weights");
 
   auto model = std::unique_ptr<CompiledModel>(new CompiledModel());
   model->vocab = resultType.getDimSize(1);
@@ -234,8 +266,11 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
   registerLLVMDialectTranslation(*module.getContext());
   PassManager pm(module.getContext());
   buildCPUFastPipeline(pm, unpackSparse, /*externalizeWeights=*/true);
+  if (timing)
+    pm.enableTiming();
   if (failed(pm.run(module)))
     return llvm::createStringError("lowering the model IR to LLVM failed");
+  phase("lower to the LLVM dialect");
   auto weights = getExternalWeights(module);
   if (!weights)
     return weights.takeError();
@@ -267,6 +302,7 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
   auto engine = ExecutionEngine::create(module, options);
   if (!engine)
     return engine.takeError();
+  phase("translate and optimise");
   model->engine = std::move(*engine);
   model->engine->registerSymbols(
       [&bindings](llvm::orc::MangleAndInterner interner) {
@@ -282,6 +318,7 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
   auto entry = model->engine->lookup("_mlir_ciface_forward");
   if (!entry)
     return entry.takeError();
+  phase("generate code and link");
   model->entry = *entry;
   return model;
 }

@@ -37,7 +37,9 @@ static constexpr const char *kCPUFastPipelineToBuffers =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,"
-    "convert-contractions-to-slr-runtime";
+    "convert-contractions-to-slr-runtime,"
+    "slr-outline-kernels,"
+    "slr-early-dealloc";
 static constexpr const char *kCPUFastPipelineToLLVM =
     "func.func(convert-linalg-to-loops),"
     "convert-bufferization-to-memref,"
