@@ -233,8 +233,6 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
     return llvm::createStringError(
         "@forward must map tensor<?xi32> to tensor<?xVxf32>");
 
-  // NaN or Inf weights would give NaN perplexity and NaN calibration
-  // statistics with no hint where they came from.
   // SLR_JIT_TIMING=1: where compile time goes (phases, MLIR passes).
   bool timing =
       llvm::sys::Process::GetEnv("SLR_JIT_TIMING").value_or("") == "1";
@@ -251,6 +249,8 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
     cpuStart = std::clock();
     phaseStart = now;
   };
+  // NaN or Inf weights would give NaN perplexity and NaN calibration
+  // statistics with no hint where they came from.
   if (llvm::Error error = checkModelWeights(module))
     return error;
   phase("check weights");
