@@ -7,6 +7,7 @@
 #include "slr/Support/Nesting.h"
 
 #include "slr/Dialect/SLR/IR/SLR.h"
+#include "slr/Dialect/SLR/Transforms/ExternalWeights.h"
 #include "slr/Dialect/SLR/Transforms/LinearMatching.h"
 
 #include "mlir/Bytecode/BytecodeReader.h"
@@ -28,12 +29,16 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <optional>
 
 using namespace mlir;
@@ -54,9 +59,13 @@ static constexpr unsigned kMaxModelIRNesting = 1000;
 
 llvm::Expected<OwningOpRef<ModuleOp>> slr::loadModelIR(MLIRContext &context,
                                                        llvm::StringRef path) {
-  // MLIR's text parser relies on the null terminator.
+  // Bytecode is read in place (mapped, no terminator needed, so any size
+  // maps); MLIR's text parser relies on a null terminator.
   auto file = readInputFile(path, "model IR", kMaxModelFileBytes,
-                            /*requiresNullTerminator=*/true);
+                            /*requiresNullTerminator=*/false);
+  if (file && !isBytecode((*file)->getMemBufferRef()))
+    file = readInputFile(path, "model IR", kMaxModelFileBytes,
+                         /*requiresNullTerminator=*/true);
   if (!file)
     return file.takeError();
   auto fail = [&](const llvm::Twine &problem) {
@@ -72,8 +81,10 @@ llvm::Expected<OwningOpRef<ModuleOp>> slr::loadModelIR(MLIRContext &context,
       return fail("brackets nest deeper than " +
                   llvm::Twine(kMaxModelIRNesting) + " levels");
   }
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+  // Shared with the parser: bytecode resource blobs then refer to the
+  // file's bytes and keep them alive, rather than being copied to the heap.
+  auto sourceMgr = std::make_shared<llvm::SourceMgr>();
+  sourceMgr->AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
   // Keep the first error only, without the source line MLIR would echo (a
   // binary file's "line" is kilobytes of bytes).
   std::string firstError;
@@ -93,9 +104,9 @@ llvm::Expected<OwningOpRef<ModuleOp>> slr::loadModelIR(MLIRContext &context,
     return success();
   });
   std::optional<ReadDeadline> deadline;
-  if (isBytecode(sourceMgr.getMemoryBuffer(1)->getMemBufferRef()))
+  if (isBytecode(sourceMgr->getMemoryBuffer(1)->getMemBufferRef()))
     deadline.emplace(path, ReadDeadline::forBytecode(
-                               sourceMgr.getMemoryBuffer(1)->getBufferSize()));
+                               sourceMgr->getMemoryBuffer(1)->getBufferSize()));
   OwningOpRef<ModuleOp> module =
       parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
   deadline.reset();
@@ -190,6 +201,17 @@ llvm::Error slr::checkModelWeights(ModuleOp module) {
   return failure;
 }
 
+/// VmHWM of /proc/self/status (Linux), for SLR_JIT_TIMING.
+static std::string peakResidentSetSize() {
+  auto status = llvm::MemoryBuffer::getFileAsStream("/proc/self/status");
+  if (!status)
+    return "?";
+  for (llvm::StringRef line : llvm::split((*status)->getBuffer(), '\n'))
+    if (line.consume_front("VmHWM:"))
+      return line.trim().str();
+  return "?";
+}
+
 using ForwardFn = void (*)(StridedMemRefType<float, 2> *,
                            StridedMemRefType<int32_t, 1> *);
 
@@ -211,10 +233,27 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
     return llvm::createStringError(
         "@forward must map tensor<?xi32> to tensor<?xVxf32>");
 
+  // SLR_JIT_TIMING=1: where compile time goes (phases, MLIR passes).
+  bool timing =
+      llvm::sys::Process::GetEnv("SLR_JIT_TIMING").value_or("") == "1";
+  auto phaseStart = std::chrono::steady_clock::now();
+  std::clock_t cpuStart = std::clock();
+  auto phase = [&](const char *name) {
+    auto now = std::chrono::steady_clock::now();
+    if (timing)
+      llvm::errs() << llvm::format(
+          "slr-jit: %-28s %7.3f s, %7.3f s CPU, peak RSS %s\n", name,
+          std::chrono::duration<double>(now - phaseStart).count(),
+          double(std::clock() - cpuStart) / CLOCKS_PER_SEC,
+          peakResidentSetSize().c_str());
+    cpuStart = std::clock();
+    phaseStart = now;
+  };
   // NaN or Inf weights would give NaN perplexity and NaN calibration
   // statistics with no hint where they came from.
   if (llvm::Error error = checkModelWeights(module))
     return error;
+  phase("check weights");
 
   auto model = std::unique_ptr<CompiledModel>(new CompiledModel());
   model->vocab = resultType.getDimSize(1);
@@ -226,9 +265,28 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   PassManager pm(module.getContext());
-  buildCPUFastPipeline(pm, unpackSparse);
+  buildCPUFastPipeline(pm, unpackSparse, /*externalizeWeights=*/true);
+  if (timing)
+    pm.enableTiming();
   if (failed(pm.run(module)))
     return llvm::createStringError("lowering the model IR to LLVM failed");
+  phase("lower to the LLVM dialect");
+  auto weights = getExternalWeights(module);
+  if (!weights)
+    return weights.takeError();
+  // The code may assume its element alignment of each weight; bytes that do
+  // not have it (none that slr writes) are bound through an aligned copy.
+  std::vector<std::pair<std::string, const void *>> bindings;
+  for (const ExternalWeight &weight : *weights) {
+    const char *data = weight.bytes.data();
+    if (reinterpret_cast<uintptr_t>(data) % weight.alignment != 0) {
+      auto &copy = model->alignedCopies.emplace_back(
+          (weight.bytes.size() + sizeof(uint64_t) - 1) / sizeof(uint64_t));
+      std::memcpy(copy.data(), data, weight.bytes.size());
+      data = reinterpret_cast<const char *>(copy.data());
+    }
+    bindings.emplace_back(weight.symbol.str(), data);
+  }
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -244,17 +302,23 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
   auto engine = ExecutionEngine::create(module, options);
   if (!engine)
     return engine.takeError();
+  phase("translate and optimise");
   model->engine = std::move(*engine);
-  model->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    for (auto [name, address] : runtime::runtimeSymbols())
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
-                                 llvm::JITSymbolFlags::Exported};
-    return symbols;
-  });
+  model->engine->registerSymbols(
+      [&bindings](llvm::orc::MangleAndInterner interner) {
+        llvm::orc::SymbolMap symbols;
+        for (auto [name, address] : runtime::runtimeSymbols())
+          symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                     llvm::JITSymbolFlags::Exported};
+        for (const auto &[name, address] : bindings)
+          symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                     llvm::JITSymbolFlags::Exported};
+        return symbols;
+      });
   auto entry = model->engine->lookup("_mlir_ciface_forward");
   if (!entry)
     return entry.takeError();
+  phase("generate code and link");
   model->entry = *entry;
   return model;
 }

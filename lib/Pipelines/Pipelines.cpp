@@ -28,8 +28,9 @@ static constexpr const char *kCPUReferencePipeline =
     "convert-to-llvm,"
     "reconcile-unrealized-casts";
 
-// Preceded by convert-slr-to-cpu-runtime unless slr.linear is to be unpacked.
-static constexpr const char *kCPUFastPipeline =
+// Preceded by convert-slr-to-cpu-runtime unless slr.linear is to be unpacked;
+// slr-externalize-weights goes between the two halves when asked for.
+static constexpr const char *kCPUFastPipelineToBuffers =
     "convert-slr-to-linalg,"
     "canonicalize,"
     "func.func(convert-elementwise-to-linalg),"
@@ -37,6 +38,9 @@ static constexpr const char *kCPUFastPipeline =
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,"
     "convert-contractions-to-slr-runtime,"
+    "slr-outline-kernels,"
+    "slr-early-dealloc";
+static constexpr const char *kCPUFastPipelineToLLVM =
     "func.func(convert-linalg-to-loops),"
     "convert-bufferization-to-memref,"
     "convert-scf-to-cf,"
@@ -69,10 +73,14 @@ void slr::buildCPUReferencePipeline(OpPassManager &pm) {
   addTextualPipeline(pm, kCPUReferencePipeline);
 }
 
-void slr::buildCPUFastPipeline(OpPassManager &pm, bool unpackSparse) {
+void slr::buildCPUFastPipeline(OpPassManager &pm, bool unpackSparse,
+                               bool externalizeWeights) {
   if (!unpackSparse)
     addTextualPipeline(pm, "convert-slr-to-cpu-runtime");
-  addTextualPipeline(pm, kCPUFastPipeline);
+  addTextualPipeline(pm, kCPUFastPipelineToBuffers);
+  if (externalizeWeights)
+    addTextualPipeline(pm, "slr-externalize-weights");
+  addTextualPipeline(pm, kCPUFastPipelineToLLVM);
 }
 
 namespace {
@@ -81,6 +89,12 @@ struct CPUFastPipelineOptions : PassPipelineOptions<CPUFastPipelineOptions> {
       *this, "unpack-sparse",
       llvm::cl::desc("Unpack slr.linear's S and use BLAS (the previous path) "
                      "instead of the packed kernel"),
+      llvm::cl::init(false)};
+  Option<bool> externalizeWeights{
+      *this, "externalize-weights",
+      llvm::cl::desc("Leave constant globals as external declarations for "
+                     "slr::CompiledModel to bind (--slr-externalize-weights; "
+                     "mlir-runner cannot run the result)"),
       llvm::cl::init(false)};
 };
 } // namespace
@@ -97,6 +111,7 @@ void slr::registerSLRPipelines() {
       "kernel and BLAS calls for every f32 contraction (link the slr CPU "
       "runtime)",
       [](OpPassManager &pm, const CPUFastPipelineOptions &options) {
-        buildCPUFastPipeline(pm, options.unpackSparse);
+        buildCPUFastPipeline(pm, options.unpackSparse,
+                             options.externalizeWeights);
       });
 }

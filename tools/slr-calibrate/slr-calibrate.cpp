@@ -200,7 +200,7 @@ int main(int argc, char **argv) {
                      (long long)recorder.numFeatures(layer),
                      (long long)recorder.numRows(layer));
     calibration.add(recorder.layerNames()[layer],
-                    {recorder.numFeatures(layer), recorder.hessian(layer)});
+                    {recorder.numFeatures(layer), recorder.takeHessian(layer)});
   }
   // Written through a temporary file, and refused when H is not finite.
   if (Error error = calibration.write(outputPath))

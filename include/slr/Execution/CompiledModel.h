@@ -50,6 +50,9 @@ public:
   /// the names of the layers instrumented by --slr-instrument-calibration, if
   /// the module was instrumented.
   /// `unpackSparse` lowers slr.linear by unpacking S (buildCPUFastPipeline).
+  /// The weights are not compiled into the code: the JIT binds them to the
+  /// bytes `module`'s MLIRContext holds (--slr-externalize-weights), so the
+  /// CompiledModel must not outlive that context.
   static llvm::Expected<std::unique_ptr<CompiledModel>>
   compile(mlir::ModuleOp module, bool unpackSparse = false);
 
@@ -72,6 +75,8 @@ private:
   void *entry = nullptr;
   int64_t vocab = 0;
   std::vector<std::string> layerNames;
+  /// Weights whose bytes lacked their element alignment, copied.
+  std::vector<std::vector<uint64_t>> alignedCopies;
 };
 
 } // namespace slr

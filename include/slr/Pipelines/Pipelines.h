@@ -21,8 +21,12 @@ void buildCPUReferencePipeline(mlir::OpPassManager &pm);
 /// (all matmuls, attention) a BLAS call into the slr CPU runtime. With
 /// `unpackSparse`, slr.linear is unpacked (--convert-slr-to-linalg) and its
 /// products go to BLAS instead (the previous path, kept to compare against).
-/// Registered as `slr-cpu-fast-pipeline` (option `unpack-sparse`).
-void buildCPUFastPipeline(mlir::OpPassManager &pm, bool unpackSparse = false);
+/// With `externalizeWeights`, constant globals become external declarations
+/// after bufferization (--slr-externalize-weights) for slr::CompiledModel to
+/// bind to the weights in memory. Registered as `slr-cpu-fast-pipeline`
+/// (options `unpack-sparse`, `externalize-weights`).
+void buildCPUFastPipeline(mlir::OpPassManager &pm, bool unpackSparse = false,
+                          bool externalizeWeights = false);
 
 /// Registers the pipelines above with the global pass registry.
 void registerSLRPipelines();

@@ -42,13 +42,18 @@ public:
       : names(std::move(layerNames)), hessians(names.size()),
         features(names.size(), 0), rows(names.size(), 0) {}
 
-  void record(int64_t layer, const float *x, int64_t numRows,
-              int64_t numCols, int64_t rowStride, int64_t colStride);
+  void record(int64_t layer, const float *x, int64_t numRows, int64_t numCols,
+              int64_t rowStride, int64_t colStride);
 
   const std::vector<std::string> &layerNames() const { return names; }
   /// H of a layer (K x K, row-major, symmetric), empty when never called.
   const std::vector<double> &hessian(size_t layer) const {
     return hessians[layer];
+  }
+  /// Moves H of a layer out (it is then empty): H of all layers is about
+  /// twice the weights of a model, not to be held twice.
+  std::vector<double> takeHessian(size_t layer) {
+    return std::move(hessians[layer]);
   }
   int64_t numFeatures(size_t layer) const { return features[layer]; }
   /// Rows (tokens) accumulated for a layer.

@@ -133,4 +133,69 @@ def SLRInstrumentCalibration
                            "::mlir::tensor::TensorDialect"];
 }
 
+def SLRExternalizeWeights
+    : Pass<"slr-externalize-weights", "::mlir::ModuleOp"> {
+  let summary = "Turn constant memref.globals into external declarations "
+                "that the JIT binds to the weights' bytes";
+  let description = [{
+    After bufferization, every `memref.global constant` whose initial value
+    is a `dense_resource` blob, or a non-splat `dense` attribute, of at least
+    `min-bytes` bytes with an integer or float element type of 8, 16, 32 or
+    64 bits becomes an external declaration: public, no initial value,
+    aligned to its element size. The module attribute `slr.external_weights`
+    maps each such symbol to its former initial value.
+
+    The weights then never pass through LLVM (neither as IR constants nor
+    as object code): `slr::CompiledModel` binds each symbol to the bytes
+    the attribute already holds in memory (for bytecode, the mapped file),
+    which keeps the JIT's compile time and memory independent of the
+    weights' size. The output is for such a JIT: `mlir-runner` cannot
+    resolve the symbols. Globals that are not `constant` are left alone (a
+    write would reach the shared bytes), as are splats, which hold one
+    element.
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"256",
+           "smallest initial value (in bytes) to externalize; smaller ones "
+           "stay LLVM constants, which LLVM may fold">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def SLROutlineKernels : Pass<"slr-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Outline each linalg op on buffers into a kernel function, "
+                "one per distinct op";
+  let description = [{
+    Replaces every linalg structured op with buffer semantics in a
+    `func.func` by a `func.call` of a private function holding just that op:
+    its memref and scalar operands, and the values its body uses from
+    above, become arguments; constants among them are cloned into the
+    function instead, so that LLVM still sees them. Ops that are the same
+    up to their operands (same shapes, indexing maps, body and constants)
+    share one function: a model's blocks differ only in their weights, so
+    a 30-block model compiles the loops of one block, not 30, and LLVM
+    optimises many small functions instead of one huge one (whose time
+    grows faster than its size). The functions are `noinline` for the same
+    reason. Same loops in the same order: results do not change.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+def SLREarlyDealloc : Pass<"slr-early-dealloc", "::mlir::ModuleOp"> {
+  let summary = "Move each memref.dealloc to just after the last use of its "
+                "buffer";
+  let description = [{
+    The ownership-based deallocation pipeline frees buffers at the end of
+    their block: in a model's straight-line forward function every
+    activation of every layer is then alive at once (at 512 tokens, over a
+    gigabyte for SmolLM2-135M). For each `memref.dealloc` of a buffer
+    allocated in the same block, this pass moves the dealloc to just after
+    the last op of the block that uses the buffer or any memref derived
+    from it (any memref result of an op that takes it is taken for a view).
+    A buffer that reaches a terminator or another dealloc is left alone.
+    Calls are taken not to keep their memref arguments (true of the slr
+    runtime and of outlined kernels).
+  }];
+}
+
 #endif // SLR_DIALECT_SLR_TRANSFORMS_PASSES_TD
