@@ -2,12 +2,17 @@
 //
 //   slr-import model.gguf -o model.mlirbc     (bytecode: weights stay binary)
 //   slr-import model.gguf -o model.mlir --emit=text
+//   slr-import model.gguf --lora adapter.gguf -o merged.mlirbc
+//   slr-import model.gguf --packed model.packed.safetensors -o hf.mlirbc
 //
 //===----------------------------------------------------------------------===//
 
+#include "slr/Dialect/SLR/IR/SLR.h"
+#include "slr/Export/Export.h"
 #include "slr/Import/LlamaImporter.h"
 #include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
+#include "slr/Support/Safetensors.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
@@ -22,6 +27,15 @@ static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.gguf>"),
                                       cl::Required);
 static cl::opt<std::string> outputPath("o", cl::desc("output file"),
                                        cl::value_desc("path"), cl::Required);
+static cl::opt<std::string>
+    loraPath("lora",
+             cl::desc("merge a llama.cpp LoRA adapter GGUF into the weights"),
+             cl::value_desc("adapter.gguf"), cl::init(""));
+static cl::opt<std::string> packedPath(
+    "packed",
+    cl::desc("put the sparse + low-rank layers of slr-export's packed "
+             "safetensors file into the model (slr.linear)"),
+    cl::value_desc("model.packed.safetensors"), cl::init(""));
 enum class EmitKind { Bytecode, Text };
 static cl::opt<EmitKind> emitKind(
     "emit", cl::desc("output format"), cl::init(EmitKind::Bytecode),
@@ -44,6 +58,7 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   slr::registerLlamaModelDialects(registry);
+  registry.insert<slr::SLRDialect>();
   mlir::MLIRContext context(registry);
   auto config = slr::readLlamaConfig(**file);
   if (!config)
@@ -53,9 +68,23 @@ int main(int argc, char **argv) {
          << config->numHeads << "/" << config->numKVHeads << ", vocab "
          << config->vocabSize << (config->tiedOutput ? ", tied output" : "")
          << "\n";
-  auto module = slr::importLlamaGGUF(context, **file);
+  std::unique_ptr<slr::GGUFFile> lora;
+  if (!loraPath.empty()) {
+    auto adapter = slr::GGUFFile::open(loraPath);
+    if (!adapter)
+      return fail(toString(adapter.takeError()));
+    lora = std::move(*adapter);
+  }
+  auto module = slr::importLlamaGGUF(context, **file, lora.get());
   if (!module)
     return fail(toString(module.takeError()));
+  if (!packedPath.empty()) {
+    auto packed = slr::SafetensorsFile::open(packedPath);
+    if (!packed)
+      return fail(toString(packed.takeError()));
+    if (Error error = slr::applyPackedLayers(**module, *packed))
+      return fail(toString(std::move(error)));
+  }
   if (failed(mlir::verify(**module)))
     return fail("internal error: the generated IR does not verify");
 
