@@ -273,6 +273,10 @@ slr::exportPacked(const ExportModel &model) {
 
 llvm::Error slr::writeExportFiles(llvm::StringRef directory,
                                   llvm::ArrayRef<ExportFile> files) {
+  if (llvm::sys::fs::exists(directory) &&
+      !llvm::sys::fs::is_directory(directory))
+    return fail("cannot create output folder '" + directory +
+                "': it is not a folder");
   if (std::error_code ec = llvm::sys::fs::create_directories(directory))
     return fail("cannot create output folder '" + directory +
                 "': " + ec.message());

@@ -28,7 +28,11 @@ static llvm::Error fail(const llvm::Twine &message) {
 static std::string describeLocation(Operation *op) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  op->getLoc().print(os);
+  if (auto location = dyn_cast<FileLineColLoc>(op->getLoc()))
+    os << location.getFilename().getValue() << ":" << location.getLine() << ":"
+       << location.getColumn();
+  else
+    op->getLoc().print(os);
   return text;
 }
 
@@ -261,7 +265,7 @@ llvm::Expected<ExportModel> slr::collectExportModel(ModuleOp module) {
     return WalkResult::advance();
   });
   if (error)
-    return std::move(error);
+    return error;
 
   // The importer names each blob after its source tensor; these are what
   // the export checks against the source checkpoint.
