@@ -1,11 +1,13 @@
 //===- Tokenizer.cpp - Tokenizers described by GGUF metadata --------------===//
 
 #include "slr/Support/Tokenizer.h"
+#include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Unicode.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/FileSystem.h"
 
 #include <algorithm>
 #include <limits>
@@ -713,4 +715,514 @@ std::vector<int32_t> Tokenizer::encode(StringRef text) const {
   for (StringRef piece : preTokenize(text))
     encodeBytePairPiece(piece, ids);
   return ids;
+}
+
+//===----------------------------------------------------------------------===//
+// Hugging Face tokenizer.json
+//===----------------------------------------------------------------------===//
+
+static Error jsonError(const Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "tokenizer.json: " + message);
+}
+
+/// The pre-tokenizer patterns of the byte-level kinds as tokenizer.json's
+/// Split pre-tokenizer spells them.
+static constexpr StringRef kGPT2Pattern =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+static constexpr StringRef kLlama3Pattern =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+
+/// A Sequence's elements (under `listKey`), or the one object itself; null
+/// and absent give none.
+static std::vector<const llvm::json::Object *>
+flattenSequence(const llvm::json::Value *value, StringRef listKey) {
+  std::vector<const llvm::json::Object *> steps;
+  const llvm::json::Object *object = value ? value->getAsObject() : nullptr;
+  if (!object)
+    return steps;
+  if (object->getString("type") == "Sequence") {
+    if (const llvm::json::Array *list = object->getArray(listKey))
+      for (const llvm::json::Value &element : *list)
+        for (const llvm::json::Object *step :
+             flattenSequence(&element, listKey))
+          steps.push_back(step);
+    return steps;
+  }
+  steps.push_back(object);
+  return steps;
+}
+
+static StringRef stepType(const llvm::json::Object *step) {
+  return step->getString("type").value_or("");
+}
+
+/// The text of a Split step's pattern ({"Regex": ...} or {"String": ...}).
+static StringRef splitPattern(const llvm::json::Object *step) {
+  if (const llvm::json::Object *pattern = step->getObject("pattern")) {
+    if (std::optional<StringRef> regex = pattern->getString("Regex"))
+      return *regex;
+    if (std::optional<StringRef> text = pattern->getString("String"))
+      return *text;
+  }
+  return "";
+}
+
+/// The special token a TemplateProcessing post-processor puts before the
+/// text ({"single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": ...}]}),
+/// or "".
+static std::string templateBosToken(const llvm::json::Value *postProcessor) {
+  for (const llvm::json::Object *step :
+       flattenSequence(postProcessor, "processors")) {
+    if (stepType(step) != "TemplateProcessing")
+      continue;
+    const llvm::json::Array *single = step->getArray("single");
+    if (!single || single->empty())
+      continue;
+    const llvm::json::Object *first = single->front().getAsObject();
+    if (const llvm::json::Object *special =
+            first ? first->getObject("SpecialToken") : nullptr)
+      if (std::optional<StringRef> id = special->getString("id"))
+        return id->str();
+  }
+  return "";
+}
+
+Expected<std::unique_ptr<Tokenizer>>
+Tokenizer::fromHuggingFaceJSON(StringRef jsonText, int32_t bosId,
+                               int32_t eosId) {
+  Expected<llvm::json::Value> root = llvm::json::parse(jsonText);
+  if (!root)
+    return jsonError(llvm::toString(root.takeError()));
+  const llvm::json::Object *object = root->getAsObject();
+  if (!object)
+    return jsonError("not a JSON object");
+  const llvm::json::Object *model = object->getObject("model");
+  if (!model)
+    return jsonError("no 'model' object");
+  StringRef modelType = model->getString("type").value_or("");
+  if (modelType != "BPE")
+    return jsonError("unsupported model type '" + modelType +
+                     "' (slr reads BPE tokenizers)");
+
+  // Vocabulary: model.vocab plus added_tokens, ids dense from 0.
+  const llvm::json::Object *vocab = model->getObject("vocab");
+  if (!vocab)
+    return jsonError("model.vocab is missing or not an object");
+  std::vector<std::string> tokens;
+  std::vector<bool> assigned;
+  auto assign = [&](StringRef text, const llvm::json::Value &idValue,
+                    StringRef where) -> Error {
+    std::optional<int64_t> id = idValue.getAsInteger();
+    if (!id || *id < 0 || *id >= INT32_MAX)
+      return jsonError(where + " '" + text + "' has no valid id");
+    if (static_cast<uint64_t>(*id) >= tokens.size()) {
+      // Ids are dense: more than the entries seen so far would leave gaps
+      // (checked below), but bound the allocation by the file's size.
+      if (static_cast<uint64_t>(*id) > jsonText.size())
+        return jsonError(where + " '" + text + "' has id " + Twine(*id) +
+                         ", beyond any vocabulary this file can hold");
+      tokens.resize(*id + 1);
+      assigned.resize(*id + 1, false);
+    }
+    if (assigned[*id] && tokens[*id] != text)
+      return jsonError("id " + Twine(*id) + " is both '" + tokens[*id] +
+                       "' and '" + text + "'");
+    tokens[*id] = text.str();
+    assigned[*id] = true;
+    return Error::success();
+  };
+  for (const auto &[text, id] : *vocab)
+    if (Error error = assign(text.str(), id, "model.vocab token"))
+      return error;
+  std::vector<std::pair<int32_t, bool>> added; // (id, special)
+  if (const llvm::json::Value *addedValue = object->get("added_tokens")) {
+    const llvm::json::Array *list = addedValue->getAsArray();
+    if (!list)
+      return jsonError("added_tokens is not an array");
+    for (const llvm::json::Value &entry : *list) {
+      const llvm::json::Object *token = entry.getAsObject();
+      std::optional<StringRef> content =
+          token ? token->getString("content") : std::nullopt;
+      const llvm::json::Value *id = token ? token->get("id") : nullptr;
+      if (!content || !id)
+        return jsonError("an added_tokens entry lacks 'id' or 'content'");
+      if (Error error = assign(*content, *id, "added token"))
+        return error;
+      added.push_back({static_cast<int32_t>(*id->getAsInteger()),
+                       token->getBoolean("special").value_or(false)});
+    }
+  }
+  if (tokens.empty())
+    return jsonError("empty vocabulary");
+  for (size_t id = 0; id < tokens.size(); ++id)
+    if (!assigned[id])
+      return jsonError("no token has id " + Twine(id) + " (of " +
+                       Twine(tokens.size()) + ")");
+  auto idOf = [&](StringRef text) -> int32_t {
+    for (size_t id = 0; id < tokens.size(); ++id)
+      if (tokens[id] == text)
+        return static_cast<int32_t>(id);
+    return -1;
+  };
+
+  // Merges: "a b" strings or ["a", "b"] pairs, in rank order.
+  std::vector<std::pair<std::string, std::string>> mergePairs;
+  if (const llvm::json::Value *mergesValue = model->get("merges")) {
+    const llvm::json::Array *list = mergesValue->getAsArray();
+    if (!list)
+      return jsonError("model.merges is not an array");
+    for (const llvm::json::Value &merge : *list) {
+      if (std::optional<StringRef> text = merge.getAsString()) {
+        auto [left, right] = text->split(' ');
+        if (left.empty() || right.empty())
+          return jsonError("malformed merge #" + Twine(mergePairs.size()) +
+                           " '" + *text + "'");
+        mergePairs.push_back({left.str(), right.str()});
+        continue;
+      }
+      const llvm::json::Array *pair = merge.getAsArray();
+      std::optional<StringRef> left, right;
+      if (pair && pair->size() == 2) {
+        left = (*pair)[0].getAsString();
+        right = (*pair)[1].getAsString();
+      }
+      if (!left || !right || left->empty() || right->empty())
+        return jsonError("malformed merge #" + Twine(mergePairs.size()));
+      mergePairs.push_back({left->str(), right->str()});
+    }
+  }
+
+  std::string bosText = templateBosToken(object->get("post_processor"));
+  if (!bosText.empty()) {
+    bosId = idOf(bosText);
+    if (bosId < 0)
+      return jsonError("the post-processor's '" + bosText + "' is not a token");
+  }
+  int32_t unknownId = -1;
+  if (const llvm::json::Value *unk = model->get("unk_token");
+      unk && unk->kind() != llvm::json::Value::Null) {
+    std::optional<StringRef> text = unk->getAsString();
+    if (!text || (unknownId = idOf(*text)) < 0)
+      return jsonError("model.unk_token is not a token");
+  }
+  for (int32_t id : {bosId, eosId})
+    if (id < -1 || id >= static_cast<int64_t>(tokens.size()))
+      return jsonError("special token id " + Twine(id) +
+                       " is outside the vocabulary of " + Twine(tokens.size()));
+
+  std::vector<int32_t> tokenTypes(tokens.size(), Normal);
+  for (auto [id, special] : added)
+    tokenTypes[id] = special ? Control : UserDefined;
+  // An unknown token that is also an added special token stays a control
+  // token (SmolLM2's id 0, "<|endoftext|>").
+  if (unknownId >= 0 && tokenTypes[unknownId] == Normal)
+    tokenTypes[unknownId] = Unknown;
+
+  std::vector<const llvm::json::Object *> preSteps =
+      flattenSequence(object->get("pre_tokenizer"), "pretokenizers");
+  bool byteLevel = llvm::any_of(preSteps, [](const llvm::json::Object *step) {
+    return stepType(step) == "ByteLevel";
+  });
+  std::unique_ptr<Tokenizer> tokenizer;
+  if (byteLevel) {
+    // ByteLevel last, after at most one Split or Digits step.
+    std::string shape;
+    for (const llvm::json::Object *step : preSteps) {
+      StringRef type = stepType(step);
+      if (type == "ByteLevel") {
+        if (step->getBoolean("add_prefix_space").value_or(true))
+          return jsonError("ByteLevel add_prefix_space is not supported");
+        shape += step->getBoolean("use_regex").value_or(true)
+                     ? "ByteLevel(regex)"
+                     : "ByteLevel";
+      } else if (type == "Digits" &&
+                 step->getBoolean("individual_digits").value_or(false)) {
+        shape += "Digits+";
+      } else if (type == "Split" && splitPattern(step) == kLlama3Pattern) {
+        shape += "Llama3+";
+      } else if (type == "Split" && splitPattern(step) == kGPT2Pattern) {
+        shape += "GPT2+";
+      } else {
+        shape = "unsupported";
+        break;
+      }
+    }
+    PreTokenizer preTokenizer;
+    if (shape == "ByteLevel(regex)" || shape == "GPT2+ByteLevel")
+      preTokenizer = PreTokenizer::GPT2;
+    else if (shape == "Digits+ByteLevel(regex)")
+      preTokenizer = PreTokenizer::GPT2SingleDigits;
+    else if (shape == "Llama3+ByteLevel")
+      preTokenizer = PreTokenizer::Llama3;
+    else
+      return jsonError("unsupported pre_tokenizer (slr reads ByteLevel alone, "
+                       "after individual Digits, or after the GPT-2 or "
+                       "Llama 3 Split pattern)");
+    std::vector<std::string> mergeList;
+    mergeList.reserve(mergePairs.size());
+    for (const auto &[left, right] : mergePairs)
+      mergeList.push_back(left + " " + right);
+    auto created =
+        createBytePair(std::move(tokens), mergeList, std::move(tokenTypes),
+                       preTokenizer, bosId, eosId, unknownId);
+    if (!created)
+      return created.takeError();
+    tokenizer = std::move(*created);
+  } else {
+    // SentencePiece-style: "▁" for spaces, prepended by a Prepend normalizer
+    // or a Metaspace pre-tokenizer, bytes by byte fallback.
+    bool replacesSpaces = false, prependsSpace = false;
+    for (const llvm::json::Object *step :
+         flattenSequence(object->get("normalizer"), "normalizers")) {
+      StringRef type = stepType(step);
+      if (type == "Prepend" && step->getString("prepend") == kSpaceMarker)
+        prependsSpace = true;
+      else if (type == "Replace" && splitPattern(step) == " " &&
+               step->getString("content") == kSpaceMarker)
+        replacesSpaces = true;
+      else
+        return jsonError("unsupported normalizer '" + type + "'");
+    }
+    for (const llvm::json::Object *step : preSteps) {
+      if (stepType(step) != "Metaspace" ||
+          step->getString("replacement") != kSpaceMarker ||
+          step->getBoolean("split").value_or(false))
+        return jsonError("unsupported pre_tokenizer '" + stepType(step) +
+                         "' for a SentencePiece-style tokenizer");
+      replacesSpaces = true;
+      std::optional<StringRef> scheme = step->getString("prepend_scheme");
+      prependsSpace = scheme
+                          ? *scheme != "never"
+                          : step->getBoolean("add_prefix_space").value_or(true);
+    }
+    if (!replacesSpaces)
+      return jsonError("neither a byte-level nor a SentencePiece-style "
+                       "tokenizer (no ByteLevel pre-tokenizer, no \"▁\" for "
+                       "spaces)");
+    if (!model->getBoolean("byte_fallback").value_or(false))
+      return jsonError("SentencePiece-style tokenizers need byte_fallback");
+    // Byte tokens <0xNN> are what byte fallback emits.
+    for (size_t id = 0; id < tokens.size(); ++id)
+      if (tokenTypes[id] == Normal && parseByteTokenText(tokens[id]) >= 0)
+        tokenTypes[id] = Byte;
+    // The first merge making a token ranks it: score -rank. Tokens no merge
+    // makes score below all others.
+    llvm::StringMap<int32_t> ids;
+    for (size_t id = 0; id < tokens.size(); ++id)
+      ids.try_emplace(tokens[id], static_cast<int32_t>(id));
+    float unranked = -static_cast<float>(mergePairs.size()) - 1.0f;
+    std::vector<float> scores(tokens.size(), unranked);
+    std::vector<bool> ranked(tokens.size(), false);
+    for (size_t rank = 0; rank < mergePairs.size(); ++rank) {
+      auto it = ids.find(mergePairs[rank].first + mergePairs[rank].second);
+      if (it == ids.end() || ranked[it->second])
+        continue;
+      ranked[it->second] = true;
+      scores[it->second] = -static_cast<float>(rank);
+    }
+    auto created =
+        createSentencePiece(std::move(tokens), std::move(scores),
+                            std::move(tokenTypes), bosId, eosId, unknownId);
+    if (!created)
+      return created.takeError();
+    tokenizer = std::move(*created);
+    tokenizer->addSpacePrefix = prependsSpace;
+  }
+  tokenizer->addBos = !bosText.empty();
+  return tokenizer;
+}
+
+Expected<std::unique_ptr<Tokenizer>>
+Tokenizer::fromHuggingFaceFolder(StringRef folder) {
+  std::string tokenizerPath = (folder + "/tokenizer.json").str();
+  auto text = readInputFile(tokenizerPath, "tokenizer", kMaxTextFileBytes);
+  if (!text)
+    return text.takeError();
+  int32_t ids[2] = {-1, -1};
+  std::string configPath = (folder + "/config.json").str();
+  if (llvm::sys::fs::exists(configPath)) {
+    auto config = readInputFile(configPath, "config", kMaxTextFileBytes);
+    if (!config)
+      return config.takeError();
+    Expected<llvm::json::Value> root =
+        llvm::json::parse((*config)->getBuffer());
+    if (!root)
+      return llvm::createStringError("config.json: " +
+                                     llvm::toString(root.takeError()));
+    const llvm::json::Object *object = root->getAsObject();
+    const char *keys[2] = {"bos_token_id", "eos_token_id"};
+    for (int i = 0; object && i < 2; ++i) {
+      const llvm::json::Value *value = object->get(keys[i]);
+      // An EOS list (several end tokens): the first.
+      if (value && value->getAsArray() && !value->getAsArray()->empty())
+        value = &value->getAsArray()->front();
+      if (!value || value->kind() == llvm::json::Value::Null)
+        continue;
+      std::optional<int64_t> id = value->getAsInteger();
+      if (!id || *id < 0 || *id >= INT32_MAX)
+        return llvm::createStringError(llvm::Twine("config.json: ") + keys[i] +
+                                       " is not a token id");
+      ids[i] = static_cast<int32_t>(*id);
+    }
+  }
+  auto tokenizer = fromHuggingFaceJSON((*text)->getBuffer(), ids[0], ids[1]);
+  if (!tokenizer)
+    return llvm::createStringError(tokenizerPath + ": " +
+                                   llvm::toString(tokenizer.takeError()));
+  return tokenizer;
+}
+
+Expected<llvm::json::Value> Tokenizer::toHuggingFaceJSON() const {
+  using llvm::json::Array;
+  using llvm::json::Object;
+  for (size_t id = 0; id < tokens.size(); ++id)
+    if (!llvm::json::isUTF8(tokens[id]))
+      return tokenizerError("token " + Twine(id) +
+                            " is not valid UTF-8 (tokenizer.json is JSON)");
+  llvm::json::Object vocab;
+  for (size_t id = 0; id < tokens.size(); ++id)
+    vocab[tokens[id]] = static_cast<int64_t>(id);
+  Array added;
+  for (size_t id = 0; id < tokens.size(); ++id) {
+    int32_t type = tokenTypes[id];
+    if (type != Control && type != UserDefined)
+      continue;
+    added.push_back(Object{{"id", static_cast<int64_t>(id)},
+                           {"content", tokens[id]},
+                           {"single_word", false},
+                           {"lstrip", false},
+                           {"rstrip", false},
+                           {"normalized", false},
+                           {"special", type != UserDefined}});
+  }
+  llvm::json::Value post = nullptr;
+  if (addBos && bosId >= 0) {
+    std::string bos = tokens[bosId];
+    post = Object{
+        {"type", "TemplateProcessing"},
+        {"single",
+         Array{Object{{"SpecialToken", Object{{"id", bos}, {"type_id", 0}}}},
+               Object{{"Sequence", Object{{"id", "A"}, {"type_id", 0}}}}}},
+        {"pair",
+         Array{Object{{"SpecialToken", Object{{"id", bos}, {"type_id", 0}}}},
+               Object{{"Sequence", Object{{"id", "A"}, {"type_id", 0}}}},
+               Object{{"SpecialToken", Object{{"id", bos}, {"type_id", 1}}}},
+               Object{{"Sequence", Object{{"id", "B"}, {"type_id", 1}}}}}},
+        {"special_tokens",
+         Object{{bos, Object{{"id", bos},
+                             {"ids", Array{static_cast<int64_t>(bosId)}},
+                             {"tokens", Array{bos}}}}}}};
+  }
+  llvm::json::Value unk = nullptr;
+  if (unknownId >= 0)
+    unk = tokens[unknownId];
+
+  Array mergeList;
+  llvm::json::Value normalizer = nullptr, preTokenizerValue = nullptr,
+                    decoder = nullptr;
+  bool byteFallback = kind == Kind::SentencePiece;
+  if (kind == Kind::BytePairGPT2) {
+    // The merges back in rank order.
+    std::vector<std::pair<int32_t, uint64_t>> ranked;
+    for (const auto &[pair, rankAndId] : merges)
+      ranked.push_back({rankAndId.first, pair});
+    llvm::sort(ranked);
+    for (const auto &[rank, pair] : ranked)
+      mergeList.push_back(tokens[pair >> 32] + " " +
+                          tokens[static_cast<uint32_t>(pair)]);
+    Object byteLevelStep{{"type", "ByteLevel"},
+                         {"add_prefix_space", false},
+                         {"trim_offsets", true},
+                         {"use_regex", preTokenizer != PreTokenizer::Llama3}};
+    switch (preTokenizer) {
+    case PreTokenizer::GPT2:
+      preTokenizerValue = std::move(byteLevelStep);
+      break;
+    case PreTokenizer::GPT2SingleDigits:
+      preTokenizerValue =
+          Object{{"type", "Sequence"},
+                 {"pretokenizers",
+                  Array{Object{{"type", "Digits"}, {"individual_digits", true}},
+                        std::move(byteLevelStep)}}};
+      break;
+    case PreTokenizer::Llama3:
+      preTokenizerValue =
+          Object{{"type", "Sequence"},
+                 {"pretokenizers",
+                  Array{Object{{"type", "Split"},
+                               {"pattern", Object{{"Regex", kLlama3Pattern}}},
+                               {"behavior", "Isolated"},
+                               {"invert", false}},
+                        std::move(byteLevelStep)}}};
+      break;
+    }
+    decoder = Object{{"type", "ByteLevel"},
+                     {"add_prefix_space", true},
+                     {"trim_offsets", true},
+                     {"use_regex", true}};
+  } else {
+    // Every split of a token into two tokens, best-scored result first.
+    struct Candidate {
+      float score;
+      int32_t merged;
+      size_t split;
+    };
+    std::vector<Candidate> candidates;
+    for (size_t id = 0; id < tokens.size(); ++id) {
+      StringRef text = tokens[id];
+      uint32_t codePoint;
+      for (size_t split = decodeUTF8(text, 0, codePoint); split < text.size();
+           split += decodeUTF8(text, split, codePoint))
+        if (lookup(text.take_front(split)) >= 0 &&
+            lookup(text.drop_front(split)) >= 0)
+          candidates.push_back({scores[id], static_cast<int32_t>(id), split});
+    }
+    llvm::stable_sort(candidates, [](const Candidate &a, const Candidate &b) {
+      if (a.score != b.score)
+        return a.score > b.score;
+      return a.merged < b.merged;
+    });
+    for (const Candidate &candidate : candidates) {
+      StringRef text = tokens[candidate.merged];
+      mergeList.push_back(Array{text.take_front(candidate.split),
+                                text.drop_front(candidate.split)});
+    }
+    Array normalizers;
+    if (addSpacePrefix)
+      normalizers.push_back(
+          Object{{"type", "Prepend"}, {"prepend", kSpaceMarker}});
+    normalizers.push_back(Object{{"type", "Replace"},
+                                 {"pattern", Object{{"String", " "}}},
+                                 {"content", kSpaceMarker}});
+    normalizer =
+        Object{{"type", "Sequence"}, {"normalizers", std::move(normalizers)}};
+    Array decoders{Object{{"type", "Replace"},
+                          {"pattern", Object{{"String", kSpaceMarker}}},
+                          {"content", " "}},
+                   Object{{"type", "ByteFallback"}}, Object{{"type", "Fuse"}}};
+    if (addSpacePrefix)
+      decoders.push_back(Object{
+          {"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
+    decoder = Object{{"type", "Sequence"}, {"decoders", std::move(decoders)}};
+  }
+  return llvm::json::Value(
+      Object{{"version", "1.0"},
+             {"truncation", nullptr},
+             {"padding", nullptr},
+             {"added_tokens", std::move(added)},
+             {"normalizer", std::move(normalizer)},
+             {"pre_tokenizer", std::move(preTokenizerValue)},
+             {"post_processor", std::move(post)},
+             {"decoder", std::move(decoder)},
+             {"model", Object{{"type", "BPE"},
+                              {"dropout", nullptr},
+                              {"unk_token", std::move(unk)},
+                              {"continuing_subword_prefix", nullptr},
+                              {"end_of_word_suffix", nullptr},
+                              {"fuse_unk", byteFallback},
+                              {"byte_fallback", byteFallback},
+                              {"ignore_merges", false},
+                              {"vocab", std::move(vocab)},
+                              {"merges", std::move(mergeList)}}}});
 }

@@ -5,6 +5,7 @@
 #include "slr/Support/Unicode.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
 
@@ -627,6 +628,208 @@ TEST(SmolLMTokenizerTest, EncodesWikiTextLosslessly) {
   llvm::StringRef sample = (*wiki)->getBuffer().take_front(100000);
   EXPECT_EQ(tokenizer->encode(sample),
             encodeQuadratic(*tokenizer, table, sample));
+}
+
+//===----------------------------------------------------------------------===//
+// Hugging Face tokenizer.json
+//===----------------------------------------------------------------------===//
+
+std::optional<std::string> smolLMPath() {
+  std::optional<std::string> path =
+      llvm::sys::Process::GetEnv("SLR_SMOLLM2_GGUF");
+  if (!path) {
+    std::optional<std::string> home = llvm::sys::Process::GetEnv("HOME");
+    if (home)
+      path = *home + "/.cache/slr/SmolLM2-135M-Instruct.Q4_1.gguf";
+  }
+  if (!path || !llvm::sys::fs::exists(*path))
+    return std::nullopt;
+  return path;
+}
+
+/// Writes `original` as tokenizer.json, reads it back, and checks that both
+/// tokenize `samples` and `text` (a real corpus) identically.
+void expectSameThroughTokenizerJSON(const Tokenizer &original,
+                                    llvm::ArrayRef<std::string> samples,
+                                    llvm::StringRef text) {
+  llvm::Expected<llvm::json::Value> json = original.toHuggingFaceJSON();
+  ASSERT_TRUE(static_cast<bool>(json)) << llvm::toString(json.takeError());
+  std::string serialized = llvm::formatv("{0}", *json).str();
+  auto read = Tokenizer::fromHuggingFaceJSON(serialized, original.getBosId(),
+                                             original.getEosId());
+  ASSERT_TRUE(static_cast<bool>(read)) << llvm::toString(read.takeError());
+  const Tokenizer &copy = **read;
+  EXPECT_EQ(copy.getKind(), original.getKind());
+  EXPECT_EQ(copy.getPreTokenizer(), original.getPreTokenizer());
+  EXPECT_EQ(copy.getVocabularySize(), original.getVocabularySize());
+  EXPECT_EQ(copy.getBosId(), original.getBosId());
+  EXPECT_EQ(copy.getEosId(), original.getEosId());
+  EXPECT_EQ(copy.getAddBos(), original.getAddBos());
+  EXPECT_EQ(copy.getAddSpacePrefix(), original.getAddSpacePrefix());
+  for (int32_t id = 0; id < original.getVocabularySize(); ++id) {
+    ASSERT_EQ(copy.getTokenText(id), original.getTokenText(id)) << id;
+    ASSERT_EQ(copy.decodeToken(id), original.decodeToken(id)) << id;
+  }
+  for (const std::string &sample : samples) {
+    std::vector<int32_t> ids = original.encode(sample);
+    EXPECT_EQ(copy.encode(sample), ids) << sample;
+    EXPECT_EQ(copy.decode(ids), original.decode(ids)) << sample;
+  }
+  EXPECT_EQ(copy.encode(text), original.encode(text));
+}
+
+const std::vector<std::string> kTokenizerSamples = {
+    "",
+    "Once upon a time, there was a little girl named Lily.",
+    "  two  spaces and a tab\tand\nnew lines\n\n",
+    "digits 1234567 and 3.14, punctuation!?;: (quotes) \"x\" 'y' it's",
+    "caf\xc3\xa9 na\xc3\xafve \xe2\x82\xac 5 \xf0\x9f\x98\x80 "
+    "\xe4\xb8\xad\xe6\x96\x87",
+    "\xff\xfe invalid bytes \xc3",
+    "<s> special text </s> <|im_start|>"};
+
+TEST(HuggingFaceTokenizerTest, StoriesRoundTripsThroughTokenizerJSON) {
+  std::string path = sharedDataPath("models/stories260K.gguf");
+  if (!llvm::sys::fs::exists(path))
+    GTEST_SKIP() << "no " << path;
+  auto file = llvm::cantFail(GGUFFile::open(path));
+  auto tokenizer = llvm::cantFail(Tokenizer::fromGGUF(*file));
+  ASSERT_EQ(tokenizer->getKind(), Tokenizer::Kind::SentencePiece);
+  auto stories =
+      llvm::MemoryBuffer::getFile(sharedDataPath("text/tinystories_val.txt"));
+  ASSERT_TRUE(static_cast<bool>(stories));
+  expectSameThroughTokenizerJSON(*tokenizer, kTokenizerSamples,
+                                 (*stories)->getBuffer().take_front(200000));
+}
+
+TEST(HuggingFaceTokenizerTest, SmolLMRoundTripsThroughTokenizerJSON) {
+  std::optional<std::string> path = smolLMPath();
+  if (!path)
+    GTEST_SKIP() << "set SLR_SMOLLM2_GGUF or run scripts/fetch-smollm2.sh";
+  auto file = llvm::cantFail(GGUFFile::open(*path));
+  auto tokenizer = llvm::cantFail(Tokenizer::fromGGUF(*file));
+  ASSERT_EQ(tokenizer->getKind(), Tokenizer::Kind::BytePairGPT2);
+  auto wiki = llvm::MemoryBuffer::getFile(sharedDataPath("text/wiki.test.raw"));
+  ASSERT_TRUE(static_cast<bool>(wiki));
+  expectSameThroughTokenizerJSON(*tokenizer, kTokenizerSamples,
+                                 (*wiki)->getBuffer().take_front(200000));
+}
+
+TEST(HuggingFaceTokenizerTest, ReadsHandWrittenTokenizers) {
+  // Byte-level, in the shape transformers writes (merges as pairs, the
+  // Llama 3 Split pattern, BOS from the template).
+  auto byteLevel = Tokenizer::fromHuggingFaceJSON(R"({
+    "added_tokens": [{"id": 5, "content": "<|bos|>", "special": true}],
+    "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+      {"type": "Split", "pattern": {"Regex":
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+       "behavior": "Isolated", "invert": false},
+      {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}]},
+    "post_processor": {"type": "TemplateProcessing",
+      "single": [{"SpecialToken": {"id": "<|bos|>", "type_id": 0}},
+                 {"Sequence": {"id": "A", "type_id": 0}}]},
+    "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2, "\u0120": 3,
+                                       "\u0120ab": 4},
+              "merges": [["a", "b"], ["\u0120", "ab"]]}})");
+  ASSERT_TRUE(static_cast<bool>(byteLevel))
+      << llvm::toString(byteLevel.takeError());
+  EXPECT_EQ((*byteLevel)->getPreTokenizer(), Tokenizer::PreTokenizer::Llama3);
+  EXPECT_EQ((*byteLevel)->getBosId(), 5);
+  EXPECT_TRUE((*byteLevel)->getAddBos());
+  EXPECT_EQ((*byteLevel)->getTokenType(5), Tokenizer::Control);
+  EXPECT_EQ((*byteLevel)->encode("ab ab"), (std::vector<int32_t>{2, 4}));
+
+  // SentencePiece-style with a Metaspace pre-tokenizer (prepend "first"):
+  // merges rank the results, byte fallback for the rest.
+  auto sentencePiece = Tokenizer::fromHuggingFaceJSON(R"({
+    "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581",
+                      "prepend_scheme": "first", "split": false},
+    "model": {"type": "BPE", "byte_fallback": true, "unk_token": "<unk>",
+      "vocab": {"<unk>": 0, "<0x21>": 1, "\u2581": 2, "a": 3, "b": 4,
+                "\u2581a": 5, "ab": 6, "\u2581ab": 7},
+      "merges": ["a b", "\u2581 a", "\u2581 ab", "\u2581a b"]}})",
+                                                      /*bosId=*/-1,
+                                                      /*eosId=*/0);
+  ASSERT_TRUE(static_cast<bool>(sentencePiece))
+      << llvm::toString(sentencePiece.takeError());
+  EXPECT_EQ((*sentencePiece)->getKind(), Tokenizer::Kind::SentencePiece);
+  EXPECT_TRUE((*sentencePiece)->getAddSpacePrefix());
+  EXPECT_FALSE((*sentencePiece)->getAddBos());
+  EXPECT_EQ((*sentencePiece)->getUnknownId(), 0);
+  EXPECT_EQ((*sentencePiece)->getTokenType(1), Tokenizer::Byte);
+  // "▁ab!": ab first (rank 0), then ▁+ab; "!" by byte fallback.
+  EXPECT_EQ((*sentencePiece)->encode("ab!"), (std::vector<int32_t>{7, 1}));
+  EXPECT_EQ((*sentencePiece)->decode({7, 1}), "ab!");
+}
+
+TEST(HuggingFaceTokenizerTest, RejectsBadTokenizerJSON) {
+  auto error = [](llvm::StringRef text) {
+    auto tokenizer = Tokenizer::fromHuggingFaceJSON(text);
+    return tokenizer ? std::string() : llvm::toString(tokenizer.takeError());
+  };
+  const char *byteLevel = R"("pre_tokenizer": {"type": "ByteLevel",
+      "add_prefix_space": false})";
+  auto bpe = [&](llvm::StringRef model) {
+    return error(("{" + llvm::Twine(byteLevel) +
+                  ", \"model\": {\"type\": " + "\"BPE\", " + model + "}}")
+                     .str());
+  };
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1}, "merges": ["a b"])"), "");
+  EXPECT_EQ(error("{"), "tokenizer.json: [1:1, byte=1]: Expected object key");
+  EXPECT_EQ(error("[]"), "tokenizer.json: not a JSON object");
+  EXPECT_EQ(error(R"({"model": {"type": "Unigram", "vocab": []}})"),
+            "tokenizer.json: unsupported model type 'Unigram' (slr reads BPE "
+            "tokenizers)");
+  EXPECT_EQ(bpe(R"("vocab": [])"),
+            "tokenizer.json: model.vocab is missing or not an object");
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 2})"),
+            "tokenizer.json: no token has id 1 (of 3)");
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": -1})"),
+            "tokenizer.json: model.vocab token 'b' has no valid id");
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 99999999})"),
+            "tokenizer.json: model.vocab token 'b' has id 99999999, beyond "
+            "any vocabulary this file can hold");
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1}, "merges": ["ab"])"),
+            "tokenizer.json: malformed merge #0 'ab'");
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1}, "merges": [["a"]])"),
+            "tokenizer.json: malformed merge #0");
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0}, "unk_token": "<unk>")"),
+            "tokenizer.json: model.unk_token is not a token");
+  EXPECT_EQ(error(R"({"added_tokens": [{"id": 0, "content": "x"}],
+                      "model": {"type": "BPE", "vocab": {"a": 0}}})"),
+            "tokenizer.json: id 0 is both 'a' and 'x'");
+  EXPECT_EQ(error(R"({"pre_tokenizer": {"type": "Whitespace"},
+                      "model": {"type": "BPE", "vocab": {"a": 0}}})"),
+            "tokenizer.json: unsupported pre_tokenizer 'Whitespace' for a "
+            "SentencePiece-style tokenizer");
+  EXPECT_EQ(error(R"({"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                        {"type": "Split", "pattern": {"Regex": "\\w+"}},
+                        {"type": "ByteLevel", "add_prefix_space": false}]},
+                      "model": {"type": "BPE", "vocab": {"a": 0}}})"),
+            "tokenizer.json: unsupported pre_tokenizer (slr reads ByteLevel "
+            "alone, after individual Digits, or after the GPT-2 or Llama 3 "
+            "Split pattern)");
+  EXPECT_EQ(error(R"({"model": {"type": "BPE", "vocab": {"a": 0}}})"),
+            "tokenizer.json: neither a byte-level nor a SentencePiece-style "
+            "tokenizer (no ByteLevel pre-tokenizer, no \"\xe2\x96\x81\" for "
+            "spaces)");
+  EXPECT_EQ(error(R"({"normalizer": {"type": "Replace", "pattern":
+                        {"String": " "}, "content": "\u2581"},
+                      "model": {"type": "BPE", "vocab": {"a": 0}}})"),
+            "tokenizer.json: SentencePiece-style tokenizers need "
+            "byte_fallback");
+  EXPECT_EQ(error(R"({"normalizer": {"type": "NFKC"},
+                      "model": {"type": "BPE", "vocab": {"a": 0}}})"),
+            "tokenizer.json: unsupported normalizer 'NFKC'");
+  auto outside = Tokenizer::fromHuggingFaceJSON(
+      ("{" + llvm::Twine(byteLevel) +
+       R"(, "model": {"type": "BPE", "vocab": {"a": 0}}})")
+          .str(),
+      /*bosId=*/3);
+  ASSERT_FALSE(static_cast<bool>(outside));
+  EXPECT_EQ(llvm::toString(outside.takeError()),
+            "tokenizer.json: special token id 3 is outside the vocabulary of "
+            "1");
 }
 
 } // namespace

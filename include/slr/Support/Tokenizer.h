@@ -15,6 +15,14 @@
 //
 // Special tokens in the input text are not parsed; they are encoded as text.
 //
+// Both kinds also read from and write to Hugging Face tokenizer.json (a BPE
+// model): byte-level BPE with a ByteLevel pre-tokenizer, and SentencePiece-
+// style BPE with byte fallback ("▁" for spaces by a normalizer or a Metaspace
+// pre-tokenizer). tokenizer.json ranks merges where SentencePiece scores
+// tokens: writing lists every split of every token into two tokens, ordered
+// by the score of the result; reading scores each token by the rank of the
+// first merge that makes it, so a written file tokenizes as the original.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef SLR_SUPPORT_TOKENIZER_H
@@ -25,6 +33,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 
 #include <cstdint>
 #include <memory>
@@ -65,6 +74,21 @@ public:
   static llvm::Expected<std::unique_ptr<Tokenizer>>
   fromGGUF(const GGUFFile &file);
 
+  /// Builds the tokenizer a Hugging Face tokenizer.json describes. BOS and
+  /// EOS ids come from the post-processor's template when it names them,
+  /// else from `bosId` / `eosId` (config.json's bos_token_id, -1: none).
+  static llvm::Expected<std::unique_ptr<Tokenizer>>
+  fromHuggingFaceJSON(llvm::StringRef jsonText, int32_t bosId = -1,
+                      int32_t eosId = -1);
+  /// Reads `folder`/tokenizer.json, with bos_token_id / eos_token_id from
+  /// `folder`/config.json when it exists.
+  static llvm::Expected<std::unique_ptr<Tokenizer>>
+  fromHuggingFaceFolder(llvm::StringRef folder);
+  /// The tokenizer.json of this tokenizer (fromHuggingFaceJSON reads it back
+  /// into one that encodes and decodes alike); fails for tokens that are not
+  /// valid UTF-8.
+  llvm::Expected<llvm::json::Value> toHuggingFaceJSON() const;
+
   /// Builds a SentencePiece-style tokenizer from a vocabulary (tests).
   static llvm::Expected<std::unique_ptr<Tokenizer>>
   createSentencePiece(std::vector<std::string> tokens,
@@ -91,6 +115,12 @@ public:
   std::vector<llvm::StringRef> preTokenize(llvm::StringRef text) const;
 
   Kind getKind() const { return kind; }
+  PreTokenizer getPreTokenizer() const { return preTokenizer; }
+  /// SentencePiece: whether a "▁" is prepended to the text.
+  bool getAddSpacePrefix() const { return addSpacePrefix; }
+  int32_t getTokenType(int32_t id) const {
+    return id >= 0 && id < getVocabularySize() ? tokenTypes[id] : Undefined;
+  }
   int32_t getVocabularySize() const {
     return static_cast<int32_t>(tokens.size());
   }
