@@ -88,17 +88,8 @@ static llvm::Expected<int64_t> uniformRank(const ExportModel &model,
   return first ? first->rank : 0;
 }
 
-llvm::Expected<std::vector<ExportFile>>
-slr::exportGGUF(const ExportModel &model, const GGUFFile &source,
-                const GGUFExportOptions &options) {
-  for (const ExportLayer &layer : model.layers)
-    if (!layer.bias.empty())
-      return fail("gguf: layer '" + layer.name +
-                  "' has a bias; llama GGUF linear layers have none");
-  llvm::Expected<int64_t> rank = uniformRank(model, "gguf");
-  if (!rank)
-    return rank.takeError();
-
+llvm::Error slr::checkSourceMatches(const ExportModel &model,
+                                    const GGUFFile &source) {
   // The IR must be the source's model: its non-linear tensors (and dense
   // linears) are the source's, bit for bit, after dequantisation.
   for (const auto &entry : model.namedConstants) {
@@ -113,6 +104,22 @@ slr::exportGGUF(const ExportModel &model, const GGUFFile &source,
       return fail("the source checkpoint is not the IR's model: tensor '" +
                   entry.getKey() + "' differs");
   }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<ExportFile>>
+slr::exportGGUF(const ExportModel &model, const GGUFFile &source,
+                const GGUFExportOptions &options) {
+  for (const ExportLayer &layer : model.layers)
+    if (!layer.bias.empty())
+      return fail("gguf: layer '" + layer.name +
+                  "' has a bias; llama GGUF linear layers have none");
+  llvm::Expected<int64_t> rank = uniformRank(model, "gguf");
+  if (!rank)
+    return rank.takeError();
+
+  if (llvm::Error error = checkSourceMatches(model, source))
+    return error;
 
   GGUFWriter base;
   base.setVersion(3);

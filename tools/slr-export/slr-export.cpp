@@ -2,6 +2,9 @@
 //
 //   slr-export hf.mlirbc --format=gguf --source model.gguf -o DIR
 //       DIR/model.gguf (S dense) + DIR/adapter.gguf (LoRA: U, V)
+//   slr-export hf.mlirbc --format=hf --source model.gguf -o DIR
+//       DIR/config.json, model.safetensors (S dense), tokenizer.json,
+//       adapter_config.json + adapter_model.safetensors (PEFT LoRA)
 //   slr-export hf.mlirbc --format=packed -o DIR
 //       DIR/model.packed.safetensors (values, positions, U, V, bias)
 //
@@ -23,11 +26,14 @@ static cl::opt<std::string>
     inputPath(cl::Positional, cl::desc("<compressed model IR>"), cl::Required);
 static cl::opt<std::string> outputDir("o", cl::desc("output folder"),
                                       cl::value_desc("dir"), cl::Required);
-enum class Format { GGUF, Packed };
+enum class Format { GGUF, HF, Packed };
 static cl::opt<Format> outputFormat(
     "format", cl::desc("what to write"), cl::Required,
     cl::values(clEnumValN(Format::GGUF, "gguf",
                           "llama.cpp: base model GGUF + LoRA adapter GGUF"),
+               clEnumValN(Format::HF, "hf",
+                          "transformers + PEFT: Hugging Face folder with a "
+                          "LoRA adapter"),
                clEnumValN(Format::Packed, "packed",
                           "slr's packed N:M form as safetensors")));
 static cl::opt<std::string>
@@ -36,11 +42,15 @@ static cl::opt<std::string>
                         "metadata, tokenizer and non-linear tensors)"),
                cl::value_desc("checkpoint"));
 static cl::opt<slr::ExportFloatType> baseType(
-    "dtype", cl::desc("storage of S in the base model (gguf)"),
+    "dtype", cl::desc("storage of S in the base model (gguf, hf)"),
     cl::init(slr::ExportFloatType::F32),
     cl::values(clEnumValN(slr::ExportFloatType::F32, "f32", "exact"),
                clEnumValN(slr::ExportFloatType::F16, "f16", "half"),
                clEnumValN(slr::ExportFloatType::BF16, "bf16", "bfloat16")));
+
+static cl::opt<bool> noTokenizer("no-tokenizer",
+                                 cl::desc("hf: do not write tokenizer.json"),
+                                 cl::init(false));
 
 static int fail(const Twine &message) {
   WithColor::error(errs(), "slr-export") << message << "\n";
@@ -53,9 +63,10 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "slr-export: compressed model IR to files other engines load\n");
-  if (outputFormat == Format::GGUF && sourcePath.empty())
-    return fail("--format=gguf needs --source, the GGUF the IR was "
-                "imported from");
+  if (outputFormat != Format::Packed && sourcePath.empty())
+    return fail(std::string("--format=") +
+                (outputFormat == Format::GGUF ? "gguf" : "hf") +
+                " needs --source, the GGUF the IR was imported from");
 
   mlir::DialectRegistry registry;
   slr::registerModelIRDialects(registry);
@@ -68,13 +79,20 @@ int main(int argc, char **argv) {
     return fail(toString(model.takeError()));
 
   Expected<std::vector<slr::ExportFile>> files = std::vector<slr::ExportFile>{};
-  if (outputFormat == Format::GGUF) {
+  if (outputFormat != Format::Packed) {
     auto source = slr::GGUFFile::open(sourcePath);
     if (!source)
       return fail(toString(source.takeError()));
-    slr::GGUFExportOptions options;
-    options.baseType = baseType;
-    files = slr::exportGGUF(*model, **source, options);
+    if (outputFormat == Format::GGUF) {
+      slr::GGUFExportOptions options;
+      options.baseType = baseType;
+      files = slr::exportGGUF(*model, **source, options);
+    } else {
+      slr::HuggingFaceExportOptions options;
+      options.weightType = baseType;
+      options.tokenizer = !noTokenizer;
+      files = slr::exportHuggingFace(*model, **source, options);
+    }
   } else {
     files = slr::exportPacked(*model);
   }

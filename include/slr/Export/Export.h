@@ -113,6 +113,32 @@ exportGGUF(const ExportModel &model, const GGUFFile &source,
 /// Floats keep the IR's element type.
 llvm::Expected<std::vector<ExportFile>> exportPacked(const ExportModel &model);
 
+struct HuggingFaceExportOptions {
+  /// Storage of model.safetensors (S dense and the other weights) and of
+  /// adapter_model.safetensors.
+  ExportFloatType weightType = ExportFloatType::F32;
+  ExportFloatType adapterType = ExportFloatType::F32;
+  /// Also write tokenizer.json from the source's tokenizer metadata.
+  bool tokenizer = true;
+};
+
+/// A Hugging Face folder for transformers + PEFT: config.json and
+/// model.safetensors (llama names, S dense, q/k rows in HF's rotary order;
+/// a compressed tied head becomes lm_head), adapter_config.json and
+/// adapter_model.safetensors (PEFT LoRA: lora_A = V, lora_B = U; r and
+/// lora_alpha the most common rank, rank_pattern / alpha_pattern for the
+/// layers of another rank, so every scale alpha/r is 1) and tokenizer.json.
+/// `source` as for exportGGUF.
+llvm::Expected<std::vector<ExportFile>>
+exportHuggingFace(const ExportModel &model, const GGUFFile &source,
+                  const HuggingFaceExportOptions &options = {});
+
+/// Checks that the IR's named constants (the importer names each after its
+/// source tensor) equal the source's tensors: "the source checkpoint is not
+/// the IR's model: tensor 'x' differs".
+llvm::Error checkSourceMatches(const ExportModel &model,
+                               const GGUFFile &source);
+
 class SafetensorsFile;
 
 /// The reader of exportPacked's file (slr-import --packed): replaces each
