@@ -6,6 +6,8 @@
 #include "slr/Support/GGUF.h"
 #include "slr/Support/Tokenizer.h"
 
+#include "llvm/Support/FileSystem.h"
+
 using namespace slr;
 
 TextTask::TextTask() = default;
@@ -17,14 +19,21 @@ llvm::Expected<TextTask> slr::loadTextTask(mlir::MLIRContext &context,
                                            llvm::StringRef tokenizerPath,
                                            llvm::StringRef textPath) {
   TextTask task;
-  auto gguf = GGUFFile::open(tokenizerPath);
-  if (!gguf)
-    return gguf.takeError();
-  task.gguf = std::move(*gguf);
-  auto tokenizer = Tokenizer::fromGGUF(*task.gguf);
-  if (!tokenizer)
-    return tokenizer.takeError();
-  task.tokenizer = std::move(*tokenizer);
+  if (llvm::sys::fs::is_directory(tokenizerPath)) {
+    auto tokenizer = Tokenizer::fromHuggingFaceFolder(tokenizerPath);
+    if (!tokenizer)
+      return tokenizer.takeError();
+    task.tokenizer = std::move(*tokenizer);
+  } else {
+    auto gguf = GGUFFile::open(tokenizerPath);
+    if (!gguf)
+      return gguf.takeError();
+    task.gguf = std::move(*gguf);
+    auto tokenizer = Tokenizer::fromGGUF(*task.gguf);
+    if (!tokenizer)
+      return tokenizer.takeError();
+    task.tokenizer = std::move(*tokenizer);
+  }
   auto text = readInputFile(textPath, "text file", kMaxTextFileBytes);
   if (!text)
     return text.takeError();

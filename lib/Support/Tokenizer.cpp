@@ -1067,9 +1067,13 @@ Tokenizer::fromHuggingFaceFolder(StringRef folder) {
     }
   }
   auto tokenizer = fromHuggingFaceJSON((*text)->getBuffer(), ids[0], ids[1]);
-  if (!tokenizer)
-    return llvm::createStringError(tokenizerPath + ": " +
-                                   llvm::toString(tokenizer.takeError()));
+  if (!tokenizer) {
+    // Name the file itself, not just "tokenizer.json".
+    std::string message = llvm::toString(tokenizer.takeError());
+    StringRef reason(message);
+    reason.consume_front("tokenizer.json: ");
+    return llvm::createStringError(tokenizerPath + ": " + reason);
+  }
   return tokenizer;
 }
 

@@ -52,7 +52,9 @@ static cl::opt<bool> merge("merge",
                                     "(shards of one calibration) into -o"),
                            cl::init(false));
 static cl::opt<std::string>
-    tokenizerPath("tokenizer", cl::desc("GGUF file holding the tokenizer"));
+    tokenizerPath("tokenizer",
+                  cl::desc("GGUF file or Hugging Face folder (tokenizer.json) "
+                           "holding the tokenizer"));
 static cl::opt<std::string> textPath("text", cl::desc("calibration text"));
 static cl::opt<std::string> outputPath("o", cl::desc("output safetensors"),
                                        cl::Required);

@@ -35,7 +35,9 @@ static cl::opt<std::string> modelPath(cl::Positional,
                                       cl::desc("<model IR (.mlir/.mlirbc)>"),
                                       cl::Required);
 static cl::opt<std::string>
-    tokenizerPath("tokenizer", cl::desc("GGUF file holding the tokenizer"),
+    tokenizerPath("tokenizer",
+                  cl::desc("GGUF file or Hugging Face folder (tokenizer.json) "
+                           "holding the tokenizer"),
                   cl::Required);
 static cl::opt<std::string> textPath("text", cl::desc("text to score"),
                                      cl::Required);

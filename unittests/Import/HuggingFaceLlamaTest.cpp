@@ -6,7 +6,9 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <numeric>
+#include <random>
 #include <set>
 
 using namespace slr;
@@ -133,6 +135,64 @@ TEST(HuggingFaceLlamaTest, RowPermutationsAreInverse) {
                 row);
     }
   }
+}
+
+/// RoPE at `position` on each head of `x`: HF's rotate_half (pairs (i,
+/// i + d/2)) or GGUF's / the slr IR's (pairs (2i, 2i+1)), both with
+/// theta_i = base^(-2i/d).
+std::vector<double> applyRope(const std::vector<double> &x, int64_t headDim,
+                              int64_t position, bool rotateHalf) {
+  std::vector<double> y(x.size());
+  int64_t half = headDim / 2;
+  for (size_t head = 0; head < x.size() / headDim; ++head)
+    for (int64_t i = 0; i < half; ++i) {
+      double angle = position * std::pow(10000.0, -2.0 * i / headDim);
+      size_t a = head * headDim + (rotateHalf ? i : 2 * i);
+      size_t b = head * headDim + (rotateHalf ? i + half : 2 * i + 1);
+      y[a] = x[a] * std::cos(angle) - x[b] * std::sin(angle);
+      y[b] = x[b] * std::cos(angle) + x[a] * std::sin(angle);
+    }
+  return y;
+}
+
+TEST(HuggingFaceLlamaTest, PermutedRowsTurnRotateHalfIntoPairRope) {
+  // q = W x with HF's W and rotate_half RoPE equals, row for row after the
+  // permutation, q = W' x with the permuted W' and GGUF's RoPE; so attention
+  // scores q.k are the same.
+  const int64_t heads = 3, headDim = 8, columns = 5, rows = heads * headDim;
+  std::mt19937 random(7);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> weight(rows * columns), input(columns);
+  for (float &value : weight)
+    value = uniform(random);
+  for (float &value : input)
+    value = uniform(random);
+  std::vector<float> permuted = permuteRopeRows(weight, heads, headDim, columns,
+                                                RopePermutation::HFToGGUF);
+  auto multiply = [&](const std::vector<float> &w) {
+    std::vector<double> out(rows, 0.0);
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t column = 0; column < columns; ++column)
+        out[row] += double(w[row * columns + column]) * input[column];
+    return out;
+  };
+  for (int64_t position : {0, 1, 5, 100}) {
+    std::vector<double> hf =
+        applyRope(multiply(weight), headDim, position, /*rotateHalf=*/true);
+    std::vector<double> gguf =
+        applyRope(multiply(permuted), headDim, position, /*rotateHalf=*/false);
+    for (int64_t row = 0; row < rows; ++row)
+      EXPECT_NEAR(gguf[row], hf[getHFRowOfGGUFRow(row, headDim)], 1e-12)
+          << "position " << position << " row " << row;
+  }
+  // Without the permutation the two RoPEs disagree (the test can fail).
+  std::vector<double> hf = applyRope(multiply(weight), headDim, 3, true);
+  std::vector<double> unpermuted =
+      applyRope(multiply(weight), headDim, 3, false);
+  double difference = 0.0;
+  for (int64_t row = 0; row < rows; ++row)
+    difference += std::abs(hf[row] - unpermuted[row]);
+  EXPECT_GT(difference, 1e-3);
 }
 
 TEST(HuggingFaceLlamaTest, ConfigRoundTripsThroughJSON) {

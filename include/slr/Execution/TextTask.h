@@ -1,4 +1,5 @@
-//===- TextTask.h - What the text-driven tools load --------------*- C++ -*-===//
+//===- TextTask.h - What the text-driven tools load --------------*- C++
+//-*-===//
 //
 // slr-eval and slr-calibrate both run model IR on the tokens of a text file:
 // they load the IR, the tokenizer from a GGUF file and the text.
@@ -31,8 +32,9 @@ struct TextTask {
   ~TextTask();
 };
 
-/// Loads the tokenizer of `tokenizerPath` (GGUF), the text and the model IR,
-/// with one clear message for whatever is missing or malformed.
+/// Loads the tokenizer of `tokenizerPath` (a GGUF file, or a Hugging Face
+/// folder with tokenizer.json; `gguf` stays null then), the text and the
+/// model IR, with one clear message for whatever is missing or malformed.
 llvm::Expected<TextTask> loadTextTask(mlir::MLIRContext &context,
                                       llvm::StringRef modelPath,
                                       llvm::StringRef tokenizerPath,

@@ -23,13 +23,17 @@
 #define SLR_IMPORT_HUGGINGFACELLAMA_H
 
 #include "slr/Import/LlamaImporter.h"
+#include "slr/Support/Safetensors.h"
+#include "slr/Support/Tokenizer.h"
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -144,6 +148,62 @@ llvm::Expected<LlamaConfig> toLlamaConfig(const HuggingFaceLlamaConfig &config);
 /// The config.json describing `config` (model_type "llama",
 /// LlamaForCausalLM, float32).
 HuggingFaceLlamaConfig toHuggingFaceLlamaConfig(const LlamaConfig &config);
+
+//===----------------------------------------------------------------------===//
+// Checkpoint folders
+//===----------------------------------------------------------------------===//
+
+/// A Hugging Face llama checkpoint folder, opened and checked against its
+/// config.json: config.json, the weights in model.safetensors or in the
+/// shards model.safetensors.index.json names, and tokenizer.json when
+/// present. Every weight the model needs is there, of the shape config.json
+/// implies and of dtype F32, F16 or BF16; nothing else is (apart from
+/// rotary inv_freq buffers, and lm_head.weight when tied).
+class HuggingFaceLlamaCheckpoint {
+public:
+  static llvm::Expected<HuggingFaceLlamaCheckpoint>
+  open(llvm::StringRef folder);
+
+  const HuggingFaceLlamaConfig &getHFConfig() const { return hfConfig; }
+  const LlamaConfig &getConfig() const { return config; }
+  /// The safetensors files read (1 without an index).
+  size_t getNumShards() const { return shards.size(); }
+  /// The dtypes of the weights, e.g. "BF16" or "F16+F32".
+  std::string describeDTypes() const;
+  /// The tokenizer of tokenizer.json, or null when the folder has none.
+  const Tokenizer *getTokenizer() const { return tokenizer.get(); }
+
+  /// A weight by GGUF name as the importer wants it (WeightProvider): f32,
+  /// q / k rows in GGUF's order.
+  llvm::Expected<std::vector<float>>
+  readWeight(llvm::StringRef ggufName, llvm::ArrayRef<int64_t> shape) const;
+
+  HuggingFaceLlamaCheckpoint(HuggingFaceLlamaCheckpoint &&);
+  HuggingFaceLlamaCheckpoint &operator=(HuggingFaceLlamaCheckpoint &&);
+  ~HuggingFaceLlamaCheckpoint();
+
+private:
+  HuggingFaceLlamaCheckpoint();
+
+  struct Location {
+    size_t shard;
+    std::string hfName;
+  };
+  std::string folder;
+  HuggingFaceLlamaConfig hfConfig;
+  LlamaConfig config;
+  std::vector<std::string> shardNames;
+  std::vector<SafetensorsFile> shards;
+  /// By GGUF name.
+  llvm::StringMap<Location> weights;
+  std::unique_ptr<Tokenizer> tokenizer;
+};
+
+/// slr-import of a checkpoint folder: the same IR as importLlamaGGUF gives
+/// for the GGUF of the same weights.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importLlamaHuggingFace(mlir::MLIRContext &context,
+                       const HuggingFaceLlamaCheckpoint &checkpoint);
 
 } // namespace slr
 
