@@ -34,8 +34,10 @@ static cl::opt<std::string> outputPath("o", cl::desc("output file"),
                                        cl::value_desc("path"), cl::Required);
 static cl::opt<std::string>
     loraPath("lora",
-             cl::desc("merge a llama.cpp LoRA adapter GGUF into the weights"),
-             cl::value_desc("adapter.gguf"), cl::init(""));
+             cl::desc("merge a LoRA adapter into the weights: a llama.cpp "
+                      "adapter GGUF for a GGUF model, a PEFT adapter folder "
+                      "for a Hugging Face folder"),
+             cl::value_desc("adapter.gguf | adapter-folder"), cl::init(""));
 static cl::opt<std::string> packedPath(
     "packed",
     cl::desc("put the sparse + low-rank layers of slr-export's packed "
@@ -73,9 +75,6 @@ int main(int argc, char **argv) {
   };
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (sys::fs::is_directory(inputPath)) {
-    if (!loraPath.empty())
-      return fail("--lora merges a GGUF adapter into a GGUF model, not into "
-                  "a Hugging Face folder");
     auto checkpoint = slr::HuggingFaceLlamaCheckpoint::open(inputPath);
     if (!checkpoint)
       return fail(toString(checkpoint.takeError()));
@@ -93,7 +92,10 @@ int main(int argc, char **argv) {
     else
       errs() << ", no tokenizer.json";
     errs() << "\n";
-    auto imported = slr::importLlamaHuggingFace(context, *checkpoint);
+    auto imported = loraPath.empty()
+                        ? slr::importLlamaHuggingFace(context, *checkpoint)
+                        : slr::importLlamaHuggingFaceWithPeft(
+                              context, *checkpoint, loraPath);
     if (!imported)
       return fail(toString(imported.takeError()));
     module = std::move(*imported);

@@ -150,6 +150,21 @@ class SafetensorsFile;
 llvm::Error applyPackedLayers(mlir::ModuleOp module,
                               const SafetensorsFile &file);
 
+class HuggingFaceLlamaCheckpoint;
+
+/// The reader of exportHuggingFace's adapter (slr-import FOLDER --lora
+/// ADAPTER_FOLDER): imports `checkpoint` with a PEFT LoRA adapter
+/// (adapter_config.json + adapter_model.safetensors in `adapterFolder`)
+/// merged as PEFT merges it, W + (alpha/r)·B·A per target module (r, alpha
+/// from rank_pattern / alpha_pattern), summed in double and rounded once.
+/// Refuses other PEFT types and options (rslora, DoRA, fan_in_fan_out),
+/// missing or misshapen lora_A / lora_B, and adapter tensors no module of
+/// the model uses.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importLlamaHuggingFaceWithPeft(mlir::MLIRContext &context,
+                               const HuggingFaceLlamaCheckpoint &checkpoint,
+                               llvm::StringRef adapterFolder);
+
 /// Writes `files` into `directory` (created if missing), each atomically.
 /// All contents exist before the first file is written, so a refusal leaves
 /// nothing behind.
