@@ -45,6 +45,24 @@ config.substitutions.append(
 config.substitutions.append(("%slr_src", config.slr_src_root))
 config.substitutions.append(("%python", sys.executable))
 
+# Engines slr-export's files are checked in, where installed (optional):
+# SLR_ENGINE_PYTHON names an interpreter that has them (default: lit's).
+engine_python = os.environ.get("SLR_ENGINE_PYTHON", sys.executable)
+config.substitutions.append(("%engine_python", engine_python))
+
+
+def engine_has(*modules):
+    try:
+        return subprocess.run([engine_python, "-c", "import " + ", ".join(modules)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=120).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+if engine_has("llama_cpp"):
+    config.available_features.add("llama-cpp")
+
 
 def has_cuda_gpu():
     """A GPU is usable only if the driver answers; CI and dev boxes have none."""

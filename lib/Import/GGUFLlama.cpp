@@ -3,6 +3,8 @@
 #include "slr/Import/LlamaImporter.h"
 #include "slr/Support/GGUF.h"
 
+#include "llvm/ADT/StringMap.h"
+
 #include <optional>
 
 using namespace slr;
@@ -79,11 +81,117 @@ llvm::Expected<LlamaConfig> slr::readLlamaConfig(const GGUFFile &file) {
   return config;
 }
 
+namespace {
+/// One weight's LoRA pair in an adapter GGUF.
+struct LoraPair {
+  const GGUFTensorInfo *a = nullptr; // ne = {K, r}
+  const GGUFTensorInfo *b = nullptr; // ne = {r, N}
+  bool used = false;
+};
+} // namespace
+
+/// The adapter's pairs by weight name, checked for completeness and shape.
+static llvm::Expected<llvm::StringMap<LoraPair>>
+readLoraPairs(const GGUFFile &lora, const GGUFFile &base) {
+  auto fail = [](const llvm::Twine &message) {
+    return llvm::createStringError("lora adapter: " + message);
+  };
+  llvm::Expected<std::string> type = lora.getString("general.type", "");
+  if (!type)
+    return type.takeError();
+  llvm::Expected<std::string> adapterType = lora.getString("adapter.type", "");
+  if (!adapterType)
+    return adapterType.takeError();
+  if (*type != "adapter" || *adapterType != "lora")
+    return fail("general.type is '" + *type + "' and adapter.type '" +
+                *adapterType + "', expected 'adapter' and 'lora'");
+  llvm::Expected<std::string> architecture =
+      lora.getString("general.architecture", "");
+  if (!architecture)
+    return architecture.takeError();
+  llvm::Expected<std::string> baseArchitecture =
+      base.getString("general.architecture");
+  if (!baseArchitecture)
+    return baseArchitecture.takeError();
+  if (*architecture != *baseArchitecture)
+    return fail("architecture '" + *architecture + "' is not the model's '" +
+                *baseArchitecture + "'");
+  llvm::StringMap<LoraPair> pairs;
+  for (const GGUFTensorInfo &tensor : lora.getTensors()) {
+    llvm::StringRef name = tensor.name;
+    bool isA = name.consume_back(".lora_a");
+    if (!isA && !name.consume_back(".lora_b"))
+      return fail("tensor '" + tensor.name +
+                  "' is neither <weight>.lora_a nor <weight>.lora_b");
+    (isA ? pairs[name].a : pairs[name].b) = &tensor;
+  }
+  for (auto &entry : pairs) {
+    llvm::StringRef name = entry.getKey();
+    const LoraPair &pair = entry.getValue();
+    if (!pair.a || !pair.b)
+      return fail("weight '" + name + "' has " +
+                  (pair.a ? "lora_a" : "lora_b") + " but not " +
+                  (pair.a ? "lora_b" : "lora_a"));
+    const GGUFTensorInfo *weight = base.findTensor(name);
+    if (!weight)
+      return fail("weight '" + name + "' is not in the model");
+    if (weight->dims.size() != 2 || pair.a->dims.size() != 2 ||
+        pair.b->dims.size() != 2 || pair.a->dims[0] != weight->dims[0] ||
+        pair.b->dims[1] != weight->dims[1] ||
+        pair.a->dims[1] != pair.b->dims[0] || pair.a->dims[1] == 0)
+      return fail("weight '" + name +
+                  "': lora_a must have dims [K, r] and lora_b [r, N] for the "
+                  "weight's [K, N], r > 0");
+  }
+  return pairs;
+}
+
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-slr::importLlamaGGUF(mlir::MLIRContext &context, const GGUFFile &file) {
+slr::importLlamaGGUF(mlir::MLIRContext &context, const GGUFFile &file,
+                     const GGUFFile *lora) {
   llvm::Expected<LlamaConfig> config = readLlamaConfig(file);
   if (!config)
     return config.takeError();
+  llvm::StringMap<LoraPair> pairs;
+  double alpha = 0.0;
+  if (lora) {
+    llvm::Expected<llvm::StringMap<LoraPair>> read = readLoraPairs(*lora, file);
+    if (!read)
+      return read.takeError();
+    pairs = std::move(*read);
+    llvm::Expected<double> readAlpha =
+        lora->getFiniteDouble("adapter.lora.alpha", 0.0, 0.0, 1e30);
+    if (!readAlpha)
+      return readAlpha.takeError();
+    alpha = *readAlpha;
+  }
+  // W + s·B·A, summed in double and rounded once.
+  auto merge = [&](LoraPair &pair, std::vector<float> &weight) -> llvm::Error {
+    pair.used = true;
+    llvm::Expected<std::vector<float>> a = lora->readTensorAsFloat(*pair.a);
+    if (!a)
+      return a.takeError();
+    llvm::Expected<std::vector<float>> b = lora->readTensorAsFloat(*pair.b);
+    if (!b)
+      return b.takeError();
+    uint64_t cols = pair.a->dims[0], rank = pair.a->dims[1],
+             rows = pair.b->dims[1];
+    double scale = alpha != 0.0 ? alpha / static_cast<double>(rank) : 1.0;
+    std::vector<double> row(cols);
+    for (uint64_t n = 0; n < rows; ++n) {
+      std::fill(row.begin(), row.end(), 0.0);
+      for (uint64_t r = 0; r < rank; ++r) {
+        double coefficient = (*b)[n * rank + r];
+        const float *aRow = a->data() + r * cols;
+        for (uint64_t k = 0; k < cols; ++k)
+          row[k] += coefficient * aRow[k];
+      }
+      for (uint64_t k = 0; k < cols; ++k)
+        weight[n * cols + k] = static_cast<float>(
+            static_cast<double>(weight[n * cols + k]) + scale * row[k]);
+    }
+    return llvm::Error::success();
+  };
   auto provider =
       [&](llvm::StringRef name,
           llvm::ArrayRef<int64_t> shape) -> llvm::Expected<std::vector<float>> {
@@ -106,7 +214,21 @@ slr::importLlamaGGUF(mlir::MLIRContext &context, const GGUFFile &file) {
                                      actual + "], expected [" + expected +
                                      "] (ne0 first)");
     }
-    return file.readTensorAsFloat(*tensor);
+    llvm::Expected<std::vector<float>> values = file.readTensorAsFloat(*tensor);
+    if (!values || !lora)
+      return values;
+    auto pair = pairs.find(name);
+    if (pair != pairs.end())
+      if (llvm::Error error = merge(pair->getValue(), *values))
+        return error;
+    return values;
   };
-  return buildLlamaModule(context, *config, provider);
+  auto module = buildLlamaModule(context, *config, provider);
+  if (!module)
+    return module.takeError();
+  for (const auto &entry : pairs)
+    if (!entry.getValue().used)
+      return llvm::createStringError("lora adapter: weight '" + entry.getKey() +
+                                     "' is not a weight the model reads");
+  return module;
 }

@@ -2,15 +2,20 @@
 //
 //   slr-import model.gguf -o model.mlirbc     (bytecode: weights stay binary)
 //   slr-import model.gguf -o model.mlir --emit=text
+//   slr-import model.gguf --lora adapter.gguf -o merged.mlirbc
+//   slr-import model.gguf --packed model.packed.safetensors -o hf.mlirbc
 //   slr-import hf-folder/ -o model.mlirbc     (Hugging Face checkpoint:
 //                                             config.json, *.safetensors)
 //
 //===----------------------------------------------------------------------===//
 
+#include "slr/Dialect/SLR/IR/SLR.h"
+#include "slr/Export/Export.h"
 #include "slr/Import/HuggingFaceLlama.h"
 #include "slr/Import/LlamaImporter.h"
 #include "slr/Support/FileIO.h"
 #include "slr/Support/GGUF.h"
+#include "slr/Support/Safetensors.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
@@ -27,6 +32,17 @@ static cl::opt<std::string> inputPath(cl::Positional,
                                       cl::Required);
 static cl::opt<std::string> outputPath("o", cl::desc("output file"),
                                        cl::value_desc("path"), cl::Required);
+static cl::opt<std::string>
+    loraPath("lora",
+             cl::desc("merge a LoRA adapter into the weights: a llama.cpp "
+                      "adapter GGUF for a GGUF model, a PEFT adapter folder "
+                      "for a Hugging Face folder"),
+             cl::value_desc("adapter.gguf | adapter-folder"), cl::init(""));
+static cl::opt<std::string> packedPath(
+    "packed",
+    cl::desc("put the sparse + low-rank layers of slr-export's packed "
+             "safetensors file into the model (slr.linear)"),
+    cl::value_desc("model.packed.safetensors"), cl::init(""));
 enum class EmitKind { Bytecode, Text };
 static cl::opt<EmitKind> emitKind(
     "emit", cl::desc("output format"), cl::init(EmitKind::Bytecode),
@@ -48,6 +64,7 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   slr::registerLlamaModelDialects(registry);
+  registry.insert<slr::SLRDialect>();
   mlir::MLIRContext context(registry);
   auto logConfig = [](const slr::LlamaConfig &config) {
     errs() << "slr-import: llama, " << config.numLayers << " layers, dim "
@@ -75,7 +92,10 @@ int main(int argc, char **argv) {
     else
       errs() << ", no tokenizer.json";
     errs() << "\n";
-    auto imported = slr::importLlamaHuggingFace(context, *checkpoint);
+    auto imported = loraPath.empty()
+                        ? slr::importLlamaHuggingFace(context, *checkpoint)
+                        : slr::importLlamaHuggingFaceWithPeft(
+                              context, *checkpoint, loraPath);
     if (!imported)
       return fail(toString(imported.takeError()));
     module = std::move(*imported);
@@ -87,10 +107,24 @@ int main(int argc, char **argv) {
     if (!config)
       return fail(toString(config.takeError()));
     logConfig(*config);
-    auto imported = slr::importLlamaGGUF(context, **file);
+    std::unique_ptr<slr::GGUFFile> lora;
+    if (!loraPath.empty()) {
+      auto adapter = slr::GGUFFile::open(loraPath);
+      if (!adapter)
+        return fail(toString(adapter.takeError()));
+      lora = std::move(*adapter);
+    }
+    auto imported = slr::importLlamaGGUF(context, **file, lora.get());
     if (!imported)
       return fail(toString(imported.takeError()));
     module = std::move(*imported);
+  }
+  if (!packedPath.empty()) {
+    auto packed = slr::SafetensorsFile::open(packedPath);
+    if (!packed)
+      return fail(toString(packed.takeError()));
+    if (Error error = slr::applyPackedLayers(*module, *packed))
+      return fail(toString(std::move(error)));
   }
   if (failed(mlir::verify(*module)))
     return fail("internal error: the generated IR does not verify");

@@ -76,9 +76,14 @@ class GGUFFile;
 llvm::Expected<LlamaConfig> readLlamaConfig(const GGUFFile &file);
 
 /// slr-import: GGUF (F32/F16/BF16/Q8_0/Q4_0/Q4_1, dequantised to f32) to
-/// model IR.
+/// model IR. With `lora`, a llama.cpp LoRA adapter GGUF (`general.type =
+/// adapter`, `adapter.type = lora`, tensors `<weight>.lora_a` [r, K] and
+/// `<weight>.lora_b` [N, r]) is merged as llama.cpp applies it:
+/// W + s·B·A with s = alpha/r (s = 1 when alpha is 0 or absent), summed in
+/// double and rounded once. Every adapter tensor must meet a weight.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-importLlamaGGUF(mlir::MLIRContext &context, const GGUFFile &file);
+importLlamaGGUF(mlir::MLIRContext &context, const GGUFFile &file,
+                const GGUFFile *lora = nullptr);
 
 /// Registers the dialects the model IR uses.
 void registerLlamaModelDialects(mlir::DialectRegistry &registry);

@@ -281,6 +281,8 @@ class Battery:
         self.add("slr-opt", [X, "-o", "{out}", "--slr-compress=calibration=%s rank=4 "
                              "layers=^blk.0.attn_q$ quiet=true" % C],
                  "valid (control)", "calibration", "ok", output="out.mlirbc")
+        self.add("slr-export", [X, "--format=gguf", "--source", G, "-o", "{out}"],
+                 "valid (control)", "all", "ok", output="export")
         self.add("slr-calibrate", [X, "--tokenizer", G, "--text",
                                    self.path("binary.txt", bytes(range(256)) * 4),
                                    "--max-tokens", "32", "-o", "{out}"],
@@ -301,6 +303,9 @@ class Battery:
              "out.json"),
             ("slr-eval", "gguf", lambda p: [X, "--tokenizer", p, "--text", T, "--json", "{out}"],
              "out.json"),
+            ("slr-export", "ir", lambda p: [p, "--format=packed", "-o", "{out}"], "export"),
+            ("slr-export", "gguf", lambda p: [X, "--format=gguf", "--source", p, "-o", "{out}"],
+             "export"),
         ]
         slot_names = {"gguf": "GGUF", "ir": "IR", "calib": "calibration"}
         for tool, kind, argv, output in slots:
@@ -308,6 +313,8 @@ class Battery:
                 expect = "fail"
                 if tool == "slr-opt" and kind == "ir" and cls == "empty file":
                     expect = "ok"  # an empty module is valid IR
+                if tool == "slr-export" and kind == "ir" and cls == "empty file":
+                    expect = "ok"  # no layers: an empty packed file
                 if kind == "calib" and cls == "model IR instead":
                     pass
                 self.add(tool, argv(p), cls, slot_names[kind], expect, xfail=xfail,
@@ -659,6 +666,12 @@ class Battery:
                     ("output on a full disk (/dev/full)", "/dev/full", None)]:
                 self.add(exe, argv(target), cls, "output" if "report" not in tool else "report",
                          xfail=xfail, output="out" if "report" in tool else None, timeout=60)
+        # slr-export writes a folder: it makes missing ones; a file in the way
+        # or a device is an error.
+        for cls, target in [("output folder is a file", X),
+                            ("output on a full disk (/dev/full)", "/dev/full")]:
+            self.add("slr-export", [X, "--format=gguf", "--source", G, "-o", target], cls,
+                     "output", timeout=60)
 
 
 # --- running -----------------------------------------------------------------
