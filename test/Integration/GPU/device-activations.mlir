@@ -14,9 +14,10 @@
 // CHECK: 48
 // CHECK-NEXT: 96
 // CHECK-NEXT: 144
-// Three calls of two kernels; allocations: the program's x and y, the four
-// resident weights and one t per call (no staging buffers).
-// STATS: slr_cuda_sim: 6 launches, {{.*}}; 9 allocations, 4 copies of 15360 bytes;
+// M = 4 takes the one-launch decode kernel: three calls, three launches;
+// allocations: the program's x and y, the four resident weights and the
+// kernel's workspace and counters per call (no staging buffers).
+// STATS: slr_cuda_sim: 3 launches, {{.*}}; 12 allocations, 4 copies of 15360 bytes;
 
 func.func private @printI64(i64)
 func.func private @printNewline()
