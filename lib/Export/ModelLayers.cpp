@@ -228,21 +228,25 @@ llvm::Expected<ExportModel> slr::collectExportModel(ModuleOp module) {
   // in the model.
   llvm::Error error = llvm::Error::success();
   (void)!!error;
-  module->walk([&](Operation *op) -> WalkResult {
-    if (auto linear = dyn_cast<LinearOp>(op)) {
-      auto name = stableName(op);
-      if (!name) {
-        error = name.takeError();
-        return WalkResult::interrupt();
-      }
-      ExportLayer layer;
-      layer.name = *name;
-      if ((error = readCompressedLayer(linear, layer)))
-        return WalkResult::interrupt();
-      if ((error = addLayer(op, std::move(layer))))
-        return WalkResult::interrupt();
-      return WalkResult::advance();
+  // Names the layer of `op`, reads it with `read` and adds it.
+  auto takeLayer = [&](Operation *op,
+                       llvm::function_ref<llvm::Error(ExportLayer &)> read) {
+    auto name = stableName(op);
+    if (!name) {
+      error = name.takeError();
+      return WalkResult::interrupt();
     }
+    ExportLayer layer;
+    layer.name = *name;
+    if ((error = read(layer)) || (error = addLayer(op, std::move(layer))))
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  };
+  module->walk([&](Operation *op) -> WalkResult {
+    if (auto linear = dyn_cast<LinearOp>(op))
+      return takeLayer(op, [&](ExportLayer &layer) {
+        return readCompressedLayer(linear, layer);
+      });
     auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
     if (!linalgOp)
       return WalkResult::advance();
@@ -251,18 +255,9 @@ llvm::Expected<ExportModel> slr::collectExportModel(ModuleOp module) {
         matchConstantWeightLinear(linalgOp, failure);
     if (!match)
       return WalkResult::advance(); // attention products, not a layer
-    auto name = stableName(op);
-    if (!name) {
-      error = name.takeError();
-      return WalkResult::interrupt();
-    }
-    ExportLayer layer;
-    layer.name = *name;
-    if ((error = readDenseLayer(*match, layer)))
-      return WalkResult::interrupt();
-    if ((error = addLayer(op, std::move(layer))))
-      return WalkResult::interrupt();
-    return WalkResult::advance();
+    return takeLayer(op, [&](ExportLayer &layer) {
+      return readDenseLayer(*match, layer);
+    });
   });
   if (error)
     return error;

@@ -235,17 +235,8 @@ llvm::Error slr::applyPackedLayers(ModuleOp module,
                          biasConst, NMSparsityAttr::get(ctx, layer.n, layer.m));
     linear.getDefiningOp()->setAttr(kLayerNameAttr,
                                     builder.getStringAttr(layer.name));
-    SmallVector<Operation *> weightConstants;
-    for (Value operand : op->getOperands())
-      if (operand != input && operand != init)
-        if (auto constantOp = operand.getDefiningOp<arith::ConstantOp>())
-          weightConstants.push_back(constantOp);
-    op->getResult(0).replaceAllUsesWith(linear);
-    op->erase();
+    replaceLinearLayer(op, linear, input, init);
     matmuls.erase(found);
-    for (Operation *constantOp : weightConstants)
-      if (constantOp->use_empty())
-        constantOp->erase();
   }
   return llvm::Error::success();
 }

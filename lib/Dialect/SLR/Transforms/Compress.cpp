@@ -562,18 +562,7 @@ LogicalResult SLRCompressPass::compressLayer(ConstantWeightLinear &layer,
   // Non-zero accumulators (e.g. a fused residual) are added back.
   if (!isZeroInit(init))
     linear = arith::AddFOp::create(builder, loc, linear, init);
-  // The dense weight's constant goes too once nothing else reads it, so
-  // that the compressed model does not carry W beside S, U and V.
-  SmallVector<Operation *> weightConstants;
-  for (Value operand : op->getOperands())
-    if (operand != input && operand != init)
-      if (auto constantOp = operand.getDefiningOp<arith::ConstantOp>())
-        weightConstants.push_back(constantOp);
-  op->getResult(0).replaceAllUsesWith(linear);
-  op->erase();
-  for (Operation *constantOp : weightConstants)
-    if (constantOp->use_empty())
-      constantOp->erase();
+  replaceLinearLayer(op, linear, input, init);
 
   // One rank option serves every layer; where it exceeds min(N, K) the
   // low-rank part is full rank instead. Said, not silent.

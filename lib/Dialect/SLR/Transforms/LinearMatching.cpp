@@ -325,3 +325,17 @@ ElementsAttr slr::makeIntegerElements(RankedTensorType type,
       type, blobName,
       HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<int8_t>(bytes))));
 }
+
+void slr::replaceLinearLayer(Operation *op, Value replacement, Value input,
+                             Value init) {
+  SmallVector<Operation *> weightConstants;
+  for (Value operand : op->getOperands())
+    if (operand != input && operand != init)
+      if (auto constantOp = operand.getDefiningOp<arith::ConstantOp>())
+        weightConstants.push_back(constantOp);
+  op->getResult(0).replaceAllUsesWith(replacement);
+  op->erase();
+  for (Operation *constantOp : weightConstants)
+    if (constantOp->use_empty())
+      constantOp->erase();
+}

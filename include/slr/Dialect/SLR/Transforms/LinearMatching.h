@@ -89,6 +89,13 @@ mlir::ElementsAttr makeIntegerElements(mlir::RankedTensorType type,
                                        llvm::ArrayRef<uint64_t> values,
                                        llvm::StringRef blobName);
 
+/// Replaces the result of the contraction `op` with `replacement`, erases
+/// `op` and then the constants among its operands other than `input` and
+/// `init` (the dense weight) that nothing else reads, so that a rewritten
+/// model does not carry W beside what replaced it.
+void replaceLinearLayer(mlir::Operation *op, mlir::Value replacement,
+                        mlir::Value input, mlir::Value init);
+
 } // namespace slr
 
 #endif // SLR_DIALECT_SLR_TRANSFORMS_LINEARMATCHING_H
