@@ -235,16 +235,21 @@ void slr::gpu_kernels::emitDecodeKernel(gpu::GPUFuncOp func,
     e.strided(tid, threads, rank * (kSlice / 64), [&](Value item) {
       Value r = e.rem(item, rank);
       Value k0 = e.mul(e.div(item, rank), 64);
-      Value acc = e.zeros(accType);
-      for (int64_t c8 = 0; c8 < 8; ++c8) {
-        Value col = e.add(k0, c8 * 8);
-        Value vv = e.load(vec8T, v, {r, e.add(kBase, col)}, 16);
-        for (int64_t j = 0; j < 8; ++j) {
-          Value xv = e.load(accType, sX, {e.add(col, j), e.c(0)},
-                            std::min<int64_t>(tileM * 4, 16));
-          acc = e.fmaSplat(e.toF32(e.extract(vv, j)), xv, acc);
-        }
-      }
+      // A loop, not straight-line code: unrolled, ptxas hoists the loads of
+      // x ahead of their FMAs and spills at 16 rows.
+      Value acc = e.loop(
+          e.c(0), e.c(64), 8, {e.zeros(accType)},
+          [&](Value c, ValueRange in) -> SmallVector<Value> {
+            Value acc = in[0];
+            Value col = e.add(k0, c);
+            Value vv = e.load(vec8T, v, {r, e.add(kBase, col)}, 16);
+            for (int64_t j = 0; j < 8; ++j) {
+              Value xv = e.load(accType, sX, {e.add(col, j), e.c(0)},
+                                std::min<int64_t>(tileM * 4, 16));
+              acc = e.fmaSplat(e.toF32(e.extract(vv, j)), xv, acc);
+            }
+            return {acc};
+          })[0];
       for (int64_t m = 0; m < tileM; ++m)
         memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
                                     e.extract(acc, m), sT,
@@ -309,17 +314,22 @@ void slr::gpu_kernels::emitDecodeKernel(gpu::GPUFuncOp func,
     Value q = e.add(e.rem(w, 2), e.mul(kh, 2));
     int64_t quarter = rank / 4;
     Value r0 = e.mul(q, quarter);
-    for (int64_t c4 = 0; c4 < quarter; c4 += 4) {
-      Value r = e.add(r0, c4);
-      for (int h = 0; h < 2; ++h) {
-        Value uv = e.load(vec4T, u, {rowsN[h], r}, 8);
-        for (int64_t j = 0; j < 4; ++j) {
-          Value tv = e.load(accType, sT, {e.add(r, j), e.c(0)},
-                            std::min<int64_t>(tileM * 4, 16));
-          accs[h] = e.fmaSplat(e.toF32(e.extract(uv, j)), tv, accs[h]);
-        }
-      }
-    }
+    accs = e.loop(e.c(0), e.c(quarter), 4, accs,
+                  [&](Value c4, ValueRange in) -> SmallVector<Value> {
+                    SmallVector<Value> acc(in);
+                    Value r = e.add(r0, c4);
+                    for (int h = 0; h < 2; ++h) {
+                      Value uv = e.load(vec4T, u, {rowsN[h], r}, 8);
+                      for (int64_t j = 0; j < 4; ++j) {
+                        Value tv =
+                            e.load(accType, sT, {e.add(r, j), e.c(0)},
+                                   std::min<int64_t>(tileM * 4, 16));
+                        acc[h] = e.fmaSplat(e.toF32(e.extract(uv, j)), tv,
+                                            acc[h]);
+                      }
+                    }
+                    return acc;
+                  });
   }
 
   // Reduce over the four lanes (xor 1: the other column half, xor 16: the
