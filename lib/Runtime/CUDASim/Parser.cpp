@@ -709,8 +709,10 @@ private:
       op.kind = OperandKind::Vector;
       do {
         Token r = lex.next();
-        if (op.count >= 8)
-          lex.error("vector operand with more than 8 elements");
+        if (op.count >= 128)
+          lex.error("vector operand with more than 128 elements");
+        if (op.count >= op.vec.size())
+          op.vec.push_back(0);
         op.vec[op.count++] = registerSlot(p, r);
       } while (lex.consumePunct(','));
       lex.expectPunct('}');
