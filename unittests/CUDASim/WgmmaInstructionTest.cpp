@@ -139,6 +139,7 @@ struct WgmmaCase {
   float init = 0.5f;
   unsigned selector = 0;
   unsigned seed = 1;
+  unsigned warpgroups = 1; // each computes the same product
 };
 
 class WgmmaRun {
@@ -259,6 +260,7 @@ WAIT:
     descriptors(pb, "%r3", "%rdb");
     // Thread coordinates: warp w, g = lane / 4, t = lane % 4.
     t += R"(  shr.u32 %r9, %r1, 5;
+  and.b32 %r9, %r9, 3;
   and.b32 %r10, %r1, 31;
   shr.u32 %r11, %r10, 2;
   and.b32 %r12, %r10, 3;
@@ -281,8 +283,8 @@ WAIT:
         }
     }
     if (c.sparse) {
-      t += "  ld.param.u64 %rd10, [pmeta];\n"
-           "  mul.wide.u32 %rd11, %r1, 4;\n  add.s64 %rd12, %rd10, %rd11;\n";
+      t += "  ld.param.u64 %rd10, [pmeta];\n  and.b32 %r15, %r1, 127;\n"
+           "  mul.wide.u32 %rd11, %r15, 4;\n  add.s64 %rd12, %rd10, %rd11;\n";
       for (unsigned j = 0; j < steps; ++j)
         t += "  ld.global.u32 %rm" + std::to_string(j) + ", [%rd12+" +
              std::to_string(512 * j) + "];\n";
@@ -396,7 +398,8 @@ WAIT:
           meta[128 * j + tid] = word;
         }
     DeviceVector<uint32_t> metaDevice(meta);
-    DeviceVector<uint32_t> outDevice(128 * c.n / 2, 0xdeadbeef);
+    DeviceVector<uint32_t> outDevice(128 * c.warpgroups * c.n / 2,
+                                     0xdeadbeef);
 
     Simulator &sim = Simulator::instance();
     std::string text = std::string(kHopperHeader) + kernel();
@@ -413,7 +416,7 @@ WAIT:
     void *params[] = {&mapA,     &mapB,        &outAddress,
                       &aAddress, &metaAddress, &scaled};
     LaunchConfig config;
-    config.block[0] = 128;
+    config.block[0] = 128 * c.warpgroups;
     if (status)
       status = sim.launch(function, config, params);
     sim.unloadModule(module);
@@ -424,11 +427,11 @@ WAIT:
 
   /// Compares every output element with the host product.
   void check() const {
-    ASSERT_EQ(out.size(), 128 * c.n / 2);
+    ASSERT_EQ(out.size(), 128 * c.warpgroups * c.n / 2);
     unsigned wrong = 0;
-    for (unsigned tid = 0; tid < 128; ++tid)
+    for (unsigned tid = 0; tid < 128 * c.warpgroups; ++tid)
       for (unsigned i = 0; i < c.n / 2; ++i) {
-        unsigned w = tid / 32, lane = tid % 32;
+        unsigned w = tid / 32 % 4, lane = tid % 32;
         unsigned row = 16 * w + lane / 4 + 8 * ((i / 2) % 2);
         unsigned col = 8 * (i / 4) + 2 * (lane % 4) + i % 2;
         double sum = c.scaleD ? c.init : 0.0;
@@ -523,6 +526,20 @@ TEST(WgmmaDenseTest, F16AndScalesAndAccumulation) {
   runCase(c, "bf16, imm-scale-b -1, scale-d 1");
 }
 
+TEST(WgmmaDenseTest, ThreeWarpgroups) {
+  // Warps 4w .. 4w+3 form warpgroup w; each holds rows 16 (warp % 4) ...
+  WgmmaCase c;
+  c.warpgroups = 3;
+  c.k = 32;
+  c.n = 16;
+  c.b = {false, 64};
+  c.a = {true, 64};
+  runCase(c, "3 warpgroups, descriptors");
+  c.aFromRegisters = true;
+  c.scaleD = true;
+  runCase(c, "3 warpgroups, A in registers");
+}
+
 TEST(WgmmaDenseTest, AFromRegisters) {
   WgmmaCase c;
   c.aFromRegisters = true;
@@ -535,6 +552,29 @@ TEST(WgmmaDenseTest, AFromRegisters) {
   c.k = 32;
   c.scaleD = true;
   runCase(c, "f16, B MN-major 64B");
+}
+
+TEST(WgmmaDenseTest, DynamicSharedMemoryIsAlignedAsDeclared) {
+  // Swizzled tiles in dynamic shared memory after a static mbarrier: the
+  // 1024-byte alignment of the declaration holds.
+  const char *ptx = R"(
+.extern .shared .align 1024 .b8 dyn[];
+.visible .entry k(.param .u64 pout)
+{
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<4>;
+  .shared .align 8 .b64 bar;
+  mov.u32 %r1, dyn;
+  mov.u32 %r2, bar;
+  ld.param.u64 %rd1, [pout];
+  st.global.v2.u32 [%rd1], {%r1, %r2};
+  ret;
+}
+)";
+  DeviceVector<uint32_t> out(2, 7);
+  EXPECT_RUNS(runKernelWithHeader(kHopperHeader, ptx, "k", {out.address()}, 1,
+                                  1, 2048));
+  EXPECT_EQ(out.read(), (std::vector<uint32_t>{1024, 0}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -699,6 +739,57 @@ TEST(WgmmaErrorTest, FenceRules) {
   expectError(runHopper(errorKernel("  mov.f32 %f1, 0f3F800000;\n", ""),
                         {kPlain, kPlain, out.address()}),
               {"accumulator %f1 was written after the last wgmma.fence"});
+}
+
+/// Two m64n8k16 wgmmas in two groups, accumulators `second` for the
+/// second; `afterFirst` runs after `wgmma.wait_group 1`.
+std::string twoGroupKernel(const std::string &second,
+                           const std::string &afterFirst) {
+  return R"(
+.visible .entry k(.param .u64 pdesc)
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<16>;
+  .reg .b64 %rd<16>;
+  .reg .f32 %f<8>;
+  .shared .align 1024 .b8 smem[4096];
+  ld.param.u64 %rd1, [pdesc];
+  mov.u32 %r1, smem;
+  shr.u32 %r2, %r1, 4;
+  cvt.u64.u32 %rd4, %r2;
+  or.b64 %rd1, %rd1, %rd4;
+  mov.u32 %r4, %tid.x;
+  setp.ne.u32 %p1, %r4, %r4;
+  wgmma.fence.sync.aligned;
+  wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {%f0, %f1, %f2, %f3}, %rd1, %rd1, %p1, 1, 1, 0, 0;
+  wgmma.commit_group.sync.aligned;
+  wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 )" +
+         second + R"(, %rd1, %rd1, %p1, 1, 1, 0, 0;
+  wgmma.commit_group.sync.aligned;
+  wgmma.wait_group.sync.aligned 1;
+)" + afterFirst +
+         R"(  wgmma.wait_group.sync.aligned 0;
+  mov.b32 %r6, %f4;
+  mov.b32 %r7, %f0;
+  ret;
+}
+)";
+}
+
+TEST(WgmmaErrorTest, WaitGroupCompletesTheOldestGroups) {
+  const uint64_t desc = descriptorBits(128, 256, 0);
+  const std::string second = "{%f4, %f5, %f6, %f7}";
+  // After wait_group 1 the first group's accumulators are free...
+  EXPECT_RUNS(runHopper(twoGroupKernel(second, "  mov.b32 %r5, %f0;\n"),
+                        {desc}));
+  // ...the second's are not.
+  expectError(runHopper(twoGroupKernel(second, "  mov.b32 %r5, %f5;\n"),
+                        {desc}),
+              {"accesses %f5, an accumulator", "still in flight"});
+  // Chaining in-flight accumulators needs the same registers.
+  expectError(runHopper(twoGroupKernel("{%f2, %f3, %f4, %f5}", ""), {desc}),
+              {"accumulator %f2 belongs to the in-flight wgmma.mma_async",
+               "with different accumulators"});
 }
 
 TEST(WgmmaErrorTest, IncompleteWarpgroup) {

@@ -878,7 +878,14 @@ private:
       for (Operand &op : instr.operands)
         if (!op.symbol.empty())
           referenced(op.symbol);
-    // Dynamic shared memory follows the static variables.
+    // Dynamic shared memory follows the static variables, aligned as its
+    // declarations ask (swizzled tiles need 1024 bytes): the padding
+    // counts as static.
+    uint64_t dynamicAlign = 16;
+    for (const Variable *v : externShared)
+      dynamicAlign = std::max<uint64_t>(dynamicAlign, v->align);
+    if (!externShared.empty())
+      f.staticSharedBytes = alignUp(f.staticSharedBytes, dynamicAlign);
     uint64_t dynamicBase = alignUp(f.staticSharedBytes, 16);
     for (const Variable *v : externShared)
       sharedOffsets[v->name] = dynamicBase;
