@@ -398,8 +398,7 @@ WAIT:
           meta[128 * j + tid] = word;
         }
     DeviceVector<uint32_t> metaDevice(meta);
-    DeviceVector<uint32_t> outDevice(128 * c.warpgroups * c.n / 2,
-                                     0xdeadbeef);
+    DeviceVector<uint32_t> outDevice(128 * c.warpgroups * c.n / 2, 0xdeadbeef);
 
     Simulator &sim = Simulator::instance();
     std::string text = std::string(kHopperHeader) + kernel();
@@ -677,6 +676,61 @@ errorKernel(const std::string &before, const std::string &between,
 const uint64_t kPlain = descriptorBits(128, 256, 0); // K-major, no swizzle
 const uint64_t kSwizzled128 = descriptorBits(16, 1024, 128);
 
+TEST(WgmmaDenseTest, InlineAsmBlocksWithTheirOwnPredicates) {
+  // The form of MLIR's NVVM wgmma and of inline asm: a scoped block per
+  // instruction declaring its own `p`.
+  const char *ptx = R"(
+.visible .entry k(.param .u64 pdesc, .param .u64 pout)
+{
+  .reg .b32 %r<8>;
+  .reg .b64 %rd<8>;
+  .reg .f32 %f<4>;
+  .shared .align 1024 .b8 smem[4096];
+  ld.param.u64 %rd1, [pdesc];
+  mov.u32 %r1, smem;
+  shr.u32 %r2, %r1, 4;
+  cvt.u64.u32 %rd4, %r2;
+  or.b64 %rd1, %rd1, %rd4;
+  mov.u32 %r3, 0;
+  mov.u32 %r4, 1;
+  wgmma.fence.sync.aligned;
+  {
+  .reg .pred p;
+  setp.ne.b32 p, %r3, 0;
+  wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {%f0, %f1, %f2, %f3}, %rd1, %rd1, p, 1, 1, 0, 0;
+  }
+  {
+  .reg .pred p;
+  setp.ne.b32 p, %r4, 0;
+  wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {%f0, %f1, %f2, %f3}, %rd1, %rd1, p, 1, 1, 0, 0;
+  }
+  wgmma.commit_group.sync.aligned;
+  wgmma.wait_group.sync.aligned 0;
+  mov.u32 %r5, %tid.x;
+  ld.param.u64 %rd2, [pout];
+  mul.wide.u32 %rd3, %r5, 4;
+  add.s64 %rd3, %rd2, %rd3;
+  st.global.f32 [%rd3], %f0;
+  ret;
+}
+)";
+  // Shared memory of 0x3f80 halves (bf16 1.0 pairs): A and B all ones, so
+  // each element is 16 after the first wgmma and 32 after the second.
+  std::string fill = ptx;
+  fill.replace(fill.find("  mov.u32 %r3, 0;\n"), 0, R"(  mov.u32 %r6, %tid.x;
+  mul.lo.u32 %r6, %r6, 32;
+  add.u32 %r6, %r6, %r1;
+  mov.u32 %r7, 0x3f803f80;
+  st.shared.v4.u32 [%r6], {%r7, %r7, %r7, %r7};
+  st.shared.v4.u32 [%r6+16], {%r7, %r7, %r7, %r7};
+  bar.sync 0;
+  fence.proxy.async.shared::cta;
+)");
+  DeviceVector<float> out(128, 0.0f);
+  EXPECT_RUNS(runHopper(fill, {descriptorBits(128, 256, 0), out.address()}));
+  EXPECT_EQ(out.read(), std::vector<float>(128, 32.0f));
+}
+
 TEST(WgmmaErrorTest, TheErrorKernelRunsWhenCorrect) {
   DeviceVector<float> out(128, 1.0f);
   EXPECT_RUNS(
@@ -780,12 +834,12 @@ TEST(WgmmaErrorTest, WaitGroupCompletesTheOldestGroups) {
   const uint64_t desc = descriptorBits(128, 256, 0);
   const std::string second = "{%f4, %f5, %f6, %f7}";
   // After wait_group 1 the first group's accumulators are free...
-  EXPECT_RUNS(runHopper(twoGroupKernel(second, "  mov.b32 %r5, %f0;\n"),
-                        {desc}));
+  EXPECT_RUNS(
+      runHopper(twoGroupKernel(second, "  mov.b32 %r5, %f0;\n"), {desc}));
   // ...the second's are not.
-  expectError(runHopper(twoGroupKernel(second, "  mov.b32 %r5, %f5;\n"),
-                        {desc}),
-              {"accesses %f5, an accumulator", "still in flight"});
+  expectError(
+      runHopper(twoGroupKernel(second, "  mov.b32 %r5, %f5;\n"), {desc}),
+      {"accesses %f5, an accumulator", "still in flight"});
   // Chaining in-flight accumulators needs the same registers.
   expectError(runHopper(twoGroupKernel("{%f2, %f3, %f4, %f5}", ""), {desc}),
               {"accumulator %f2 belongs to the in-flight wgmma.mma_async",
