@@ -785,6 +785,62 @@ TEST(WgmmaErrorTest, AccumulatorsBeforeTheWait) {
                         {kPlain, kPlain, out.address()}));
 }
 
+TEST(WgmmaErrorTest, SharedOperandsBeforeTheWait) {
+  DeviceVector<float> out(128);
+  // Each thread stores to its own word of A.
+  const std::string store = "  mul.lo.u32 %r6, %r4, 4;\n  add.u32 %r6, %r6, "
+                            "%r1;\n  st.shared.u32 [%r6], %r4;\n";
+  expectError(
+      runHopper(errorKernel("", store), {kPlain, kPlain, out.address()}),
+      {"st.shared.u32", "write into shared byte 0x",
+       "which the wgmma.mma_async at PTX line", "still reads",
+       "wgmma.wait_group covering it"});
+  // After the wait the warpgroup may overwrite its operands.
+  EXPECT_RUNS(
+      runHopper(errorKernel("", "", store), {kPlain, kPlain, out.address()}));
+}
+
+TEST(WgmmaErrorTest, BulkCopyIntoAnOperandInFlight) {
+  // The producer pattern gone wrong: the next tile's copy is issued into
+  // the buffer before the wgmma reading it was waited for.
+  const char *ptx = R"(
+.visible .entry k(.param .u64 pdesc, .param .u64 psrc)
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<16>;
+  .reg .b64 %rd<16>;
+  .reg .f32 %f<4>;
+  .shared .align 8 .b64 bar;
+  .shared .align 1024 .b8 smem[4096];
+  ld.param.u64 %rd1, [pdesc];
+  ld.param.u64 %rd2, [psrc];
+  mov.u32 %r1, smem;
+  shr.u32 %r2, %r1, 4;
+  cvt.u64.u32 %rd4, %r2;
+  or.b64 %rd1, %rd1, %rd4;
+  mov.u32 %r4, %tid.x;
+  setp.eq.u32 %p1, %r4, %r4;
+  setp.eq.u32 %p2, %r4, 0;
+  @%p2 mbarrier.init.shared::cta.b64 [bar], 1;
+  bar.sync 0;
+  wgmma.fence.sync.aligned;
+  wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {%f0, %f1, %f2, %f3}, %rd1, %rd1, %p1, 1, 1, 0, 0;
+  wgmma.commit_group.sync.aligned;
+  @%p2 mbarrier.arrive.expect_tx.shared::cta.b64 _, [bar], 16;
+  @%p2 cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%r1], [%rd2], 16, [bar];
+  wgmma.wait_group.sync.aligned 0;
+WAIT:
+  mbarrier.try_wait.parity.shared::cta.b64 %p3, [bar], 0;
+  @!%p3 bra WAIT;
+  ret;
+}
+)";
+  DeviceVector<uint32_t> source(4, 0);
+  expectError(runHopper(ptx, {kPlain, source.address()}),
+              {"thread (0, 0, 0)", "bulk copy into shared byte 0x0,",
+               "which the wgmma.mma_async at PTX line", "still reads"});
+}
+
 TEST(WgmmaErrorTest, FenceRules) {
   DeviceVector<float> out(128);
   expectError(

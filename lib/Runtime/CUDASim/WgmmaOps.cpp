@@ -123,8 +123,16 @@ void execWgmmaCommit(Cta &cta, Warp &w, const Instr &, uint32_t) {
 void execWgmmaWait(Cta &cta, Warp &w, const Instr &in, uint32_t) {
   Warpgroup &wg = warpgroupOf(cta, w);
   size_t keep = static_cast<size_t>(in.operands[0].value);
-  while (wg.groups.size() > keep)
+  while (wg.groups.size() > keep) {
+    for (const WgmmaOp &op : wg.groups.front())
+      for (uint32_t address : op.sharedReads)
+        for (unsigned b = 0; b < 2; ++b) {
+          ShadowByte &s = (*cta.shadow)[address + b];
+          if (s.wgmmaCta == cta.serial && s.wgmmaReads)
+            --s.wgmmaReads;
+        }
     wg.groups.pop_front();
+  }
   rebuildBusy(cta, wg, w.id & ~3u);
 }
 
@@ -210,8 +218,8 @@ Descriptor decodeDescriptor(Cta &cta, Warp &w, const Instr &in,
 
 /// Reads element (mn, k) (16-bit) of a descriptor-described matrix.
 uint16_t readElement(Cta &cta, Warp &w, const Instr &in, const char *which,
-                     const Descriptor &d, bool mnMajor, unsigned mn,
-                     unsigned k) {
+                     const Descriptor &d, bool mnMajor, unsigned mn, unsigned k,
+                     std::vector<uint32_t> &reads) {
   const unsigned s = d.swizzleBytes;
   uint64_t address = d.start;
   uint64_t inRow = 0; // byte offset within one swizzle row
@@ -255,12 +263,42 @@ uint16_t readElement(Cta &cta, Warp &w, const Instr &in, const char *which,
               ")), beyond the CTA's " + std::to_string(total) +
               " bytes of shared memory",
           kErrorIllegalAddress);
-  // The async proxy reads for the warpgroup: checked (stale data, races) as
-  // a read of lane 0 of the issuing warp.
-  const uint8_t *p =
-      accessMemory(cta, w, in, 0, Space::Shared, address, 2, Access::Read, 2);
+  // The async proxy reads for the warpgroup. Stale data is an error, and
+  // so are bytes another warpgroup wrote in this barrier interval (the
+  // warpgroup's own stores precede its wgmma); the read itself is not
+  // recorded for the race check: writes while the wgmma is in flight are
+  // caught below, and after its wait they are ordered for the warpgroup.
+  for (unsigned b = 0; b < 2; ++b) {
+    const ShadowByte &s = (*cta.shadow)[address + b];
+    if (s.pending && s.pendingCta == cta.serial)
+      fault(cta, w, in, 0,
+            std::string("stale read of shared byte ") + hex(address + b) +
+                " by the " + which + " operand while a copy (PTX line " +
+                std::to_string(cta.function->code[s.pendingInstr].line) +
+                ") is still filling it: the phase of its mbarrier had not "
+                "completed (or its cp.async group was not waited for)");
+    if (cta.launch->options->checkRaces && s.writeEpoch == cta.epoch &&
+        s.writer / 128 != w.id / 4)
+      fault(cta, w, in, 0,
+            std::string("race: the ") + which + " operand reads shared byte " +
+                hex(address + b) + ", written by thread " +
+                threadName(cta, s.writer) + " of another warpgroup (PTX line " +
+                std::to_string(cta.function->code[s.writeInstr].line) +
+                ") with no barrier between");
+  }
   uint16_t v;
-  std::memcpy(&v, p, 2);
+  std::memcpy(&v, cta.shared.data() + address, 2);
+  // The bytes stay read until the wgmma completes: writes are errors.
+  for (unsigned b = 0; b < 2; ++b) {
+    ShadowByte &s = (*cta.shadow)[address + b];
+    if (s.wgmmaCta != cta.serial) {
+      s.wgmmaCta = cta.serial;
+      s.wgmmaReads = 0;
+    }
+    ++s.wgmmaReads;
+    s.wgmmaInstr = instrIndex(cta, in);
+  }
+  reads.push_back(static_cast<uint32_t>(address));
   return v;
 }
 
@@ -423,6 +461,7 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
 
   // A: 64 x kA (compressed when sparse), B: kB x N, C: 64 x N.
   std::vector<double> a(64 * 16), b(32 * 256), c(64 * 256, 0.0);
+  std::vector<uint32_t> reads;
   if (s.aRegs) {
     for (unsigned wi = 0; wi < 4; ++wi) {
       const Warp &o = cta.warps[first + wi];
@@ -440,14 +479,14 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
     for (unsigned m = 0; m < 64; ++m)
       for (unsigned k = 0; k < s.kA; ++k)
         a[m * 16 + k] = formatToDouble(
-            readElement(cta, w, in, "A", da, transA, m, k), s.ab);
+            readElement(cta, w, in, "A", da, transA, m, k, reads), s.ab);
   }
   Descriptor db = decodeDescriptor(
       cta, w, in, "B", uniformOperand(cta, w, in, 2, "B matrix descriptor"));
   for (unsigned n = 0; n < s.n; ++n)
     for (unsigned k = 0; k < s.kB; ++k)
-      b[k * 256 + n] =
-          formatToDouble(readElement(cta, w, in, "B", db, transB, n, k), s.ab);
+      b[k * 256 + n] = formatToDouble(
+          readElement(cta, w, in, "B", db, transB, n, k, reads), s.ab);
   if (scaleD)
     for (unsigned wi = 0; wi < 4; ++wi) {
       const Warp &o = cta.warps[first + wi];
@@ -506,6 +545,7 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
   op.instrIndex = instrIndex(cta, in);
   op.accumulator = std::move(dSlots);
   op.aRegisters = std::move(aSlots);
+  op.sharedReads = std::move(reads);
   wg.uncommitted.push_back(std::move(op));
   rebuildBusy(cta, wg, first);
 }
@@ -705,6 +745,16 @@ void slr::sim::checkWgmmaRegisters(const Cta &cta, const Warp &w,
       break;
     }
   }
+}
+
+void slr::sim::wgmmaReadFault(const Cta &cta, const Warp &w, const Instr &in,
+                              unsigned lane, uint64_t offset,
+                              const ShadowByte &s, const char *what) {
+  fault(cta, w, in, lane,
+        std::string(what) + " into shared byte " + hex(offset) +
+            ", which the wgmma.mma_async at " + lineOf(cta, s.wgmmaInstr) +
+            " still reads: its operands may change only after a "
+            "wgmma.wait_group covering it");
 }
 
 void slr::sim::appendWgmmaDecoders(std::vector<DecoderEntry> &t) {
