@@ -585,10 +585,16 @@ TEST(WgmmaSparseTest, BothSelectorsAndLayouts) {
   c.sparse = true;
   c.k = 64; // two k32 wgmmas
   c.n = 64;
-  c.a = {false, 32}; // compressed A: 32 columns = 64 bytes
-  c.a = {false, 64};
+  c.a = {false, 64}; // compressed A: 32 columns = 64 bytes
   c.b = {false, 128};
   runCase(c, "selector 0, K-major");
+  c.k = 32; // compressed A: 16 columns = 32 bytes
+  c.a = {false, 32};
+  c.b = {false, 64};
+  runCase(c, "selector 0, K-major 32B A");
+  c.k = 64;
+  c.a = {false, 64};
+  c.b = {false, 128};
   c.selector = 1;
   c.seed = 7;
   runCase(c, "selector 1, K-major");
