@@ -908,6 +908,30 @@ TEST(WgmmaErrorTest, WaitGroupCompletesTheOldestGroups) {
                "with different accumulators"});
 }
 
+TEST(WgmmaErrorTest, FormsNotImplementedAreNamed) {
+  // f16 accumulators are valid PTX the simulator does not implement.
+  const char *ptx = R"(
+.visible .entry k(.param .u64 pdesc)
+{
+  .reg .pred %p<2>;
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<4>;
+  ld.param.u64 %rd1, [pdesc];
+  mov.u32 %r3, %tid.x;
+  setp.eq.u32 %p1, %r3, %r3;
+  wgmma.fence.sync.aligned;
+  wgmma.mma_async.sync.aligned.m64n8k16.f16.f16.f16 {%r1, %r2}, %rd1, %rd1, %p1, 1, 1, 0, 0;
+  wgmma.commit_group.sync.aligned;
+  wgmma.wait_group.sync.aligned 0;
+  ret;
+}
+)";
+  expectError(runHopper(ptx, {kPlain}),
+              {"PTX line 14",
+               "the simulator does not implement this form of "
+               "`wgmma.mma_async.sync.aligned.m64n8k16.f16.f16.f16`"});
+}
+
 TEST(WgmmaErrorTest, IncompleteWarpgroup) {
   DeviceVector<float> out(128);
   expectError(
