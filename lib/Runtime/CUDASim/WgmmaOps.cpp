@@ -39,8 +39,9 @@
 //    with as many bits from bit 7, on the absolute shared address, as the
 //    tensor copies do, so a tile a swizzled cp.async.bulk.tensor wrote is
 //    read back as the logical matrix.
-//  * sparse metadata (m64nNk32, f16/bf16: 2:4, selector 0 or 1): per warp,
-//    the mma.sp m16n8k32 layout on the warp's 16 rows: group j (columns
+//  * sparse metadata (m64nNk32, f16/bf16: 2:4, selector 0 or 1; ISA
+//    9.7.15.6.2.1, whose figure is mma.sp m16n8k32's): per warp, that
+//    layout on the warp's 16 rows: group j (columns
 //    4j..4j+3) of local row r is described by the thread with lane
 //    4 (r % 8) + 2 sel + j / 4, in bits 16 (r / 8) + 4 (j % 4): the first
 //    kept index in bits 0-1, the second in bits 2-3.
