@@ -40,6 +40,13 @@ uint16_t toF16(float v) {
   return static_cast<uint16_t>((v < 0 ? 0x8000 : 0) | exp << 10 | mant);
 }
 
+float fromF16(uint16_t h) {
+  int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float v = exp ? std::ldexp(float(mant | 0x400), exp - 25)
+                : std::ldexp(float(mant), -24);
+  return (h & 0x8000) ? -v : v;
+}
+
 std::string hex64(uint64_t v) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "0x%016llx",
@@ -139,14 +146,18 @@ struct WgmmaCase {
   float init = 0.5f;
   unsigned selector = 0;
   unsigned seed = 1;
-  unsigned warpgroups = 1; // each computes the same product
+  unsigned warpgroups = 1;     // each computes the same product
+  bool f16Accumulator = false; // D in N/4 f16x2 registers (f16 inputs)
 };
 
 class WgmmaRun {
 public:
   explicit WgmmaRun(const WgmmaCase &c) : c(c) {
     std::mt19937 rng(c.seed);
-    std::uniform_int_distribution<int> value(-63, 63);
+    // f16 accumulators: small integers, so that every sum is exact in f16.
+    std::uniform_int_distribution<int> value(c.f16Accumulator ? -3 : -63,
+                                             c.f16Accumulator ? 3 : 63);
+    const float unit = c.f16Accumulator ? 1.0f : 8.0f;
     std::uniform_int_distribution<int> pair(0, 5);
     static const unsigned pairs[6][2] = {{0, 1}, {0, 2}, {0, 3},
                                          {1, 2}, {1, 3}, {2, 3}};
@@ -158,13 +169,13 @@ public:
     for (unsigned m = 0; m < 64; ++m) {
       if (!c.sparse) {
         for (unsigned k = 0; k < c.k; ++k)
-          logicalA[m * c.k + k] = storedA[m * kA + k] = value(rng) / 8.0f;
+          logicalA[m * c.k + k] = storedA[m * kA + k] = value(rng) / unit;
         continue;
       }
       for (unsigned g = 0; g < c.k / 4; ++g) {
         const unsigned *idx = pairs[pair(rng)];
         for (unsigned h = 0; h < 2; ++h) {
-          float v = value(rng) / 8.0f;
+          float v = value(rng) / unit;
           logicalA[m * c.k + 4 * g + idx[h]] = v;
           storedA[m * kA + 2 * g + h] = v;
           kept[(m * c.k / 4 + g) * 2 + h] = idx[h];
@@ -173,14 +184,14 @@ public:
     }
     logicalB.resize(c.k * c.n);
     for (float &v : logicalB)
-      v = value(rng) / 8.0f;
+      v = value(rng) / unit;
   }
 
   uint16_t bits(float v) const { return c.bf16 ? toBf16(v) : toF16(v); }
 
   /// The PTX kernel `wg`.
   std::string kernel() const {
-    const unsigned regs = c.n / 2;
+    const unsigned regs = c.f16Accumulator ? c.n / 4 : c.n / 2;
     std::string type = c.bf16 ? "bf16" : "f16";
     std::string shape =
         "m64n" + std::to_string(c.n) + "k" + std::to_string(c.sparse ? 32 : 16);
@@ -196,7 +207,8 @@ public:
   .reg .b64 %rd<32>;
   .reg .b64 %rda<16>;
   .reg .b64 %rdb<16>;
-  .reg .f32 %f<)" + std::to_string(regs) +
+  .reg )" + std::string(c.f16Accumulator ? ".b32" : ".f32") +
+                    " %f<" + std::to_string(regs) +
                     R"(>;
   .shared .align 8 .b64 bar;
   .shared .align 1024 .b8 smemA[)" +
@@ -290,7 +302,11 @@ WAIT:
              std::to_string(512 * j) + "];\n";
     }
     for (unsigned i = 0; i < regs; ++i)
-      t += "  mov.f32 %f" + std::to_string(i) + ", " + f32Imm(c.init) + ";\n";
+      t += c.f16Accumulator
+               ? "  mov.b32 %f" + std::to_string(i) + ", " +
+                     std::to_string(uint32_t(toF16(c.init)) * 0x10001u) + ";\n"
+               : "  mov.f32 %f" + std::to_string(i) + ", " + f32Imm(c.init) +
+                     ";\n";
     std::string acc = "{";
     for (unsigned i = 0; i < regs; ++i)
       acc += (i ? ", %f" : "%f") + std::to_string(i);
@@ -299,8 +315,8 @@ WAIT:
     for (unsigned j = 0; j < steps; ++j) {
       std::string js = std::to_string(j);
       t += std::string("  wgmma.mma_async") + (c.sparse ? ".sp" : "") +
-           ".sync.aligned." + shape + ".f32." + type + "." + type + " " + acc +
-           ", ";
+           ".sync.aligned." + shape + "." + (c.f16Accumulator ? "f16" : "f32") +
+           "." + type + "." + type + " " + acc + ", ";
       if (c.aFromRegisters)
         t += "{%ra" + std::to_string(4 * j) + ", %ra" +
              std::to_string(4 * j + 1) + ", %ra" + std::to_string(4 * j + 2) +
@@ -321,8 +337,9 @@ WAIT:
          "  mul.wide.u32 %rd13, %r1, " +
          std::to_string(4 * regs) + ";\n  add.s64 %rd14, %rd1, %rd13;\n";
     for (unsigned i = 0; i < regs; ++i)
-      t += "  st.global.f32 [%rd14+" + std::to_string(4 * i) + "], %f" +
-           std::to_string(i) + ";\n";
+      t += std::string("  st.global.") + (c.f16Accumulator ? "b32" : "f32") +
+           " [%rd14+" + std::to_string(4 * i) + "], %f" + std::to_string(i) +
+           ";\n";
     t += "  ret;\n}\n";
     return t;
   }
@@ -438,7 +455,10 @@ WAIT:
           sum += (c.scaleA * double(logicalA[row * c.k + k])) *
                  (c.scaleB * double(logicalB[k * c.n + col]));
         float expected = static_cast<float>(sum);
-        float got = bitsF32(out[tid * c.n / 2 + i]);
+        float got = c.f16Accumulator
+                        ? fromF16(static_cast<uint16_t>(
+                              out[tid * c.n / 4 + i / 2] >> (16 * (i % 2))))
+                        : bitsF32(out[tid * c.n / 2 + i]);
         if (got != expected && wrong++ < 8)
           ADD_FAILURE() << "D[" << row << "][" << col << "] (thread " << tid
                         << ", register " << i << ") is " << got << ", expected "
@@ -537,6 +557,28 @@ TEST(WgmmaDenseTest, ThreeWarpgroups) {
   c.aFromRegisters = true;
   c.scaleD = true;
   runCase(c, "3 warpgroups, A in registers");
+}
+
+TEST(WgmmaDenseTest, F16Accumulators) {
+  WgmmaCase c;
+  c.bf16 = false;
+  c.f16Accumulator = true;
+  c.k = 64;
+  c.n = 24;
+  c.scaleD = true;
+  runCase(c, "f16 += f16 * f16, descriptors");
+  c.aFromRegisters = true;
+  c.n = 256;
+  c.k = 32;
+  c.b = {true, 64};
+  runCase(c, "f16 += f16 * f16, A in registers, N = 256");
+  c.sparse = true;
+  c.aFromRegisters = false;
+  c.n = 32;
+  c.k = 64;
+  c.b = {false, 128};
+  c.selector = 1;
+  runCase(c, "sparse f16 += f16 * f16");
 }
 
 TEST(WgmmaDenseTest, AFromRegisters) {
@@ -909,27 +951,28 @@ TEST(WgmmaErrorTest, WaitGroupCompletesTheOldestGroups) {
 }
 
 TEST(WgmmaErrorTest, FormsNotImplementedAreNamed) {
-  // f16 accumulators are valid PTX the simulator does not implement.
+  // tf32 inputs are valid PTX the simulator does not implement.
   const char *ptx = R"(
 .visible .entry k(.param .u64 pdesc)
 {
   .reg .pred %p<2>;
   .reg .b32 %r<4>;
   .reg .b64 %rd<4>;
+  .reg .f32 %f<4>;
   ld.param.u64 %rd1, [pdesc];
   mov.u32 %r3, %tid.x;
   setp.eq.u32 %p1, %r3, %r3;
   wgmma.fence.sync.aligned;
-  wgmma.mma_async.sync.aligned.m64n8k16.f16.f16.f16 {%r1, %r2}, %rd1, %rd1, %p1, 1, 1, 0, 0;
+  wgmma.mma_async.sync.aligned.m64n8k8.f32.tf32.tf32 {%f0, %f1, %f2, %f3}, %rd1, %rd1, %p1, 1, 1;
   wgmma.commit_group.sync.aligned;
   wgmma.wait_group.sync.aligned 0;
   ret;
 }
 )";
   expectError(runHopper(ptx, {kPlain}),
-              {"PTX line 14",
+              {"PTX line 15",
                "the simulator does not implement this form of "
-               "`wgmma.mma_async.sync.aligned.m64n8k16.f16.f16.f16`"});
+               "`wgmma.mma_async.sync.aligned.m64n8k8.f32.tf32.tf32`"});
 }
 
 TEST(WgmmaErrorTest, IncompleteWarpgroup) {

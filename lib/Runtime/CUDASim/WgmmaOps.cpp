@@ -2,11 +2,12 @@
 //
 // The sm_90a warpgroup family: wgmma.fence / commit_group / wait_group,
 // wgmma.mma_async{.sp} (m64nNk16 dense, m64nNk32 sparse; f16/bf16 inputs,
-// f32 accumulators) and setmaxnreg. A warpgroup is four consecutive warps,
-// warp id % 4 == 0 first; its instructions are warpgroup-synchronous: the
-// interpreter lets the warps arrive one by one and runs the handler once,
-// for the last, acting on all 128 threads (PTX ISA 9.7.15 "Asynchronous
-// Warpgroup Level Matrix Multiply-Accumulate Instructions").
+// f32 accumulators, or f16 ones of f16 inputs) and setmaxnreg. A warpgroup is
+// four consecutive warps, warp id % 4 == 0 first; its instructions are
+// warpgroup-synchronous: the interpreter lets the warps arrive one by one and
+// runs the handler once, for the last, acting on all 128 threads (PTX
+// ISA 9.7.15 "Asynchronous Warpgroup Level Matrix Multiply-Accumulate
+// Instructions").
 //
 // The async model (see docs/SIMULATOR.md): a wgmma.mma_async reads its
 // shared-memory operands and registers when issued and writes D then; D and
@@ -21,7 +22,8 @@
 // Layouts (derived from the ISA, written out here):
 //  * D (m64nN, f32): thread (warp w of the warpgroup, lane: g = lane / 4,
 //    t = lane % 4) holds N/2 registers; register i is element
-//    row 16w + g + 8 ((i / 2) % 2), column 8 (i / 4) + 2t + (i % 2);
+//    row 16w + g + 8 ((i / 2) % 2), column 8 (i / 4) + 2t + (i % 2); with
+//    f16 accumulators element i is half i % 2 of register i / 2 (N/4 regs);
 //  * A from registers (4 x .b32 of f16/bf16 pairs), element i (0..7) of a
 //    thread: row 16w + g + 8 ((i / 2) % 2), column 2t + (i % 2) + 8 (i / 4)
 //    (for .sp: a column of the compressed 64x16 A);
@@ -313,6 +315,7 @@ uint16_t readElement(Cta &cta, Warp &w, const Instr &in, const char *which,
 struct MmaAsync {
   unsigned n;
   bool sparse, aRegs;
+  bool f16Accumulator; // D: N/4 f16x2 registers
   Format ab;
   unsigned kA, kB; // stored columns of A, rows of B
   unsigned meta, scaleD, scaleA, scaleB, transA, transB; // operand indices
@@ -323,6 +326,7 @@ MmaAsync shapeOf(const Instr &in) {
   s.n = in.imm;
   s.sparse = in.flag;
   s.aRegs = in.flag2;
+  s.f16Accumulator = in.type == Type::F16;
   s.ab = formatOf(in.type2);
   s.kA = 16;
   s.kB = s.sparse ? 32 : 16;
@@ -495,7 +499,12 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
         for (unsigned i = 0; i < s.n / 2; ++i) {
           unsigned row, col;
           dElement(wi, lane, i, row, col);
-          c[row * 256 + col] = asFloat(o.reg(dOp.vec[i], lane));
+          c[row * 256 + col] =
+              s.f16Accumulator ? formatToDouble((o.reg(dOp.vec[i / 2], lane) >>
+                                                 (16 * (i & 1))) &
+                                                    0xffff,
+                                                Format::F16)
+                               : asFloat(o.reg(dOp.vec[i], lane));
         }
     }
 
@@ -537,6 +546,15 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
         for (unsigned k = 0; k < s.kA; ++k)
           sum += (signA * a[row * 16 + k]) *
                  (signB * b[column[row * 16 + k] * 256 + col]);
+        if (s.f16Accumulator) {
+          // Element i is half i % 2 of register i / 2.
+          uint64_t &reg = o.reg(dOp.vec[i / 2], lane);
+          unsigned shift = 16 * (i & 1);
+          uint64_t bits = roundToFormat(sum, 0, Format::F16, Rounding::RN);
+          reg = (reg & ~(uint64_t(0xffff) << shift)) | (bits << shift);
+          wg.snapshot[wi][dOp.vec[i / 2] * 32 + lane] = reg;
+          continue;
+        }
         uint64_t bits = roundToFormat(sum, 0, Format::F32, Rounding::RN);
         o.reg(dOp.vec[i], lane) = bits;
         wg.snapshot[wi][dOp.vec[i] * 32 + lane] = bits;
@@ -603,14 +621,16 @@ bool decodeWgmma(Instr &in, Modifiers &m) {
   in.type = m.takeType();
   in.type2 = m.takeType();
   in.type3 = m.takeType();
-  // f32 accumulators of f16 or bf16 products.
-  if (in.type != Type::F32 || in.type2 != in.type3 ||
-      (in.type2 != Type::F16 && in.type2 != Type::BF16))
+  // f32 accumulators of f16 or bf16 products, f16 accumulators of f16.
+  if ((in.type != Type::F32 && in.type != Type::F16) || in.type2 != in.type3 ||
+      (in.type2 != Type::F16 && in.type2 != Type::BF16) ||
+      (in.type == Type::F16 && in.type2 != Type::F16))
     return false;
   const Operand &a = in.operands.size() > 1 ? in.operands[1] : Operand();
   in.flag2 = a.kind == OperandKind::Vector;
   const size_t operands = 3 + (in.flag ? 2 : 0) + 3 + (in.flag2 ? 1 : 2);
-  if (in.operands.size() != operands || !isVector(in.operands[0], in.imm / 2))
+  const unsigned dRegs = in.type == Type::F16 ? in.imm / 4 : in.imm / 2;
+  if (in.operands.size() != operands || !isVector(in.operands[0], dRegs))
     return false;
   if (in.flag2 ? !isVector(a, 4) : !isRegOrImm(a))
     return false;
