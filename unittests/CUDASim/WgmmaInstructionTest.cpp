@@ -889,6 +889,17 @@ WAIT:
                "which the wgmma.mma_async at PTX line", "still reads"});
 }
 
+TEST(WgmmaErrorTest, AccumulatorsBeforeTheCommit) {
+  // Uncommitted: no wait_group can complete it yet.
+  DeviceVector<float> out(128);
+  std::string ptx = errorKernel("", "");
+  ptx.replace(ptx.find("  wgmma.commit_group.sync.aligned;\n"), 0,
+              "  mov.b32 %r5, %f3;\n");
+  expectError(runHopper(ptx, {kPlain, kPlain, out.address()}),
+              {"accesses %f3", "needs a wgmma.commit_group and a "
+                               "wgmma.wait_group first"});
+}
+
 TEST(WgmmaErrorTest, FenceRules) {
   DeviceVector<float> out(128);
   expectError(

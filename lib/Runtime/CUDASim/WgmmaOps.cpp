@@ -738,12 +738,18 @@ void slr::sim::checkWgmmaRegisters(const Cta &cta, const Warp &w,
     if (slot >= wg.busyInstr.size() || !wg.busyInstr[slot])
       return;
     uint32_t owner = wg.busyInstr[slot] - 1;
+    bool committed = false;
+    for (const WgmmaOp &op : wg.uncommitted)
+      committed = committed || op.instrIndex == owner;
+    committed = !committed;
     fault(cta, w, in, static_cast<unsigned>(__builtin_ctz(mask)),
           "accesses " + slotName(cta, slot) + ", " +
               (wg.busyAccumulator[slot] ? "an accumulator" : "an A register") +
               " of the wgmma.mma_async at " + lineOf(cta, owner) +
-              ", which is still in flight: it needs a wgmma.wait_group "
-              "first");
+              ", which is still in flight: it needs " +
+              (committed ? "a wgmma.wait_group"
+                         : "a wgmma.commit_group and a wgmma.wait_group") +
+              " first");
   };
   if (in.guard != kNoReg)
     check(in.guard);
