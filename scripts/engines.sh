@@ -74,14 +74,14 @@ install_llama_cpp() {
   cmake -S "$src/vendor/llama.cpp" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DBUILD_SHARED_LIBS=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_COMMON=OFF \
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
-    -DLLAMA_BUILD_SERVER=OFF "${launcher[@]}" >/dev/null
+    -DLLAMA_BUILD_SERVER=OFF -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON "${launcher[@]}" >/dev/null
   nice ninja -C "$build" -j "$jobs" llama >/dev/null
   local site
   site="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
   rm -rf "$site/llama_cpp"
   cp -r "$src/llama_cpp" "$site/llama_cpp"
   mkdir -p "$site/llama_cpp/lib"
-  cp -L "$build"/bin/lib*.so "$site/llama_cpp/lib/"
+  cp -a "$build"/bin/lib*.so* "$site/llama_cpp/lib/"
   has llama_cpp
   echo "engines.sh: llama-cpp: built and installed in $((SECONDS - start)) s"
 }

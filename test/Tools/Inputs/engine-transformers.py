@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
@@ -41,7 +42,12 @@ def blocks(text):
 def main():
     folder, text_path, max_blocks, reference, tolerance = sys.argv[1:6]
     torch.set_num_threads(1)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    # The base model alone first: given the whole folder, transformers would
+    # find adapter_config.json and load the adapter itself.
+    with tempfile.TemporaryDirectory() as base:
+        for name in ("config.json", "model.safetensors"):
+            os.symlink(os.path.abspath(os.path.join(folder, name)), os.path.join(base, name))
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     # The adapter is applied by PEFT, not merged: W·x + (alpha/r)·B·(A·x).
     model = PeftModel.from_pretrained(model, folder)
     model.eval()
@@ -49,7 +55,7 @@ def main():
     config = json.load(open(os.path.join(folder, "config.json")))
     bos = config["bos_token_id"]
     text = open(text_path, encoding="utf-8", errors="replace").read()
-    total, count, done = 0.0, 0, 0
+    total, base_total, count, done = 0.0, 0.0, 0, 0
     with torch.no_grad():
         for block in blocks(text):
             if done >= int(max_blocks):
@@ -61,19 +67,28 @@ def main():
             for begin in range(0, len(tokens), CONTEXT - 1):
                 window = [bos] + tokens[begin:begin + CONTEXT - 1]
                 ids = torch.tensor([window])
-                logits = model(input_ids=ids).logits[0, :-1].double()
-                log_probs = torch.log_softmax(logits, dim=-1)
                 targets = ids[0, 1:]
-                total -= float(log_probs[torch.arange(len(targets)), targets].sum())
+
+                def nll():
+                    logits = model(input_ids=ids).logits[0, :-1].double()
+                    log_probs = torch.log_softmax(logits, dim=-1)
+                    return -float(log_probs[torch.arange(len(targets)), targets].sum())
+
+                total += nll()
+                # S alone: shows the adapter is applied.
+                with model.disable_adapter():
+                    base_total += nll()
                 count += len(targets)
     mean = total / count
     slr = json.load(open(reference))
     ratio = math.exp(mean) / math.exp(slr["mean_nll"])
-    print("transformers+peft: %d blocks, %d tokens, mean NLL %.6f, perplexity %.4f; "
-          "slr: %d tokens, mean NLL %.6f, perplexity %.4f" % (
-              done, count, mean, math.exp(mean), slr["predicted_tokens"], slr["mean_nll"],
-              math.exp(slr["mean_nll"])))
+    print("transformers+peft: %d blocks, %d tokens, mean NLL %.6f, perplexity %.4f "
+          "(S alone, adapter disabled: %.4f); slr: %d tokens, mean NLL %.6f, perplexity %.4f" % (
+              done, count, mean, math.exp(mean), math.exp(base_total / count),
+              slr["predicted_tokens"], slr["mean_nll"], math.exp(slr["mean_nll"])))
     assert abs(ratio - 1) <= float(tolerance), ratio
+    # The adapter must matter more than the tolerance, or the check says nothing.
+    assert abs(base_total / count - mean) > float(tolerance) * mean, "adapter has no effect"
     print("perplexity within %s of slr's" % tolerance)
 
 
