@@ -34,6 +34,7 @@ for engine in "${want[@]}"; do
   esac
 done
 
+"$(dirname "$0")/setup.sh" engines
 mkdir -p "$cache"
 if [ ! -x "$python" ]; then
   python3 -m venv "$venv"
@@ -74,7 +75,7 @@ install_llama_cpp() {
   cmake -S "$src/vendor/llama.cpp" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DBUILD_SHARED_LIBS=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_COMMON=OFF \
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
-    -DLLAMA_BUILD_SERVER=OFF -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON "${launcher[@]}" >/dev/null
+    -DLLAMA_BUILD_SERVER=OFF -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON "${launcher[@]}" >/dev/null 2>&1
   nice ninja -C "$build" -j "$jobs" llama >/dev/null
   local site
   site="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
