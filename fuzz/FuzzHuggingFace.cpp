@@ -75,8 +75,9 @@ static void fuzzTokenizer(llvm::StringRef text) {
   SLR_FUZZ_CHECK(t.getVocabularySize() > 0);
   for (int32_t id : {t.getBosId(), t.getEosId(), t.getUnknownId()})
     SLR_FUZZ_CHECK(id >= -1 && id < t.getVocabularySize());
-  static const char *kText = "Once upon a time, don't 123 caf\xc3\xa9 \xe2\x96\x81 "
-                             "\xf0\x9f\x98\x80 \xff <s>";
+  static const char *kText =
+      "Once upon a time, don't 123 caf\xc3\xa9 \xe2\x96\x81 "
+      "\xf0\x9f\x98\x80 \xff <s>";
   std::vector<int32_t> ids = t.encode(kText);
   checkEncode(t, ids);
   (void)t.decode(ids);

@@ -774,7 +774,8 @@ TEST(HuggingFaceTokenizerTest, RejectsBadTokenizerJSON) {
                   ", \"model\": {\"type\": " + "\"BPE\", " + model + "}}")
                      .str());
   };
-  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"])"), "");
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"])"),
+            "");
   // Merges of, or into, text that is not a token (the tokenizers library
   // refuses them too).
   EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1}, "merges": ["a b"])"),
