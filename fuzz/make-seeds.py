@@ -15,6 +15,7 @@ every .mlir seed as bytecode.
 """
 import argparse
 import hashlib
+import json
 import os
 import random
 import struct
@@ -323,6 +324,70 @@ def tokenizer_seeds(data, out, rng):
     write_all(os.path.join(out, "tokenizer"), seeds)
 
 
+# --- Hugging Face config.json / tokenizer.json ------------------------------
+
+def hf_seeds(data, out, tools):
+    """config.json variants and tokenizer.json files: stories260K's (written
+    by slr-gguf-to-hf, when the tools are there), hand-made SentencePiece-
+    style and byte-level BPE ones, and a GPT-2 vocabulary cut out of SmolLM2
+    when it is fetched."""
+    seeds = {}
+    config = {"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+              "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 5,
+              "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 8,
+              "max_position_embeddings": 512, "rms_norm_eps": 1e-5, "rope_theta": 10000,
+              "tie_word_embeddings": True, "vocab_size": 512, "bos_token_id": 1,
+              "eos_token_id": 2, "hidden_act": "silu", "rope_scaling": None,
+              "torch_dtype": "float32"}
+    seeds["config-stories260K.json"] = json.dumps(config, indent=2).encode()
+    mistral = dict(config, architectures=["MistralForCausalLM"], model_type="mistral",
+                   sliding_window=256, tie_word_embeddings=False)
+    seeds["config-mistral.json"] = json.dumps(mistral).encode()
+    old_style = {k: v for k, v in config.items() if k not in ("num_key_value_heads", "head_dim")}
+    seeds["config-no-kv-heads.json"] = json.dumps(old_style).encode()
+
+    def bpe(vocab, merges, pre_tokenizer, extra=None):
+        value = {"version": "1.0", "added_tokens": [], "normalizer": None,
+                 "pre_tokenizer": pre_tokenizer, "post_processor": None, "decoder": None,
+                 "model": {"type": "BPE", "vocab": vocab, "merges": merges}}
+        value.update(extra or {})
+        return json.dumps(value, ensure_ascii=False).encode()
+
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "use_regex": True}
+    seeds["tokenizer-bytelevel-tiny.json"] = bpe(
+        {"a": 0, "b": 1, "ab": 2, "\u0120": 3, "\u0120ab": 4}, ["a b", "\u0120 ab"], byte_level)
+    sentencepiece = bpe(
+        {"<unk>": 0, "<0x21>": 1, "\u2581": 2, "a": 3, "b": 4, "ab": 5, "\u2581ab": 6},
+        [["a", "b"], ["\u2581", "ab"]], None,
+        {"normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "Prepend", "prepend": "\u2581"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}})
+    value = json.loads(sentencepiece)
+    value["model"].update(byte_fallback=True, unk_token="<unk>")
+    seeds["tokenizer-sentencepiece-tiny.json"] = json.dumps(value, ensure_ascii=False).encode()
+    smollm2 = os.environ.get("SLR_SMOLLM2_GGUF") or os.path.expanduser(
+        "~/.cache/slr/SmolLM2-135M-Instruct.Q4_1.gguf")
+    if os.path.exists(smollm2):
+        tokens, _, merges, _ = gpt2_vocab_from(smollm2, limit=300)
+        vocab = {t.decode("utf-8", "replace"): i for i, t in enumerate(tokens)}
+        if len(vocab) == len(tokens):
+            seeds["tokenizer-smollm2-cut.json"] = bpe(
+                vocab, [m.decode("utf-8", "replace") for m in merges],
+                {"type": "Sequence", "pretokenizers": [
+                    {"type": "Digits", "individual_digits": True}, byte_level]})
+    if tools and os.access(os.path.join(tools, "slr-gguf-to-hf"), os.X_OK):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "hf")
+            if run([os.path.join(tools, "slr-gguf-to-hf"),
+                    os.path.join(data, "models/stories260K.gguf"), "-o", folder]):
+                for name in ("config.json", "tokenizer.json"):
+                    text = open(os.path.join(folder, name), "rb").read()
+                    # Compact: the file is longer than the fuzzer's max_len.
+                    seeds["stories260K-" + name] = json.dumps(
+                        json.loads(text), ensure_ascii=False, separators=(",", ":")).encode()
+    write_all(os.path.join(out, "hf"), seeds)
+
+
 # --- MLIR --------------------------------------------------------------------
 
 def mlir_seeds(src, out, max_bytes=16384):
@@ -400,7 +465,8 @@ def main():
         print("make-seeds: no slr tools in %s; no calibration or bytecode seeds" % tools,
               file=sys.stderr)
     safetensors_seeds(args.out, rng, calibration)
-    for kind in ["gguf", "safetensors", "tokenizer", "mlir"]:
+    hf_seeds(args.data, args.out, tools)
+    for kind in ["gguf", "safetensors", "tokenizer", "hf", "mlir"]:
         d = os.path.join(args.out, kind)
         files = os.listdir(d)
         size = sum(os.path.getsize(os.path.join(d, f)) for f in files)

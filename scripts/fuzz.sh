@@ -10,7 +10,7 @@
 #   --fresh      start from the seeds alone (drop the corpora of earlier runs)
 #   --no-build   use the fuzz targets already built
 #   --replay     no fuzzing: replay and classify the last run's findings
-#   TARGET       gguf, safetensors, tokenizer, mlir (default: all, in turn)
+#   TARGET       gguf, safetensors, tokenizer, hf, mlir (default: all, in turn)
 # Environment: SLR_FUZZ_BUILD_DIR (default build-fuzz), SLR_BUILD_DIR (a plain
 # build whose bin/ tools make the calibration and bytecode seeds; default
 # build, skipped when absent), SLR_FUZZ_RSS_MB (default 2048).
@@ -35,11 +35,11 @@ while [ $# -gt 0 ]; do
     --fresh) fresh=1; shift ;;
     --no-build) do_build=0; shift ;;
     --replay) replay=1; do_build=0; shift ;;
-    gguf|safetensors|tokenizer|mlir) targets+=("$1"); shift ;;
+    gguf|safetensors|tokenizer|hf|mlir) targets+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors tokenizer mlir)
+[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors tokenizer hf mlir)
 
 data="$root/../shared/data"
 if [ ! -f "$data/models/stories260K.gguf" ]; then
@@ -86,7 +86,7 @@ export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0"
 max_len() {
   case "$1" in
     gguf) echo 32768 ;; safetensors) echo 8192 ;;
-    tokenizer) echo 4096 ;; mlir) echo 16384 ;;
+    tokenizer) echo 4096 ;; hf) echo 32768 ;; mlir) echo 16384 ;;
   esac
 }
 

@@ -40,6 +40,9 @@ export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-22/bin/llvm-symbolizer
 export ASAN_OPTIONS="allow_user_poisoning=0:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0"
+# The engine tests (lit features transformers, llama-cpp) run once, in the
+# plain build's suite: the engines are not sanitized, only slr's tools.
+export SLR_ENGINE_PYTHON=/nonexistent
 
 if [ $unit_only -eq 1 ]; then
   ninja -C "$build" slr-unittests >&2

@@ -2,9 +2,11 @@
 # Installs everything slr needs on a fresh Debian 12 (bookworm) machine.
 # LLVM/MLIR 22 come from Debian's bookworm-security archive.
 #
-# usage: setup.sh [fuzz]
+# usage: setup.sh [fuzz] [engines]
 #   fuzz: also clang-22 and its compiler-rt (libFuzzer, ASan, UBSan runtimes)
-#         for scripts/fuzz.sh. The sanitizer build (scripts/sanitize.sh)
+#         for scripts/fuzz.sh.
+#   engines: python3-venv and ccache for scripts/engines.sh (the engines
+#         themselves come from PyPI into a venv). The sanitizer build (scripts/sanitize.sh)
 #         uses g++'s own libasan/libubsan and needs nothing more.
 set -euo pipefail
 
@@ -22,7 +24,8 @@ packages=(
 for group in "$@"; do
   case "$group" in
     fuzz) packages+=(clang-22 libclang-rt-22-dev) ;;
-    *) echo "setup: unknown package group '$group' (known: fuzz)" >&2; exit 2 ;;
+    engines) packages+=(python3-venv ccache) ;;
+    *) echo "setup: unknown package group '$group' (known: fuzz, engines)" >&2; exit 2 ;;
   esac
 done
 

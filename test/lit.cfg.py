@@ -46,8 +46,13 @@ config.substitutions.append(("%slr_src", config.slr_src_root))
 config.substitutions.append(("%python", sys.executable))
 
 # Engines slr-export's files are checked in, where installed (optional):
-# SLR_ENGINE_PYTHON names an interpreter that has them (default: lit's).
-engine_python = os.environ.get("SLR_ENGINE_PYTHON", sys.executable)
+# SLR_ENGINE_PYTHON names an interpreter that has them; by default the venv
+# of scripts/engines.sh where it exists, else lit's.
+engine_venv_python = os.path.join(
+    os.environ.get("SLR_CACHE_DIR", os.path.expanduser("~/.cache/slr")),
+    "engines", "venv", "bin", "python")
+engine_python = os.environ.get("SLR_ENGINE_PYTHON") or (
+    engine_venv_python if os.access(engine_venv_python, os.X_OK) else sys.executable)
 config.substitutions.append(("%engine_python", engine_python))
 
 
@@ -62,6 +67,8 @@ def engine_has(*modules):
 
 if engine_has("llama_cpp"):
     config.available_features.add("llama-cpp")
+if engine_has("torch", "transformers", "peft"):
+    config.available_features.add("transformers")
 
 
 def has_cuda_gpu():

@@ -893,6 +893,18 @@ Tokenizer::fromHuggingFaceJSON(StringRef jsonText, int32_t bosId,
       mergePairs.push_back({left->str(), right->str()});
     }
   }
+  // As in the tokenizers library: a merge of, or into, text that is not a
+  // token could never apply; the file is broken.
+  llvm::StringMap<int32_t> tokenIds;
+  for (size_t id = 0; id < tokens.size(); ++id)
+    tokenIds.try_emplace(tokens[id], static_cast<int32_t>(id));
+  for (size_t rank = 0; rank < mergePairs.size(); ++rank) {
+    const auto &[left, right] = mergePairs[rank];
+    for (const std::string &part : {left, right, left + right})
+      if (!tokenIds.count(part))
+        return jsonError("merge #" + Twine(rank) + " '" + left + " " + right +
+                         "': '" + part + "' is not a token");
+  }
 
   std::string bosText = templateBosToken(object->get("post_processor"));
   if (!bosText.empty()) {

@@ -774,7 +774,14 @@ TEST(HuggingFaceTokenizerTest, RejectsBadTokenizerJSON) {
                   ", \"model\": {\"type\": " + "\"BPE\", " + model + "}}")
                      .str());
   };
-  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1}, "merges": ["a b"])"), "");
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"])"),
+            "");
+  // Merges of, or into, text that is not a token (the tokenizers library
+  // refuses them too).
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "b": 1}, "merges": ["a b"])"),
+            "tokenizer.json: merge #0 'a b': 'ab' is not a token");
+  EXPECT_EQ(bpe(R"("vocab": {"a": 0, "ac": 1}, "merges": [["a", "c"]])"),
+            "tokenizer.json: merge #0 'a c': 'c' is not a token");
   EXPECT_EQ(error("{"), "tokenizer.json: [1:1, byte=1]: Expected object key");
   EXPECT_EQ(error("[]"), "tokenizer.json: not a JSON object");
   // Deep nesting is refused before the recursive parser overflows the stack.

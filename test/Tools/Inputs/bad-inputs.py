@@ -220,6 +220,12 @@ class Battery:
         self.tiny = self.path("tiny.gguf", llama())
         subprocess.run([self.tool("slr-import"), self.tiny, "-o", self.ir_text, "--emit=text"],
                        check=True, capture_output=True)
+        # Hugging Face folders of stories260K (slr-gguf-to-hf): one file, two shards.
+        self.hf = os.path.join(self.inputs, "hf")
+        self.hf2 = os.path.join(self.inputs, "hf2")
+        for folder, extra in [(self.hf, []), (self.hf2, ["--shards=2"])]:
+            subprocess.run([self.tool("slr-gguf-to-hf"), self.gguf, "-o", folder] + extra,
+                           check=True, capture_output=True)
 
     # Generic classes: any file slot.
     def generic(self, valid_kind):
@@ -338,6 +344,7 @@ class Battery:
 
         self.gguf_cases()
         self.tokenizer_cases()
+        self.hf_cases()
         self.safetensors_cases()
         self.ir_cases()
         self.option_cases()
@@ -465,6 +472,263 @@ class Battery:
             self.add("slr-calibrate", [self.ir, "--tokenizer", p, "--text", self.text, "-o",
                                        "{out}"], "tokenizer: " + cls, "GGUF", expect,
                      output="out.safetensors", timeout=30)
+
+    def hf_folder(self, base, changes):
+        """A copy of the Hugging Face folder `base` with files changed:
+        name -> bytes, None (removed), a function of the file's bytes, or
+        ("link", target)."""
+        folder = os.path.join(self.inputs, "hf-%03d" % len(self.cases))
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(base, folder)
+        for name, change in changes.items():
+            path = os.path.join(folder, name)
+            old = open(path, "rb").read() if os.path.isfile(path) else b""
+            if os.path.lexists(path):
+                os.remove(path)
+            if change is None:
+                continue
+            if isinstance(change, tuple):
+                os.symlink(change[1], path)
+                continue
+            with open(path, "wb") as f:
+                f.write(change(old) if callable(change) else change)
+        return folder
+
+    def hf_cases(self):
+        import json
+
+        def edit_json(edit):
+            def apply(old):
+                value = json.loads(old)
+                edit(value)
+                return json.dumps(value).encode()
+            return apply
+
+        def setting(key, value):
+            def edit(config):
+                if value is None:
+                    config.pop(key, None)
+                else:
+                    config[key] = value
+            return edit_json(edit)
+
+        def edit_header(edit):
+            """model.safetensors with its header changed, the data kept."""
+            def apply(old):
+                (length,) = struct.unpack_from("<Q", old, 0)
+                header = json.loads(old[8:8 + length])
+                edit(header)
+                text = json.dumps(header).encode()
+                return struct.pack("<Q", len(text)) + text + old[8 + length:]
+            return apply
+
+        def retype(name, dtype, shape=None):
+            def edit(header):
+                header[name]["dtype"] = dtype
+                if shape is not None:
+                    header[name]["shape"] = shape
+            return edit_header(edit)
+
+        def rename(old_name, new_name):
+            def edit(header):
+                header[new_name] = header.pop(old_name)
+            return edit_header(edit)
+
+        def drop(name):
+            return edit_header(lambda header: header.pop(name))
+
+        def tokenizer(edit):
+            return {"tokenizer.json": edit_json(edit)}
+
+        def model_set(key, value):
+            def edit(tok):
+                tok["model"][key] = value
+            return edit
+
+        def vocab_edit(edit):
+            def apply(tok):
+                edit(tok["model"]["vocab"])
+            return apply
+
+        config_text = open(os.path.join(self.hf, "config.json"), "rb").read()
+        tokenizer_text = open(os.path.join(self.hf, "tokenizer.json"), "rb").read()
+        q = "model.layers.0.self_attn.q_proj.weight"
+        down = "model.layers.0.mlp.down_proj.weight"
+        index = "model.safetensors.index.json"
+        shards = sorted(set(json.loads(open(os.path.join(self.hf2, index)).read())
+                            ["weight_map"].values()))
+
+        def index_edit(edit):
+            return {index: edit_json(edit)}
+
+        def remap(name, target):
+            def edit(value):
+                value["weight_map"][name] = target
+            return edit
+
+        # (class, base folder, changes, expect)
+        cases = [
+            ("valid (control)", self.hf, {}, "ok"),
+            ("valid, two shards (control)", self.hf2, {}, "ok"),
+            # config.json
+            ("config.json missing", self.hf, {"config.json": None}, "fail"),
+            ("config.json empty", self.hf, {"config.json": b""}, "fail"),
+            ("config.json truncated to half", self.hf,
+             {"config.json": config_text[:len(config_text) // 2]}, "fail"),
+            ("config.json random bytes", self.hf,
+             {"config.json": bytes(self.rng.randrange(256) for _ in range(2048))}, "fail"),
+            ("config.json not UTF-8", self.hf, {"config.json": b'{"\xff": 1}'}, "fail"),
+            ("config.json root is an array", self.hf, {"config.json": b"[]"}, "fail"),
+            ("config.json nested 100k deep", self.hf,
+             {"config.json": b"[" * 100000 + b"]" * 100000}, "fail"),
+            ("config.json is /dev/zero", self.hf, {"config.json": ("link", "/dev/zero")},
+             "fail"),
+            ("config.json is a directory", self.hf, {"config.json": ("link", self.inputs)},
+             "fail"),
+            ("config.json: no hidden_size", self.hf,
+             {"config.json": setting("hidden_size", None)}, "fail"),
+            ("config.json: hidden_size a string", self.hf,
+             {"config.json": setting("hidden_size", "64")}, "fail"),
+            ("config.json: hidden_size -64", self.hf,
+             {"config.json": setting("hidden_size", -64)}, "fail"),
+            ("config.json: hidden_size 2^62", self.hf,
+             {"config.json": setting("hidden_size", 1 << 62)}, "fail"),
+            ("config.json: hidden_size 64.5", self.hf,
+             {"config.json": setting("hidden_size", 64.5)}, "fail"),
+            ("config.json: num_attention_heads 0", self.hf,
+             {"config.json": setting("num_attention_heads", 0)}, "fail"),
+            ("config.json: num_key_value_heads not dividing the heads", self.hf,
+             {"config.json": setting("num_key_value_heads", 3)}, "fail"),
+            ("config.json: num_hidden_layers one more than stored", self.hf,
+             {"config.json": edit_json(lambda c: c.update(
+                 num_hidden_layers=c["num_hidden_layers"] + 1))}, "fail"),
+            ("config.json: num_hidden_layers one less than stored", self.hf,
+             {"config.json": edit_json(lambda c: c.update(
+                 num_hidden_layers=c["num_hidden_layers"] - 1))}, "fail"),
+            ("config.json: vocab_size disagrees with the tensors", self.hf,
+             {"config.json": edit_json(lambda c: c.update(vocab_size=c["vocab_size"] * 2))},
+             "fail"),
+            ("config.json: model_type bert", self.hf,
+             {"config.json": setting("model_type", "bert")}, "fail"),
+            ("config.json: architectures [GPT2LMHeadModel]", self.hf,
+             {"config.json": setting("architectures", ["GPT2LMHeadModel"])}, "fail"),
+            ("config.json: rms_norm_eps -1", self.hf,
+             {"config.json": setting("rms_norm_eps", -1)}, "fail"),
+            ("config.json: rope_theta a string", self.hf,
+             {"config.json": setting("rope_theta", "ten thousand")}, "fail"),
+            ("config.json: rope_theta 1e400 (inf)", self.hf,
+             {"config.json": lambda old: old.replace(b'"rope_theta":', b'"rope_theta": 1e400, "x":')},
+             "fail"),
+            ("config.json: untied without lm_head", self.hf,
+             {"config.json": setting("tie_word_embeddings", False)}, "fail"),
+            # Shards and the index.
+            ("model.safetensors missing", self.hf, {"model.safetensors": None}, "fail"),
+            ("model.safetensors empty", self.hf, {"model.safetensors": b""}, "fail"),
+            ("model.safetensors truncated to half", self.hf,
+             {"model.safetensors": lambda old: old[:len(old) // 2]}, "fail"),
+            ("model.safetensors truncated by 1 byte", self.hf,
+             {"model.safetensors": lambda old: old[:-1]}, "fail"),
+            ("model.safetensors header garbage", self.hf,
+             {"model.safetensors": lambda old: old[:8] + b"\xff" * 64 + old[72:]}, "fail"),
+            ("model.safetensors is a GGUF", self.hf,
+             {"model.safetensors": open(self.gguf, "rb").read()}, "fail"),
+            ("tensor of dtype I32", self.hf, {"model.safetensors": retype(q, "I32")}, "fail"),
+            ("tensor of dtype F64 (size disagrees)", self.hf,
+             {"model.safetensors": retype(q, "F64")}, "fail"),
+            ("tensor of dtype BOOL", self.hf, {"model.safetensors": retype(q, "BOOL")}, "fail"),
+            ("tensor transposed", self.hf, {"model.safetensors": edit_header(
+                lambda h: h[down].update(shape=h[down]["shape"][::-1]))}, "fail"),
+            ("tensor of rank 3", self.hf, {"model.safetensors": edit_header(
+                lambda h: h[q].update(shape=[1] + h[q]["shape"]))}, "fail"),
+            ("tensor missing", self.hf, {"model.safetensors": drop(q)}, "fail"),
+            ("tensor of no llama name", self.hf,
+             {"model.safetensors": rename(q, "model.layers.0.self_attn.qq_proj.weight")}, "fail"),
+            ("tensor of a layer beyond the config", self.hf,
+             {"model.safetensors": rename(q, "model.layers.99.self_attn.q_proj.weight")}, "fail"),
+            ("index missing (shards only)", self.hf2, {index: None}, "fail"),
+            ("index empty", self.hf2, {index: b""}, "fail"),
+            ("index truncated", self.hf2, {index: lambda old: old[:len(old) // 2]}, "fail"),
+            ("index without weight_map", self.hf2, index_edit(lambda v: v.pop("weight_map")),
+             "fail"),
+            ("index weight_map an array", self.hf2,
+             index_edit(lambda v: v.update(weight_map=[])), "fail"),
+            ("index names a missing shard", self.hf2, index_edit(remap(q, "nowhere.safetensors")),
+             "fail"),
+            ("index names a shard outside the folder", self.hf2,
+             index_edit(remap(q, "../hf/model.safetensors")), "fail"),
+            ("index maps a tensor to a number", self.hf2, index_edit(remap(q, 7)), "fail"),
+            ("index maps a tensor to the wrong shard", self.hf2, index_edit(
+                lambda v: v["weight_map"].update(
+                    {q: [s for s in shards if s != v["weight_map"][q]][0]})), "fail"),
+            ("index lists a tensor no shard has", self.hf2,
+             index_edit(remap("model.layers.0.self_attn.x_proj.weight", shards[0])), "fail"),
+            ("a shard missing", self.hf2, {shards[-1]: None}, "fail"),
+            ("a shard truncated", self.hf2, {shards[-1]: lambda old: old[:len(old) // 3]},
+             "fail"),
+        ]
+        # tokenizer.json: slr-import reads it beside the weights; slr-eval
+        # reads it as --tokenizer FOLDER.
+        tokenizer_cases = [
+            ("tokenizer.json empty", {"tokenizer.json": b""}),
+            ("tokenizer.json truncated to half",
+             {"tokenizer.json": tokenizer_text[:len(tokenizer_text) // 2]}),
+            ("tokenizer.json random bytes",
+             {"tokenizer.json": bytes(self.rng.randrange(256) for _ in range(4096))}),
+            ("tokenizer.json nested 100k deep",
+             {"tokenizer.json": b"[" * 100000 + b"]" * 100000}),
+            ("tokenizer.json is /dev/zero", {"tokenizer.json": ("link", "/dev/zero")}),
+            ("tokenizer: model type WordPiece", tokenizer(model_set("type", "WordPiece"))),
+            ("tokenizer: no model", tokenizer(lambda t: t.pop("model"))),
+            ("tokenizer: vocab missing", tokenizer(lambda t: t["model"].pop("vocab"))),
+            ("tokenizer: vocab an array", tokenizer(model_set("vocab", []))),
+            ("tokenizer: vocab empty", tokenizer(lambda t: (t["model"].update(vocab={}),
+                                                            t.update(added_tokens=[])))),
+            ("tokenizer: an id 2^40", tokenizer(vocab_edit(lambda v: v.update(huge=1 << 40)))),
+            ("tokenizer: an id 2^31-1", tokenizer(vocab_edit(lambda v: v.update(huge=2**31 - 1)))),
+            ("tokenizer: an id 10^6 (a gap)", tokenizer(vocab_edit(lambda v: v.update(
+                huge=1000000)))),
+            ("tokenizer: an id -1", tokenizer(vocab_edit(lambda v: v.update(neg=-1)))),
+            ("tokenizer: an id 1.5", tokenizer(vocab_edit(lambda v: v.update(half=1.5)))),
+            ("tokenizer: an id a string", tokenizer(vocab_edit(lambda v: v.update(s="3")))),
+            ("tokenizer: two tokens, one id", tokenizer(vocab_edit(lambda v: v.update(
+                {"zz-dup": next(iter(v.values()))})))),
+            ("tokenizer: a token missing (a gap)", tokenizer(vocab_edit(
+                lambda v: v.pop([k for k, i in v.items() if i == len(v) // 2][0])))),
+            ("tokenizer: merges an object", tokenizer(model_set("merges", {}))),
+            ("tokenizer: a merge without a space", tokenizer(model_set("merges", ["abc"]))),
+            ("tokenizer: a merge of unknown tokens", tokenizer(model_set(
+                "merges", ["ééé þþþ"]))),
+            ("tokenizer: a merge a number", tokenizer(model_set("merges", [5]))),
+            ("tokenizer: a merge of three", tokenizer(model_set("merges", [["a", "b", "c"]]))),
+            ("tokenizer: added_tokens an object", tokenizer(lambda t: t.update(added_tokens={}))),
+            ("tokenizer: an added token without id", tokenizer(lambda t: t.update(
+                added_tokens=[{"content": "<x>"}]))),
+            ("tokenizer: an added token id 2^40", tokenizer(lambda t: t.update(
+                added_tokens=[{"content": "<x>", "id": 1 << 40}]))),
+            ("tokenizer: an added token id 10^6", tokenizer(lambda t: t.update(
+                added_tokens=[{"content": "<x>", "id": 1000000}]))),
+            ("tokenizer: more tokens than vocab_size", tokenizer(vocab_edit(lambda v: v.update(
+                {"zz-extra-%d" % i: len(v) + i for i in range(1)})))),
+            ("tokenizer: pre_tokenizer of unknown type", tokenizer(lambda t: t.update(
+                pre_tokenizer={"type": "Nonsense"}))),
+            ("tokenizer: decoder an array", tokenizer(lambda t: t.update(decoder=[]))),
+            ("config.json: bos_token_id out of range", {"config.json": setting(
+                "bos_token_id", 1 << 40)}),
+            ("config.json: bos_token_id a string", {"config.json": setting(
+                "bos_token_id", "one")}),
+        ]
+        for cls, base, changes, expect in cases:
+            self.add("slr-import", [self.hf_folder(base, changes), "-o", "{out}"],
+                     "hf: " + cls, "HF folder", expect, output="out.mlirbc", timeout=60)
+        for cls, changes in tokenizer_cases:
+            folder = self.hf_folder(self.hf, changes)
+            # slr does not read the decoder (decoding follows the model kind).
+            expect = "either" if "decoder" in cls else "fail"
+            self.add("slr-import", [folder, "-o", "{out}"], "hf: " + cls, "HF folder", expect,
+                     output="out.mlirbc", timeout=60)
+            self.add("slr-eval", [self.ir, "--tokenizer", folder, "--text", self.text,
+                                  "--json", "{out}"], "hf: " + cls, "HF folder", expect,
+                     output="out.json", timeout=60)
 
     def safetensors_cases(self):
         import json

@@ -4,7 +4,8 @@ model + LoRA adapter, with slr-eval's blocks protocol: the text split at
 blank lines, each block tokenized (llama.cpp's own tokenizer, no BOS) and
 scored in windows of BOS + up to CONTEXT-1 tokens, every token a target.
 Prints the mean NLL and checks it against slr-eval's JSON (perplexity within
-TOLERANCE, relative).
+TOLERANCE, relative), and that the base model alone (S, no adapter) scores
+differently by more than that (the adapter is applied).
 
 usage: engine-llama-cpp.py MODEL.gguf ADAPTER.gguf TEXT MAX_BLOCKS SLR_EVAL.json TOLERANCE
 """
@@ -30,12 +31,8 @@ def blocks(text):
         yield "\n".join(current).strip()
 
 
-def main():
-    model, adapter, text_path, max_blocks, reference, tolerance = sys.argv[1:7]
-    llm = Llama(model_path=model, lora_path=adapter, n_ctx=CONTEXT, n_batch=CONTEXT,
-                logits_all=True, n_threads=1, verbose=False)
+def mean_nll(llm, text, max_blocks):
     bos = llm.token_bos()
-    text = open(text_path, encoding="utf-8", errors="replace").read()
     total, count, done = 0.0, 0, 0
     for block in blocks(text):
         if done >= int(max_blocks):
@@ -54,13 +51,27 @@ def main():
             targets = np.asarray(window[1:])
             total -= float(log_probs[np.arange(len(targets)), targets].sum())
             count += len(targets)
-    mean = total / count
+    return total / count, count, done
+
+
+def main():
+    model, adapter, text_path, max_blocks, reference, tolerance = sys.argv[1:7]
+    text = open(text_path, encoding="utf-8", errors="replace").read()
+    # Default context parameters (so the KV cache is llama.cpp's F16).
+    options = dict(n_ctx=CONTEXT, n_batch=CONTEXT, logits_all=True, n_threads=1,
+                   verbose=False)
+    llm = Llama(model_path=model, lora_path=adapter, **options)
+    mean, count, done = mean_nll(llm, text, max_blocks)
+    # S alone, without the adapter: shows the adapter is applied.
+    base, _, _ = mean_nll(Llama(model_path=model, **options), text, max_blocks)
     slr = json.load(open(reference))
     ratio = math.exp(mean) / math.exp(slr["mean_nll"])
-    print("llama.cpp: %d blocks, %d tokens, mean NLL %.6f, perplexity %.4f; slr: %d tokens, "
-          "perplexity %.4f" % (done, count, mean, math.exp(mean), slr["predicted_tokens"],
-                               math.exp(slr["mean_nll"])))
+    print("llama.cpp: %d blocks, %d tokens, mean NLL %.6f, perplexity %.4f (S alone, no "
+          "adapter: %.4f); slr: %d tokens, mean NLL %.6f, perplexity %.4f" % (
+              done, count, mean, math.exp(mean), math.exp(base), slr["predicted_tokens"],
+              slr["mean_nll"], math.exp(slr["mean_nll"])))
     assert abs(ratio - 1) <= float(tolerance), ratio
+    assert abs(base - mean) > float(tolerance) * mean, "adapter has no effect"
     print("perplexity within %s of slr's" % tolerance)
 
 
