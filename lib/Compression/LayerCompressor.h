@@ -103,6 +103,7 @@ Status runSVDOnly(LayerCompressor &layer, Iterate &best);
 Status runHassleFree(LayerCompressor &layer, Iterate &best);
 // ThreeBlockADMM.cpp
 Status runThreeBASiL(LayerCompressor &layer, Iterate &best);
+Status runSLR(LayerCompressor &layer, Iterate &best);
 /// How the three-block ADMM's penalty grows every 3 iterations: by `moving`
 /// while at least a tenth of the kept entries changed over them, by
 /// `settling` while at least a 200th did, by `settled` otherwise.
@@ -111,15 +112,23 @@ struct PenaltySchedule {
   /// 3BASiL's (ALPS's) schedule, what Method::ThreeBASiL runs.
   static const PenaltySchedule threeBASiL;
   /// Half its logarithmic rate: more iterations, better optima
-  /// (HassleFree's threeBlockWarmStart; docs/BENCHMARKS.md).
+  /// (Method::SLR, HassleFree's threeBlockWarmStart; docs/BENCHMARKS.md).
   static const PenaltySchedule slow;
 };
 /// 3BASiL's ADMM and refits (Method::ThreeBASiL) with the given penalty
 /// schedule: `best` becomes the best of its iterates when better; each
-/// iterate's relative objective goes to `history` when given.
+/// iterate's relative objective goes to `history` when given. With
+/// trackingSteps > 0 the L-update is that many steps of subspace iteration
+/// from the previous L (trackRankApproximation) instead of the exact
+/// truncated SVD; with settledFraction >= 0 the ADMM also ends once a
+/// penalty period changes at most that fraction of the kept entries
+/// and the refits run up to refitRoundFactor * iterations rounds
+/// (Method::SLR).
 Status runThreeBlockADMM(LayerCompressor &layer, Iterate &best,
                          std::vector<double> *history,
-                         const PenaltySchedule &schedule);
+                         const PenaltySchedule &schedule, int trackingSteps = 0,
+                         double settledFraction = -1.0,
+                         int refitRoundFactor = 1);
 
 } // namespace slr::compression::detail
 

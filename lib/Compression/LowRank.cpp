@@ -236,6 +236,23 @@ Status bestRankApproximation(const Matrix &matrix, int64_t rank,
   return Status::error("unknown SVD algorithm");
 }
 
+Status trackRankApproximation(const Matrix &matrix, int64_t rank, int steps,
+                              const LowRankOptions &options, Matrix &left,
+                              Matrix &right) {
+  const int64_t smaller = std::min(matrix.rows, matrix.cols);
+  rank = std::clamp<int64_t>(rank, 0, smaller);
+  if (rank == 0 || rank == smaller || steps < 1 || right.rows != rank ||
+      right.cols != matrix.cols)
+    return bestRankApproximation(matrix, rank, options, left, right);
+  for (int step = 0; step < steps; ++step) {
+    left = multiply(matrix, right, /*transposeA=*/false, /*transposeB=*/true);
+    if (Status status = orthonormalizeColumns(left); !status)
+      return status;
+    right = multiply(left, matrix, /*transposeA=*/true);
+  }
+  return Status::success();
+}
+
 void balanceFactors(Matrix &u, Matrix &v) {
   for (int64_t k = 0; k < u.cols; ++k) {
     double leftNorm = 0.0, rightNorm = 0.0;

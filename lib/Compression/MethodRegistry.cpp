@@ -36,8 +36,12 @@ const std::vector<CompressionMethodInfo> &compressionMethods() {
      true, false, true, false, true, 0, runThreeBASiL},
     {Method::HassleFree, "hassle-free", "hasslefree,hassle_free",
      "sparse + low-rank, exact alternating minimisation from the OATS "
-     "warm start, then mask search (the default)",
+     "warm start, then mask search",
      true, false, true, true, true, 4, runHassleFree},
+    {Method::SLR, "slr", "default",
+     "sparse + low-rank by 3BASiL's 3-block ADMM with a slower penalty "
+     "schedule, then refits on the support (the default)",
+     true, false, true, false, true, 0, runSLR},
   };
   // clang-format on
   return methods;

@@ -6,6 +6,9 @@
 
 #include <lapacke.h>
 
+#include <limits>
+#include <tuple>
+
 using namespace slr::compression;
 using namespace slr::compression::test;
 
@@ -248,6 +251,82 @@ TEST(BestRankApproximation, RandomizedIsDeterministicPerSeed) {
   EXPECT_EQ(b1.data, b2.data);
   // A flat spectrum and one power iteration: another seed lands elsewhere.
   EXPECT_NE(multiply(a1, b1).data, multiply(a3, b3).data);
+}
+
+TEST(TrackRankApproximation, FollowsTheTopSubspaceOfANearbyMatrix) {
+  // M = A diag(0.7^k) B plus a small perturbation; starting from the best
+  // rank-r approximation of the unperturbed matrix, each step keeps the
+  // error within the subspace's best and repeated steps reach the
+  // Eckart-Young bound of M.
+  std::mt19937_64 rng(31);
+  const int64_t rows = 30, cols = 45, rank = 5;
+  Matrix left = randomMatrix(rows, 20, rng),
+         right = randomMatrix(20, cols, rng);
+  for (int64_t k = 0; k < 20; ++k)
+    for (int64_t j = 0; j < cols; ++j)
+      right(k, j) *= std::pow(0.7, k);
+  Matrix nearby = multiply(left, right);
+  Matrix matrix = nearby;
+  Matrix noise = randomMatrix(rows, cols, rng, 0.02);
+  for (size_t i = 0; i < matrix.data.size(); ++i)
+    matrix.data[i] += noise.data[i];
+  std::vector<double> singularValues;
+  svdTruncate(matrix, 0, &singularValues);
+  double tail = 0.0;
+  for (size_t k = rank; k < singularValues.size(); ++k)
+    tail += singularValues[k] * singularValues[k];
+
+  LowRankOptions options;
+  Matrix a, b;
+  ASSERT_TRUE(bestRankApproximation(nearby, rank, options, a, b).ok);
+  double previous = std::numeric_limits<double>::infinity();
+  for (int steps : {1, 2, 4, 30}) {
+    Matrix u, v = b;
+    ASSERT_TRUE(trackRankApproximation(matrix, rank, steps, options, u, v).ok);
+    ASSERT_EQ(u.rows, rows);
+    ASSERT_EQ(u.cols, rank);
+    ASSERT_EQ(v.rows, rank);
+    // The columns of `left` are orthonormal.
+    Matrix gram = multiply(u, u, /*transposeA=*/true);
+    for (int64_t i = 0; i < rank; ++i)
+      for (int64_t j = 0; j < rank; ++j)
+        EXPECT_NEAR(gram(i, j), i == j ? 1.0 : 0.0, 1e-12);
+    double error = frobenius(subtract(matrix, multiply(u, v)));
+    EXPECT_GE(error * error, tail * (1 - 1e-12));
+    EXPECT_LE(error * error, previous * (1 + 1e-12)) << steps << " steps";
+    previous = error * error;
+    if (steps == 30) {
+      EXPECT_NEAR(error * error, tail, 1e-8 * tail);
+    }
+  }
+  EXPECT_LT(previous, 1.01 * tail);
+}
+
+TEST(TrackRankApproximation, FallsBackToTheExactApproximation) {
+  std::mt19937_64 rng(37);
+  Matrix matrix = randomMatrix(12, 20, rng);
+  LowRankOptions options;
+  Matrix exactLeft, exactRight;
+  ASSERT_TRUE(
+      bestRankApproximation(matrix, 4, options, exactLeft, exactRight).ok);
+  // No previous factor of the right shape, no steps, rank 0 or full rank.
+  for (auto [rank, steps, previousRows] :
+       {std::tuple<int64_t, int, int64_t>{4, 2, 3},
+        {4, 0, 4},
+        {0, 2, 0},
+        {12, 2, 12}}) {
+    Matrix u, v(previousRows, 20), expectedU, expectedV;
+    ASSERT_TRUE(trackRankApproximation(matrix, rank, steps, options, u, v).ok);
+    ASSERT_TRUE(
+        bestRankApproximation(matrix, rank, options, expectedU, expectedV).ok);
+    EXPECT_EQ(u.data, expectedU.data) << rank << " " << steps;
+    EXPECT_EQ(v.data, expectedV.data);
+  }
+  // A zero start still gives an orthonormal basis and a finite answer.
+  Matrix u, v(4, 20);
+  ASSERT_TRUE(trackRankApproximation(matrix, 4, 1, options, u, v).ok);
+  for (double value : v.data)
+    EXPECT_TRUE(std::isfinite(value));
 }
 
 TEST(BalanceFactors, EqualisesNormsAndKeepsProduct) {

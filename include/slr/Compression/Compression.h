@@ -111,6 +111,20 @@ enum class Method {
   /// admmIterations; unstructured budgets are per row. The best iterate is
   /// kept: never worse than its start.
   ThreeBASiL,
+  /// slr's default: ThreeBASiL's three-block ADMM and refits with four
+  /// changes. The penalty grows at half its logarithmic rate (every 3
+  /// iterations by 1.15, 1.1 or 1.05 as the support still moves much, some
+  /// or little), which ends at lower objectives; the L-update
+  /// is two steps of subspace iteration from the previous iterate's row
+  /// space instead of an exact truncated SVD, which the slower growth lets
+  /// follow the top-r subspace and which pays for the extra iterations; the
+  /// ADMM also ends once a period changes fewer than 1 in 10^4 kept entries
+  /// (the refits settle them); and the refits go on past `iterations`
+  /// rounds, up to 3 x iterations, while a round gains at least 1%
+  /// (near-exact layers). Measurements: docs/BENCHMARKS.md. The best
+  /// iterate is kept: never worse than its start. HassleFree stays
+  /// selectable by name.
+  SLR,
 };
 
 /// The names (and aliases) of the method registry
@@ -160,7 +174,7 @@ enum class SVDAlgorithm {
 };
 
 struct Options {
-  Method method = Method::HassleFree;
+  Method method = Method::SLR;
   SparsityPattern pattern;
   /// Rank r of the low-rank part; clamped to min(N, K).
   int64_t rank = 64;
@@ -268,8 +282,8 @@ struct Result {
   /// start (S, 0), then (when warmStartRounds > 0) the warm start, (with
   /// threeBlockWarmStart) the three-block ADMM's answer, then one
   /// entry per round, then one per mask-search round. OATS: one entry per
-  /// round. ThreeBASiL: its start, the ADMM's answer, then one per refit
-  /// round. Other methods: the single result.
+  /// round. ThreeBASiL and SLR: the start, the ADMM's answer, then one
+  /// per refit round. Other methods: the single result.
   std::vector<double> objectiveHistory;
   /// Damping lambda actually used (it grows when the Cholesky of the damped
   /// Hessian fails).

@@ -236,6 +236,18 @@ Status bestRankApproximation(const Matrix &matrix, int64_t rank,
                              const LowRankOptions &options, Matrix &left,
                              Matrix &right);
 
+/// `steps` steps of subspace iteration towards the best rank-`rank`
+/// approximation of M, from the row space of `right` (r x M.cols, e.g. the
+/// approximation of a nearby matrix): each sets left = an orthonormal basis
+/// of M right^T and right = left^T M, so left * right is the best
+/// approximation of M within that column space. Three N x K x r products and
+/// a QR per step instead of a Gram matrix and its eigenvectors. Where
+/// `right` has not that shape, steps < 1 or r is 0 or min(M.rows, M.cols):
+/// the exact bestRankApproximation.
+Status trackRankApproximation(const Matrix &matrix, int64_t rank, int steps,
+                              const LowRankOptions &options, Matrix &left,
+                              Matrix &right);
+
 /// Closed-form low-rank step: the minimiser of 1/2 tr((E - L) H (E - L)^T)
 /// over rank(L) <= rank, with H = R R^T (R = cholLower), is
 /// L = [E R]_r R^-1. Returns L = U * V with balanced factors (U: N x r,

@@ -20,9 +20,9 @@
 // SHAPE: error: slr-compress: calibration matrix for 'blk.0.attn_q' is 12x12 but the layer has K = 8 input features
 // NANH: error: slr-compress: calibration file '{{.*}}nan.safetensors': matrix 'blk.0.attn_q' contains NaN or Inf
 // NOFILE: error: slr-compress: calibration file '{{.*}}missing.safetensors': {{.*}}
-// NOCALIB: error: slr-compress: method 'hassle-free' needs calibration=<file> (see slr-calibrate)
+// NOCALIB: error: slr-compress: method 'slr' needs calibration=<file> (see slr-calibrate)
 // BADPATTERN: error: slr-compress: sparsity 4:4 needs 0 < N < M <= 64
-// BADMETHOD: error: slr-compress: unknown method 'best'; expected one of: magnitude, wanda, sparsegpt, oats, 3basil, hassle-free
+// BADMETHOD: error: slr-compress: unknown method 'best'; expected one of: magnitude, wanda, sparsegpt, oats, 3basil, hassle-free, slr
 // BADWARM: error: slr-compress: warm-start-rounds must be >= 0
 // BADMAXWARM: error: slr-compress: max-warm-start-rounds must be >= 0
 // BADMASKSEARCH: error: slr-compress: mask-search-rounds must be >= 0

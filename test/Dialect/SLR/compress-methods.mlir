@@ -19,8 +19,9 @@
 // LIST-NEXT: oats
 // LIST-NEXT: 3basil
 // LIST-NEXT: hassle-free
+// LIST-NEXT: slr
 // LIST-NOT: {{.}}
-// ERROR: error: slr-compress: unknown method 'best'; expected one of: magnitude, wanda, sparsegpt, oats, 3basil, hassle-free
+// ERROR: error: slr-compress: unknown method 'best'; expected one of: magnitude, wanda, sparsegpt, oats, 3basil, hassle-free, slr
 // SVD: error: slr-compress: method 'svd' has no sparse part and no slr.linear form; use it from the library
 
 func.func @empty() {

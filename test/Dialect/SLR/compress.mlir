@@ -3,24 +3,29 @@
 // 4 it keeps the two largest |w|.
 // RUN: slr-opt %s -split-input-file -slr-compress="method=magnitude quiet=1 explain-skipped=1" -verify-diagnostics | FileCheck %s
 //
-// HASSLE-free with calibration adds the low-rank part (rank 2 here) and
-// writes the per-layer report.
+// The default method (slr) with calibration adds the low-rank part (rank 2
+// here); HASSLE-free (by name) writes its per-layer report.
 // RUN: %python %S/Inputs/make-calibration.py %t.safetensors blk.0.attn_q:8 matmul_plain.linear0:8 batch_matmul_broadcast_weight.linear0:8 blk.1.ffn_up:8 shared_weight.linear0:8 k_not_multiple_of_4.linear1:8
 // RUN: slr-opt %s -split-input-file -slr-compress="calibration=%t.safetensors rank=2 iterations=5 quiet=1" | FileCheck %s --check-prefix=HF
-// RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors rank=2 iterations=5 report=%t.json" 2> %t.stderr
+// RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors method=hassle-free rank=2 iterations=5 report=%t.json" 2> %t.stderr
 // RUN: FileCheck %s --check-prefix=REPORT < %t.json
 // RUN: FileCheck %s --check-prefix=TABLE < %t.stderr
+// RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors rank=2 quiet=1 report=%t.default.json" -o /dev/null
+// RUN: FileCheck %s --check-prefix=DEFAULT < %t.default.json
 // Below full rank the mask search runs (at least one round, then its
 // restarts); mask-search-rounds=0 turns it off.
-// RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors rank=1 iterations=5 quiet=1 report=%t.rank1.json" -o /dev/null
+// RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors method=hassle-free rank=1 iterations=5 quiet=1 report=%t.rank1.json" -o /dev/null
 // RUN: FileCheck %s --check-prefix=SEARCH < %t.rank1.json
-// RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors rank=1 iterations=5 mask-search-rounds=0 quiet=1 report=%t.nosearch.json" -o /dev/null
+// RUN: slr-opt %S/Inputs/one-layer.mlir -slr-compress="calibration=%t.safetensors method=hassle-free rank=1 iterations=5 mask-search-rounds=0 quiet=1 report=%t.nosearch.json" -o /dev/null
 // RUN: FileCheck %s --check-prefix=NOSEARCH < %t.nosearch.json
 // HF-LABEL: func @matmul_transposed_b
 // HF: slr.linear %{{.*}}, %{{.*}}, %{{.*}} lowrank(%{{.*}}, %{{.*}} : tensor<2x2xf32>, tensor<2x8xf32>) {pattern = #slr.nm<2, 4>, slr.name = "blk.0.attn_q"}
 // HF-LABEL: func @batch_matmul_broadcast_weight
 // HF: slr.linear {{.*}} lowrank({{.*}} : tensor<2x2xbf16>, tensor<2x8xbf16>)
 // REPORT: "method": "hassle-free"
+// DEFAULT: "method": "slr"
+// DEFAULT: "name": "blk.0.attn_q"
+// DEFAULT: "rank": 2
 // REPORT: "warm_start_rounds": 40
 // REPORT-NEXT: "max_warm_start_rounds": 1000
 // REPORT-NEXT: "mask_search_rounds": 100

@@ -53,7 +53,7 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
   let options = [
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "safetensors file with one K x K matrix H = X^T X per layer name">,
-    Option<"method", "method", "std::string", /*default=*/"\"hassle-free\"",
+    Option<"method", "method", "std::string", /*default=*/"\"slr\"",
            "compression method (the help text comes from the method "
            "registry)">,
     Option<"sparsity", "sparsity", "std::string", /*default=*/"\"2:4\"",
@@ -65,7 +65,7 @@ def SLRCompress : Pass<"slr-compress", "::mlir::ModuleOp"> {
            /*default=*/"-1.0",
            "when >= 0, the rank follows from this compression ratio">,
     Option<"iterations", "iterations", "int", /*default=*/"20",
-           "alternating rounds (hassle-free, oats)">,
+           "alternating rounds (hassle-free, oats; refit rounds of slr, 3basil)">,
     Option<"warmStartRounds", "warm-start-rounds", "int", /*default=*/"40",
            "hassle-free: diagonal-relaxation rounds giving the first low-rank "
            "part, at least (0: start from L = 0, i.e. SparseGPT); smaller "
