@@ -331,55 +331,62 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
         e.add(e.mul(e.add(e.mul(consumer, 4), warp), 32), metaWord), 4);
     Value acc = LLVM::ZeroOp::create(b, loc, e.accType());
 
-    auto consume = [&](Value it, function_ref<Value(Value, Value)> mmas,
-                       Value accIn) {
+    // One wgmma of a stage: descriptors of A and B, metadata (sparse only).
+    struct Mma {
+      Value descA, descB, meta;
+    };
+    // The operands of a stage's wgmmas are computed (metadata loaded)
+    // before wgmma.fence, so that no register a wgmma reads is written
+    // between the fence and the wgmma.
+    auto consume = [&](Value it, function_ref<SmallVector<Mma>(Value)> operands,
+                       Value acc) {
       Value stage = stageOf(it);
       e.waitParity(fullBar(stage), parityOf(it));
+      SmallVector<Mma> mmas = operands(stage);
       NVVM::WgmmaFenceAlignedOp::create(b, loc);
-      Value out = mmas(stage, accIn);
+      for (const Mma &m : mmas)
+        acc = e.wgmma(acc, m.descA, m.descB, m.meta);
       NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
       NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
       e.arrive(emptyBar(stage));
-      return out;
+      return acc;
     };
     acc = loop(0, sparseBlocks, {acc}, [&](Value, Value it, ValueRange in) {
-      Value out = consume(
+      return SmallVector<Value>{consume(
           it,
-          [&](Value stage, Value a) {
+          [&](Value stage) {
             Value sBase =
                 e.add(stageAddr(stage, layout.offB), e.mul(consumer, 64 * 64));
             Value xBase = stageAddr(stage, layout.offA);
-            for (int64_t kk = 0; kk < kWgmmaTileK / 32; ++kk) {
-              Value meta = e.loadShared32(e.add(
-                  e.add(stageAddr(stage, layout.offMeta), metaOffset),
-                  kk * 16 * 4));
-              a = e.wgmma(a, e.descriptor(e.add(sBase, kk * 32), 64),
-                          e.descriptor(e.add(xBase, kk * 64), 128), meta);
-            }
-            return a;
+            Value metaBase =
+                e.add(stageAddr(stage, layout.offMeta), metaOffset);
+            SmallVector<Mma> mmas;
+            for (int64_t kk = 0; kk < kWgmmaTileK / 32; ++kk)
+              mmas.push_back({e.descriptor(e.add(sBase, kk * 32), 64),
+                              e.descriptor(e.add(xBase, kk * 64), 128),
+                              e.loadShared32(e.add(metaBase, kk * 16 * 4))});
+            return mmas;
           },
-          in[0]);
-      return SmallVector<Value>{out};
+          in[0])};
     })[0];
     if (rankBlocks)
       acc = loop(sparseBlocks, rankBlocks, {acc},
                  [&](Value, Value it, ValueRange in) {
-                   Value out = consume(
+                   return SmallVector<Value>{consume(
                        it,
-                       [&](Value stage, Value a) {
-                         Value uBase =
-                             e.add(stageAddr(stage, layout.offB),
-                                   e.mul(consumer, 64 * 128));
+                       [&](Value stage) {
+                         Value uBase = e.add(stageAddr(stage, layout.offB),
+                                             e.mul(consumer, 64 * 128));
                          Value tBase = stageAddr(stage, layout.offA);
+                         SmallVector<Mma> mmas;
                          for (int64_t kk = 0; kk < kWgmmaRankBlock / 16; ++kk)
-                           a = e.wgmma(a,
-                                       e.descriptor(e.add(uBase, kk * 32), 128),
-                                       e.descriptor(e.add(tBase, kk * 32), 128),
-                                       Value());
-                         return a;
+                           mmas.push_back(
+                               {e.descriptor(e.add(uBase, kk * 32), 128),
+                                e.descriptor(e.add(tBase, kk * 32), 128),
+                                Value()});
+                         return mmas;
                        },
-                       in[0]);
-                   return SmallVector<Value>{out};
+                       in[0])};
                  })[0];
 
     // Epilogue: element i of the m64n128 accumulator is row (output feature)
