@@ -133,6 +133,7 @@ const std::vector<DecoderEntry> &decoders() {
     appendControlDecoders(t);
     appendWarpDecoders(t);
     appendAsyncDecoders(t);
+    appendWgmmaDecoders(t);
     return t;
   }();
   return table;

@@ -63,6 +63,7 @@ void appendMemoryDecoders(std::vector<DecoderEntry> &table);
 void appendControlDecoders(std::vector<DecoderEntry> &table);
 void appendWarpDecoders(std::vector<DecoderEntry> &table);
 void appendAsyncDecoders(std::vector<DecoderEntry> &table);
+void appendWgmmaDecoders(std::vector<DecoderEntry> &table);
 
 /// Operand-shape checks for decoders.
 bool isReg(const Operand &op);

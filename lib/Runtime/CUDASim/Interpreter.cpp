@@ -29,6 +29,7 @@ void initWarp(Cta &cta, Warp &w, unsigned index) {
   w.id = index;
   w.regs.assign(static_cast<size_t>(f.numSlots) * 32, 0);
   w.warpEpoch = 0;
+  w.wgmmaBusy = false;
   w.existMask = 0;
   w.running = 0;
   w.atBarrier = 0;
@@ -95,7 +96,8 @@ std::string describeWaiting(const Cta &cta) {
     unsigned lane = static_cast<unsigned>(__builtin_ctz(w.atCollective));
     const Instr &instr = f.code[w.pc[lane]];
     text += " lanes " + hex(w.atCollective) + " of warp " +
-            std::to_string(w.id) + " wait for the rest of the warp at `" +
+            std::to_string(w.id) + " wait for the rest of the " +
+            (instr.warpgroupCollective ? "warpgroup" : "warp") + " at `" +
             instr.text + "` (PTX line " + std::to_string(instr.line) + ");";
   }
   text += describeMbarrierWaiters(cta);
@@ -173,6 +175,14 @@ void runWarp(Cta &cta, Warp &w) {
       forLanes(w.running & ~group, [&](unsigned lane) {
         otherMin = std::min(otherMin, w.pc[lane]);
       });
+      if (instr.warpgroupCollective && !warpgroupReady(cta, w, instr, pc)) {
+        // The whole warp waits for the rest of its warpgroup.
+        materialize();
+        w.running &= ~group;
+        w.atCollective |= group;
+        valid = false;
+        continue;
+      }
     }
 
     uint32_t active = group;
@@ -195,12 +205,16 @@ void runWarp(Cta &cta, Warp &w) {
     stats.threadInstructions +=
         static_cast<uint64_t>(__builtin_popcount(group));
 
+    if (w.wgmmaBusy && active && !instr.warpgroupCollective)
+      checkWgmmaRegisters(cta, w, instr, active);
     if (isControl(instr) || instr.warpCollective) {
       // Handlers of these read and set the lanes' program counters.
       ++pc;
       materialize();
       if (active || instr.warpCollective)
         instr.exec(cta, w, instr, active);
+      if (instr.warpgroupCollective)
+        releaseWarpgroup(cta, w, pc);
       valid = false;
       continue;
     }
@@ -227,6 +241,7 @@ void initCta(Cta &cta) {
   std::fill(cta.local.begin(), cta.local.end(), 0xff);
   for (unsigned i = 0; i < cta.warps.size(); ++i)
     initWarp(cta, cta.warps[i], i);
+  initWarpgroups(cta);
 }
 
 void runCta(Cta &cta) {

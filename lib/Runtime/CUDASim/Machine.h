@@ -129,6 +129,9 @@ struct Warp {
   uint8_t mbarrierParity[32] = {};  // ...for completion of the phase of this
                                     // parity
   uint32_t warpEpoch = 0;
+  /// A wgmma.mma_async of the warp's warpgroup is in flight: its registers
+  /// are checked on every instruction of the warp.
+  bool wgmmaBusy = false;
   std::vector<uint64_t> regs; // slot * 32 + lane
   std::vector<AsyncCopy> uncommitted[32];
   std::deque<std::vector<AsyncCopy>> groups[32];
@@ -143,6 +146,33 @@ struct Barrier {
   uint32_t arrived = 0;
   uint32_t expected = 0; // threads; 0 while no thread waits
   uint32_t firstInstr = 0;
+};
+
+/// A wgmma.mma_async in flight (see WgmmaOps.cpp): its accumulator and A
+/// fragment registers may not be touched by other instructions until a
+/// wgmma.wait_group completes its group.
+struct WgmmaOp {
+  uint32_t instrIndex = 0;
+  std::vector<uint32_t> accumulator; // register slots of D
+  std::vector<uint32_t> aRegisters;  // register slots of A (A from registers)
+};
+
+/// The state of four consecutive warps (warp id % 4 == 0 first) as the unit
+/// of execution of wgmma.
+struct Warpgroup {
+  bool fenced = false; // a wgmma.fence was executed
+  /// The registers of its warps at the last wgmma.fence, updated by each
+  /// wgmma.mma_async for the accumulators it writes: a register that differs
+  /// was written by another instruction since the fence.
+  std::vector<uint64_t> snapshot[4];
+  std::vector<WgmmaOp> uncommitted;
+  std::deque<std::vector<WgmmaOp>> groups; // committed, oldest first
+  /// Per register slot: 0 if free, else 1 + the instruction index of the
+  /// in-flight wgmma.mma_async owning it, and whether as an accumulator
+  /// (1) or an A register (0).
+  std::vector<uint32_t> busyInstr;
+  std::vector<uint8_t> busyAccumulator;
+  uint32_t maxRegisters = 0; // last setmaxnreg count (0: none yet)
 };
 
 /// Options of a launch (from the environment, see Simulator.cpp).
@@ -189,7 +219,8 @@ struct Cta {
   uint32_t serial = 0; // unique per CTA run
   Barrier barriers[16];
   uint32_t exitedThreads = 0;
-  std::vector<BulkCopy> bulkCopies; // in issue order
+  std::vector<BulkCopy> bulkCopies;  // in issue order
+  std::vector<Warpgroup> warpgroups; // warps 4i .. 4i+3
 
   // Last allocation hit of a global access (most accesses hit the same).
   const Allocation *lastAllocation = nullptr;
@@ -308,6 +339,22 @@ bool landBulkCopies(Cta &cta, int64_t mbarrierOffset);
 
 /// Lanes of the CTA suspended in mbarrier.try_wait, for deadlock messages.
 std::string describeMbarrierWaiters(const Cta &cta);
+
+/// The warpgroup rendezvous of `instr` (warpgroupCollective), reached by all
+/// lanes of `warp` at instruction index `pc`: true if the other three warps
+/// of its warpgroup wait there, so that it executes now; faults if they
+/// wait at a different warpgroup instruction or cannot arrive.
+bool warpgroupReady(const Cta &cta, const Warp &warp, const Instr &instr,
+                    uint32_t pc);
+/// Lets the other warps of `warp`'s warpgroup, which waited at a warpgroup
+/// instruction, go on at `nextPc`.
+void releaseWarpgroup(Cta &cta, const Warp &warp, uint32_t nextPc);
+/// Faults if `instr` (not a wgmma) names a register of an in-flight
+/// wgmma.mma_async of the warp's warpgroup.
+void checkWgmmaRegisters(const Cta &cta, const Warp &warp, const Instr &instr,
+                         uint32_t mask);
+/// Resets the warpgroups of a CTA about to run.
+void initWarpgroups(Cta &cta);
 
 /// Runs all CTAs of a launch; throws Fault.
 void runLaunch(Launch &launch);

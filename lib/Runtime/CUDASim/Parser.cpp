@@ -282,6 +282,9 @@ uint64_t alignUp(uint64_t value, uint64_t align) {
 struct PendingFunction {
   Function *function;
   std::unordered_map<std::string, uint32_t> registers;
+  /// Per open nested block: the registers it declared, with the slot each
+  /// name had before (kNoReg: none).
+  std::vector<std::vector<std::pair<std::string, uint32_t>>> scopes;
   std::vector<Type> slotTypes;     // declared type per slot
   std::vector<Variable> variables; // function-scope .shared/.local
   std::unordered_map<std::string, uint32_t> labels;
@@ -606,6 +609,11 @@ private:
     f.slotNames[slot] = name;
     p.slotTypes.resize(f.numSlots, Type::U32);
     p.slotTypes[slot] = type;
+    if (!p.scopes.empty()) {
+      auto previous = p.registers.find(name);
+      p.scopes.back().emplace_back(
+          name, previous == p.registers.end() ? kNoReg : previous->second);
+    }
     p.registers[name] = slot;
     return slot;
   }
@@ -624,10 +632,22 @@ private:
         lex.error("unterminated function body of " + f.name);
       if (lex.consumePunct('{')) {
         ++depth;
+        p.scopes.emplace_back();
         continue;
       }
       if (lex.consumePunct('}')) {
         --depth;
+        // Registers declared in a nested block go out of scope.
+        if (depth > 0 && !p.scopes.empty()) {
+          for (auto it = p.scopes.back().rbegin(); it != p.scopes.back().rend();
+               ++it) {
+            if (it->second == kNoReg)
+              p.registers.erase(it->first);
+            else
+              p.registers[it->first] = it->second;
+          }
+          p.scopes.pop_back();
+        }
         continue;
       }
       if (t.kind == Token::Ident && t.text == ".reg") {
@@ -709,8 +729,10 @@ private:
       op.kind = OperandKind::Vector;
       do {
         Token r = lex.next();
-        if (op.count >= 8)
-          lex.error("vector operand with more than 8 elements");
+        if (op.count >= 128)
+          lex.error("vector operand with more than 128 elements");
+        if (op.count >= op.vec.size())
+          op.vec.push_back(0);
         op.vec[op.count++] = registerSlot(p, r);
       } while (lex.consumePunct(','));
       lex.expectPunct('}');
@@ -744,7 +766,8 @@ private:
           if (!parseNumber(t.text, n, nullptr))
             lex.error("malformed address offset " + t.text);
           op.value += negative ? -n : n;
-        } else if (t.kind == Token::Ident && t.text[0] == '%' && first) {
+        } else if (t.kind == Token::Ident && first &&
+                   (t.text[0] == '%' || p.registers.count(t.text))) {
           op.reg = registerSlot(p, t);
         } else if (t.kind == Token::Ident && first) {
           op.symbol = t.text;
@@ -777,7 +800,8 @@ private:
       op.kind = OperandKind::Clock;
       return op;
     }
-    if (t.text[0] == '%' || t.text == "_") {
+    // Register names need no '%' (inline asm declares `.reg .pred p;`).
+    if (t.text[0] == '%' || t.text == "_" || p.registers.count(t.text)) {
       op.kind = OperandKind::Reg;
       op.negated = negated;
       op.reg = registerSlot(p, t);
@@ -876,7 +900,14 @@ private:
       for (Operand &op : instr.operands)
         if (!op.symbol.empty())
           referenced(op.symbol);
-    // Dynamic shared memory follows the static variables.
+    // Dynamic shared memory follows the static variables, aligned as its
+    // declarations ask (swizzled tiles need 1024 bytes): the padding
+    // counts as static.
+    uint64_t dynamicAlign = 16;
+    for (const Variable *v : externShared)
+      dynamicAlign = std::max<uint64_t>(dynamicAlign, v->align);
+    if (!externShared.empty())
+      f.staticSharedBytes = alignUp(f.staticSharedBytes, dynamicAlign);
     uint64_t dynamicBase = alignUp(f.staticSharedBytes, 16);
     for (const Variable *v : externShared)
       sharedOffsets[v->name] = dynamicBase;

@@ -168,12 +168,15 @@ enum class OperandKind : uint8_t {
 struct Operand {
   OperandKind kind = OperandKind::None;
   bool negated = false;      // `!%p`
-  uint8_t count = 0;         // Vector elements; Address tensor coordinates
+  uint8_t count = 0;         // Vector elements (up to 128, for wgmma's
+                             // accumulators); Address tensor coordinates
   Type regType = Type::None; // declared type of a Reg operand
   uint32_t reg = kNoReg;
   int64_t value = 0;
-  uint32_t vec[8] = {}; // Vector slots; Address tensor-coordinate registers
-  std::string symbol;   // unresolved name (labels, symbols), for messages
+  /// Vector slots (at least 8, more for wide vectors); Address
+  /// tensor-coordinate registers.
+  std::vector<uint32_t> vec = std::vector<uint32_t>(8);
+  std::string symbol; // unresolved name (labels, symbols), for messages
 };
 
 /// Decoded instruction. Fields beyond the common ones are set by the
@@ -191,6 +194,10 @@ struct Instr {
   bool warpCollective = false;
   /// Sets the lanes' program counters itself (branches, barriers, exits).
   bool control = false;
+  /// Warpgroup-synchronous (wgmma.*, setmaxnreg): the four warps of the
+  /// warpgroup must all execute it together; the handler runs once, for the
+  /// warp that arrived last, and acts on the whole warpgroup.
+  bool warpgroupCollective = false;
   bool collectiveMaskFromOperand = false; // membermask operand index below
   uint8_t maskOperand = 0;
 
