@@ -14,8 +14,9 @@
 //  * Warpgroups 1 and 2 are consumers (setmaxnreg.inc), 64 rows of S each:
 //    per stage they wait on `full`, issue two m64n128k32 sparse wgmmas (or
 //    four dense m64n128k16 ones for a rank block) from shared-memory
-//    descriptors into the same 64 f32 accumulators, wait for them and
-//    release the stage.
+//    descriptors into the same 64 f32 accumulators, and keep that group in
+//    flight while waiting for the previous one (wgmma.wait_group 1), whose
+//    stage then goes back to the producer.
 //  * The epilogue adds the bias and writes y once from the accumulators.
 //
 // The 2:4 metadata of wgmma.mma_async.sp with 16-bit types: warp w of the
@@ -347,8 +348,12 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
       for (const Mma &m : mmas)
         acc = e.wgmma(acc, m.descA, m.descB, m.meta);
       NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
-      e.arrive(emptyBar(stage));
+      // Keep this stage's group in flight; the previous one is done, so its
+      // stage goes back to the producer.
+      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(1));
+      e.ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, it,
+                                     e.c(0)),
+               [&] { e.arrive(emptyBar(stageOf(e.sub(it, e.c(1))))); });
       return acc;
     };
     acc = loop(0, sparseBlocks, {acc}, [&](Value, Value it, ValueRange in) {
@@ -388,6 +393,8 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
                        },
                        in[0])};
                  })[0];
+
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
 
     // Epilogue: element i of the m64n128 accumulator is row (output feature)
     // 16 warp + lane/4 + 8 ((i/2) % 2) and column (row of x)
