@@ -302,7 +302,8 @@ int main(int argc, char **argv) {
         {anyM, requestedRank, 0}, {anyM, 0, 0}};
     if (*variant == slr::GPUKernelVariant::WgmmaSpSm90a)
       for (int64_t r : {requestedRank, int64_t(0)})
-        sets.push_back({*variant, r, 0});
+        if (!slr::checkSLRLinearKernelSpec(makeSpec(n, k, r, *variant)))
+          sets.push_back({*variant, r, 0}); // only shapes it tiles
     if (decodeKernels) {
       SmallVector<int64_t> bounds(decodeRows.begin(), decodeRows.end());
       if (bounds.empty())

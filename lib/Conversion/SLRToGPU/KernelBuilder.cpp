@@ -221,10 +221,12 @@ static void buildLowRankKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   kernels.lowRankTileM = kLowRankTileM;
   kernels.lowRankThreads = 32 * kLowRankWarpsM;
   kernels.lowRankSharedBytes = lrLayout.totalBytes;
-  Type tType = lowRankStores(spec) ? elt : Float32Type::get(builder.getContext());
-  SmallVector<Type> args = {memrefType({ShapedType::kDynamic, spec.k}, elt),
-                            memrefType({spec.rank, spec.k}, elt),
-                            memrefType({ShapedType::kDynamic, spec.rank}, tType)};
+  Type tType =
+      lowRankStores(spec) ? elt : Float32Type::get(builder.getContext());
+  SmallVector<Type> args = {
+      memrefType({ShapedType::kDynamic, spec.k}, elt),
+      memrefType({spec.rank, spec.k}, elt),
+      memrefType({ShapedType::kDynamic, spec.rank}, tType)};
   bool exists = false;
   kernels.lowRank = createKernel(builder, module, lowRankKernelName(spec), args,
                                  kernels.lowRankThreads, exists);

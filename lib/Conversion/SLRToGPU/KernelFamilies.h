@@ -128,9 +128,9 @@ enum WgmmaMap : int64_t { kMapX, kMapS, kMapMeta, kMapU, kMapT };
 /// base; the kernel aligns the dynamic buffer itself, hence the slack).
 struct WgmmaLayout {
   int64_t stages;
-  int64_t offA;     ///< x [128][64] or t [128][64], 128B swizzle
-  int64_t offB;     ///< S values [128][32] (64B swizzle) or U [128][64]
-  int64_t offMeta;  ///< metadata words [8 tiles of 16 rows][32]
+  int64_t offA;    ///< x [128][64] or t [128][64], 128B swizzle
+  int64_t offB;    ///< S values [128][32] (64B swizzle) or U [128][64]
+  int64_t offMeta; ///< metadata words [8 tiles of 16 rows][32]
   int64_t stageBytes;
   int64_t offBarriers; ///< full[stages], empty[stages] (8 bytes each)
   int64_t sparseTxBytes, lowRankTxBytes;
@@ -142,8 +142,7 @@ WgmmaLayout computeWgmmaLayout(const SLRLinearKernelSpec &spec);
 std::string wgmmaKernelName(const SLRLinearKernelSpec &spec,
                             const WgmmaLayout &layout);
 /// Fills `func` (x, values, meta, [u, t], [bias], y, maps).
-void emitWgmmaKernel(mlir::gpu::GPUFuncOp func,
-                     const SLRLinearKernelSpec &spec,
+void emitWgmmaKernel(mlir::gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
                      const WgmmaLayout &layout);
 
 } // namespace slr::gpu_kernels

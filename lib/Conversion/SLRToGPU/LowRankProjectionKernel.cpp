@@ -123,9 +123,9 @@ void slr::gpu_kernels::emitLowRankProjectionKernel(
       [&](Value, Value r, Value m, Value value) {
         e.ifThen(e.ult(m, rows), [&] {
           if (lowRankStores(spec)) {
-            memref::StoreOp::create(
-                b, loc, arith::TruncFOp::create(b, loc, elt, value), tBuf,
-                ValueRange{m, r});
+            memref::StoreOp::create(b, loc,
+                                    arith::TruncFOp::create(b, loc, elt, value),
+                                    tBuf, ValueRange{m, r});
             return;
           }
           memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, value,

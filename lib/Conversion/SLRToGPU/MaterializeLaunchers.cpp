@@ -326,10 +326,11 @@ void materializeWgmmaLaunches(LauncherBuilder &l, GPULaunchAttr recipe,
   if (rank) {
     dT = l.alloc(MemRefType::get({ShapedType::kDynamic, rank}, elt), {rows});
     int64_t tn = recipe.getLowrankTileN();
-    l.launch(recipe.getLowrank(),
-             {l.c(rank / tn), l.ceilDiv(rows, recipe.getLowrankTileM()), l.c(1)},
-             recipe.getLowrankThreads(), recipe.getLowrankSharedBytes(),
-             {dx, dV, dT});
+    l.launch(
+        recipe.getLowrank(),
+        {l.c(rank / tn), l.ceilDiv(rows, recipe.getLowrankTileM()), l.c(1)},
+        recipe.getLowrankThreads(), recipe.getLowrankSharedBytes(),
+        {dx, dV, dT});
   }
   int64_t maps = rank ? 5 : 3;
   auto hostType = MemRefType::get({maps, 16}, b.getI64Type());
@@ -360,10 +361,10 @@ void materializeWgmmaLaunches(LauncherBuilder &l, GPULaunchAttr recipe,
   if (dBias)
     args.push_back(dBias);
   args.append({dy, dMaps});
-  l.launch(recipe.getMain(),
-           {l.c(n / recipe.getTileN()), l.ceilDiv(rows, recipe.getTileM()),
-            l.c(1)},
-           recipe.getThreads(), recipe.getSharedBytes(), args);
+  l.launch(
+      recipe.getMain(),
+      {l.c(n / recipe.getTileN()), l.ceilDiv(rows, recipe.getTileM()), l.c(1)},
+      recipe.getThreads(), recipe.getSharedBytes(), args);
 }
 
 LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
@@ -467,8 +468,8 @@ LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
     l.launch(main, {l.c(n / tileN), l.c(recipe.getKBlocks()), mTiles},
              recipe.getThreads(), recipe.getSharedBytes(), args);
   } else if (wgmma) {
-    materializeWgmmaLaunches(l, recipe, rows, dx, dValues, dMeta, dU, dV,
-                             dBias, dy,
+    materializeWgmmaLaunches(l, recipe, rows, dx, dValues, dMeta, dU, dV, dBias,
+                             dy,
                              cast<MemRefType>(x.getType()).getElementType());
   } else {
     materializeTensorCoreLaunches(l, recipe, rows, dx, dValues, dMeta, dU, dV,

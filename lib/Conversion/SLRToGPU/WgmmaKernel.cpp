@@ -40,9 +40,9 @@ using namespace slr::gpu_kernels;
 WgmmaLayout
 slr::gpu_kernels::computeWgmmaLayout(const SLRLinearKernelSpec &spec) {
   WgmmaLayout l;
-  const int64_t rowBytesX = kWgmmaTileK * 2;        // 128: 128B swizzle
-  const int64_t rowBytesS = kWgmmaTileK / 2 * 2;    // 64: 64B swizzle
-  const int64_t rowBytesU = kWgmmaRankBlock * 2;    // 128: 128B swizzle
+  const int64_t rowBytesX = kWgmmaTileK * 2;     // 128: 128B swizzle
+  const int64_t rowBytesS = kWgmmaTileK / 2 * 2; // 64: 64B swizzle
+  const int64_t rowBytesU = kWgmmaRankBlock * 2; // 128: 128B swizzle
   l.offA = 0;
   l.offB = kWgmmaTileM * rowBytesX;
   int64_t bBytes = kWgmmaTileN * (spec.rank ? rowBytesU : rowBytesS);
@@ -51,8 +51,8 @@ slr::gpu_kernels::computeWgmmaLayout(const SLRLinearKernelSpec &spec) {
   l.stageBytes = alignTo(l.offMeta + metaBytes, 1024);
   l.stages = spec.rank ? 4 : 6;
   l.offBarriers = l.stages * l.stageBytes;
-  l.sparseTxBytes = kWgmmaTileM * rowBytesX + kWgmmaTileN * rowBytesS +
-                    metaBytes;
+  l.sparseTxBytes =
+      kWgmmaTileM * rowBytesX + kWgmmaTileN * rowBytesS + metaBytes;
   l.lowRankTxBytes = (kWgmmaTileM + kWgmmaTileN) * rowBytesU;
   l.totalBytes = alignTo(1024 + l.offBarriers + 16 * l.stages, 16);
   l.maps = spec.rank ? 5 : 3;
@@ -61,10 +61,10 @@ slr::gpu_kernels::computeWgmmaLayout(const SLRLinearKernelSpec &spec) {
 
 std::string slr::gpu_kernels::wgmmaKernelName(const SLRLinearKernelSpec &spec,
                                               const WgmmaLayout &layout) {
-  return llvm::formatv("slr_wgmma_sp_{0}_n{1}_k{2}_r{3}{4}_t{5}x{6}x{7}_s{8}",
+  return llvm::formatv("slr_wgmma_sp_{0}_n{1}_k{2}_r{3}{4}_t{5}x{6}x{7}_s{8}{9}",
                        typeName(spec.elementType), spec.n, spec.k, spec.rank,
                        spec.hasBias ? "_bias" : "", kWgmmaTileN, kWgmmaTileM,
-                       kWgmmaTileK, layout.stages)
+                       kWgmmaTileK, layout.stages, defectSuffix(spec.defect))
       .str();
 }
 
@@ -142,8 +142,7 @@ struct WgmmaEmitter : KernelEmitter {
     Value start = arith::AndIOp::create(
         b, loc, arith::ShRUIOp::create(b, loc, toI64(addr), i64(4)),
         i64(0x3FFF));
-    return arith::OrIOp::create(b, loc, start,
-                                i64(static_cast<int64_t>(high)));
+    return arith::OrIOp::create(b, loc, start, i64(static_cast<int64_t>(high)));
   }
 
   Type accType() {
@@ -212,22 +211,23 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
 
   Value tid = gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value warpgroup = e.div(tid, 128);
-  Value nBase =
-      e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x),
-            kWgmmaTileN);
-  Value mBase =
-      e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y),
-            kWgmmaTileM);
+  Value nBase = e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x),
+                      kWgmmaTileN);
+  Value mBase = e.mul(gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y),
+                      kWgmmaTileM);
   Value rows = memref::DimOp::create(b, loc, x, 0);
 
   // The dynamic buffer, aligned to 1024 bytes (the repeat of the 128B
   // swizzle pattern, which TMA and the descriptors assume).
   auto i8Space = e.sharedType({ShapedType::kDynamic}, b.getI8Type());
   Value shared = gpu::DynamicSharedMemoryOp::create(b, loc, i8Space);
-  Value rawBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
+  Value rawBase =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
   Value base = arith::AndIOp::create(b, loc, e.add(rawBase, 1023), e.c(~1023));
   Value mapBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, maps);
-  auto mapAddr = [&](int64_t map) { return e.toI64(e.add(mapBase, 128 * map)); };
+  auto mapAddr = [&](int64_t map) {
+    return e.toI64(e.add(mapBase, 128 * map));
+  };
   auto stageAddr = [&](Value stage, int64_t offset) {
     return e.add(e.add(base, e.mul(stage, layout.stageBytes)), offset);
   };
@@ -239,7 +239,9 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
   };
   // Stage and phase parity of pipeline iteration `it`.
   auto stageOf = [&](Value it) { return e.rem(it, stages); };
-  auto parityOf = [&](Value it) { return e.toI32(e.rem(e.div(it, stages), 2)); };
+  auto parityOf = [&](Value it) {
+    return e.toI32(e.rem(e.div(it, stages), 2));
+  };
 
   Value isThread0 =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, e.c(0));
@@ -254,9 +256,10 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
   });
   e.barrier();
 
-  auto loop = [&](int64_t begin, int64_t count, ValueRange init,
-                  function_ref<SmallVector<Value>(Value, Value, ValueRange)>
-                      body) -> SmallVector<Value> {
+  auto loop =
+      [&](int64_t begin, int64_t count, ValueRange init,
+          function_ref<SmallVector<Value>(Value, Value, ValueRange)> body)
+      -> SmallVector<Value> {
     auto op = scf::ForOp::create(
         b, loc, e.c(0), e.c(count), e.c(1), init,
         [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
@@ -306,10 +309,10 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
           Value stage = acquire(it, layout.lowRankTxBytes);
           Value bar = fullBar(stage);
           Value r0 = e.mul(rb, kWgmmaRankBlock);
-          e.tensorCopy(stageAddr(stage, layout.offA), mapAddr(kMapT), r0,
-                       mBase, bar);
-          e.tensorCopy(stageAddr(stage, layout.offB), mapAddr(kMapU), r0,
-                       nBase, bar);
+          e.tensorCopy(stageAddr(stage, layout.offA), mapAddr(kMapT), r0, mBase,
+                       bar);
+          e.tensorCopy(stageAddr(stage, layout.offB), mapAddr(kMapU), r0, nBase,
+                       bar);
           return SmallVector<Value>();
         });
     });
@@ -328,8 +331,8 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
     Value lane = e.rem(tid, 32);
     Value metaWord = e.laneMap(lane, mma::kMetadataWord);
     // This thread's metadata words in a stage: tile row 4 * consumer + warp.
-    Value metaOffset = e.mul(
-        e.add(e.mul(e.add(e.mul(consumer, 4), warp), 32), metaWord), 4);
+    Value metaOffset =
+        e.mul(e.add(e.mul(e.add(e.mul(consumer, 4), warp), 32), metaWord), 4);
     Value acc = LLVM::ZeroOp::create(b, loc, e.accType());
 
     // One wgmma of a stage: descriptors of A and B, metadata (sparse only).
@@ -342,7 +345,10 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
     auto consume = [&](Value it, function_ref<SmallVector<Mma>(Value)> operands,
                        Value acc) {
       Value stage = stageOf(it);
-      e.waitParity(fullBar(stage), parityOf(it));
+      // short-wait (tests only): the consumers read a stage without waiting
+      // for its copies.
+      if (spec.defect != PlantedDefect::ShortWait)
+        e.waitParity(fullBar(stage), parityOf(it));
       SmallVector<Mma> mmas = operands(stage);
       NVVM::WgmmaFenceAlignedOp::create(b, loc);
       for (const Mma &m : mmas)
@@ -351,9 +357,9 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
       // Keep this stage's group in flight; the previous one is done, so its
       // stage goes back to the producer.
       NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(1));
-      e.ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, it,
-                                     e.c(0)),
-               [&] { e.arrive(emptyBar(stageOf(e.sub(it, e.c(1))))); });
+      e.ifThen(
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, it, e.c(0)),
+          [&] { e.arrive(emptyBar(stageOf(e.sub(it, e.c(1))))); });
       return acc;
     };
     acc = loop(0, sparseBlocks, {acc}, [&](Value, Value it, ValueRange in) {
@@ -375,24 +381,23 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
           in[0])};
     })[0];
     if (rankBlocks)
-      acc = loop(sparseBlocks, rankBlocks, {acc},
-                 [&](Value, Value it, ValueRange in) {
-                   return SmallVector<Value>{consume(
-                       it,
-                       [&](Value stage) {
-                         Value uBase = e.add(stageAddr(stage, layout.offB),
-                                             e.mul(consumer, 64 * 128));
-                         Value tBase = stageAddr(stage, layout.offA);
-                         SmallVector<Mma> mmas;
-                         for (int64_t kk = 0; kk < kWgmmaRankBlock / 16; ++kk)
-                           mmas.push_back(
-                               {e.descriptor(e.add(uBase, kk * 32), 128),
-                                e.descriptor(e.add(tBase, kk * 32), 128),
-                                Value()});
-                         return mmas;
-                       },
-                       in[0])};
-                 })[0];
+      acc = loop(
+          sparseBlocks, rankBlocks, {acc}, [&](Value, Value it, ValueRange in) {
+            return SmallVector<Value>{consume(
+                it,
+                [&](Value stage) {
+                  Value uBase = e.add(stageAddr(stage, layout.offB),
+                                      e.mul(consumer, 64 * 128));
+                  Value tBase = stageAddr(stage, layout.offA);
+                  SmallVector<Mma> mmas;
+                  for (int64_t kk = 0; kk < kWgmmaRankBlock / 16; ++kk)
+                    mmas.push_back({e.descriptor(e.add(uBase, kk * 32), 128),
+                                    e.descriptor(e.add(tBase, kk * 32), 128),
+                                    Value()});
+                  return mmas;
+                },
+                in[0])};
+          })[0];
 
     NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
 
@@ -407,16 +412,15 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
       if (bias)
         biasValue[h] = arith::ExtFOp::create(
             b, loc, b.getF32Type(),
-            memref::LoadOp::create(b, loc, bias,
-                                   ValueRange{e.add(row0, 8 * h)})
+            memref::LoadOp::create(b, loc, bias, ValueRange{e.add(row0, 8 * h)})
                 .getResult());
     for (int64_t j = 0; j < 16; ++j)
       for (int64_t s = 0; s < 2; ++s) {
         Value m = e.add(col0, 8 * j + s);
         e.ifThen(e.ult(m, rows), [&] {
           for (int64_t h = 0; h < 2; ++h) {
-            Value v = LLVM::ExtractValueOp::create(b, loc, acc,
-                                                   4 * j + 2 * h + s);
+            Value v =
+                LLVM::ExtractValueOp::create(b, loc, acc, 4 * j + 2 * h + s);
             if (bias)
               v = arith::AddFOp::create(b, loc, v, biasValue[h]);
             memref::StoreOp::create(b, loc,

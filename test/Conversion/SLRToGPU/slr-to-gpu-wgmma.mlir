@@ -37,11 +37,14 @@
 // CHECK: ld.shared.b32
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-COUNT-2: wgmma.mma_async.sp.sync.aligned.m64n128k32.f32.bf16.bf16
+// One group in flight: wait for the previous one, release its stage.
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
-// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK: scf.if
 // CHECK: mbarrier.arrive.shared::cta.b64
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 1
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // y written once, from the accumulators.
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
