@@ -40,6 +40,13 @@ uint16_t toF16(float v) {
   return static_cast<uint16_t>((v < 0 ? 0x8000 : 0) | exp << 10 | mant);
 }
 
+float fromF16(uint16_t h) {
+  int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float v = exp ? std::ldexp(float(mant | 0x400), exp - 25)
+                : std::ldexp(float(mant), -24);
+  return (h & 0x8000) ? -v : v;
+}
+
 std::string hex64(uint64_t v) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "0x%016llx",
@@ -139,14 +146,18 @@ struct WgmmaCase {
   float init = 0.5f;
   unsigned selector = 0;
   unsigned seed = 1;
-  unsigned warpgroups = 1; // each computes the same product
+  unsigned warpgroups = 1;     // each computes the same product
+  bool f16Accumulator = false; // D in N/4 f16x2 registers (f16 inputs)
 };
 
 class WgmmaRun {
 public:
   explicit WgmmaRun(const WgmmaCase &c) : c(c) {
     std::mt19937 rng(c.seed);
-    std::uniform_int_distribution<int> value(-63, 63);
+    // f16 accumulators: small integers, so that every sum is exact in f16.
+    std::uniform_int_distribution<int> value(c.f16Accumulator ? -3 : -63,
+                                             c.f16Accumulator ? 3 : 63);
+    const float unit = c.f16Accumulator ? 1.0f : 8.0f;
     std::uniform_int_distribution<int> pair(0, 5);
     static const unsigned pairs[6][2] = {{0, 1}, {0, 2}, {0, 3},
                                          {1, 2}, {1, 3}, {2, 3}};
@@ -158,13 +169,13 @@ public:
     for (unsigned m = 0; m < 64; ++m) {
       if (!c.sparse) {
         for (unsigned k = 0; k < c.k; ++k)
-          logicalA[m * c.k + k] = storedA[m * kA + k] = value(rng) / 8.0f;
+          logicalA[m * c.k + k] = storedA[m * kA + k] = value(rng) / unit;
         continue;
       }
       for (unsigned g = 0; g < c.k / 4; ++g) {
         const unsigned *idx = pairs[pair(rng)];
         for (unsigned h = 0; h < 2; ++h) {
-          float v = value(rng) / 8.0f;
+          float v = value(rng) / unit;
           logicalA[m * c.k + 4 * g + idx[h]] = v;
           storedA[m * kA + 2 * g + h] = v;
           kept[(m * c.k / 4 + g) * 2 + h] = idx[h];
@@ -173,14 +184,14 @@ public:
     }
     logicalB.resize(c.k * c.n);
     for (float &v : logicalB)
-      v = value(rng) / 8.0f;
+      v = value(rng) / unit;
   }
 
   uint16_t bits(float v) const { return c.bf16 ? toBf16(v) : toF16(v); }
 
   /// The PTX kernel `wg`.
   std::string kernel() const {
-    const unsigned regs = c.n / 2;
+    const unsigned regs = c.f16Accumulator ? c.n / 4 : c.n / 2;
     std::string type = c.bf16 ? "bf16" : "f16";
     std::string shape =
         "m64n" + std::to_string(c.n) + "k" + std::to_string(c.sparse ? 32 : 16);
@@ -196,7 +207,8 @@ public:
   .reg .b64 %rd<32>;
   .reg .b64 %rda<16>;
   .reg .b64 %rdb<16>;
-  .reg .f32 %f<)" + std::to_string(regs) +
+  .reg )" + std::string(c.f16Accumulator ? ".b32" : ".f32") +
+                    " %f<" + std::to_string(regs) +
                     R"(>;
   .shared .align 8 .b64 bar;
   .shared .align 1024 .b8 smemA[)" +
@@ -290,7 +302,11 @@ WAIT:
              std::to_string(512 * j) + "];\n";
     }
     for (unsigned i = 0; i < regs; ++i)
-      t += "  mov.f32 %f" + std::to_string(i) + ", " + f32Imm(c.init) + ";\n";
+      t += c.f16Accumulator
+               ? "  mov.b32 %f" + std::to_string(i) + ", " +
+                     std::to_string(uint32_t(toF16(c.init)) * 0x10001u) + ";\n"
+               : "  mov.f32 %f" + std::to_string(i) + ", " + f32Imm(c.init) +
+                     ";\n";
     std::string acc = "{";
     for (unsigned i = 0; i < regs; ++i)
       acc += (i ? ", %f" : "%f") + std::to_string(i);
@@ -299,8 +315,8 @@ WAIT:
     for (unsigned j = 0; j < steps; ++j) {
       std::string js = std::to_string(j);
       t += std::string("  wgmma.mma_async") + (c.sparse ? ".sp" : "") +
-           ".sync.aligned." + shape + ".f32." + type + "." + type + " " + acc +
-           ", ";
+           ".sync.aligned." + shape + "." + (c.f16Accumulator ? "f16" : "f32") +
+           "." + type + "." + type + " " + acc + ", ";
       if (c.aFromRegisters)
         t += "{%ra" + std::to_string(4 * j) + ", %ra" +
              std::to_string(4 * j + 1) + ", %ra" + std::to_string(4 * j + 2) +
@@ -321,8 +337,9 @@ WAIT:
          "  mul.wide.u32 %rd13, %r1, " +
          std::to_string(4 * regs) + ";\n  add.s64 %rd14, %rd1, %rd13;\n";
     for (unsigned i = 0; i < regs; ++i)
-      t += "  st.global.f32 [%rd14+" + std::to_string(4 * i) + "], %f" +
-           std::to_string(i) + ";\n";
+      t += std::string("  st.global.") + (c.f16Accumulator ? "b32" : "f32") +
+           " [%rd14+" + std::to_string(4 * i) + "], %f" + std::to_string(i) +
+           ";\n";
     t += "  ret;\n}\n";
     return t;
   }
@@ -438,7 +455,10 @@ WAIT:
           sum += (c.scaleA * double(logicalA[row * c.k + k])) *
                  (c.scaleB * double(logicalB[k * c.n + col]));
         float expected = static_cast<float>(sum);
-        float got = bitsF32(out[tid * c.n / 2 + i]);
+        float got = c.f16Accumulator
+                        ? fromF16(static_cast<uint16_t>(
+                              out[tid * c.n / 4 + i / 2] >> (16 * (i % 2))))
+                        : bitsF32(out[tid * c.n / 2 + i]);
         if (got != expected && wrong++ < 8)
           ADD_FAILURE() << "D[" << row << "][" << col << "] (thread " << tid
                         << ", register " << i << ") is " << got << ", expected "
@@ -539,6 +559,28 @@ TEST(WgmmaDenseTest, ThreeWarpgroups) {
   runCase(c, "3 warpgroups, A in registers");
 }
 
+TEST(WgmmaDenseTest, F16Accumulators) {
+  WgmmaCase c;
+  c.bf16 = false;
+  c.f16Accumulator = true;
+  c.k = 64;
+  c.n = 24;
+  c.scaleD = true;
+  runCase(c, "f16 += f16 * f16, descriptors");
+  c.aFromRegisters = true;
+  c.n = 256;
+  c.k = 32;
+  c.b = {true, 64};
+  runCase(c, "f16 += f16 * f16, A in registers, N = 256");
+  c.sparse = true;
+  c.aFromRegisters = false;
+  c.n = 32;
+  c.k = 64;
+  c.b = {false, 128};
+  c.selector = 1;
+  runCase(c, "sparse f16 += f16 * f16");
+}
+
 TEST(WgmmaDenseTest, AFromRegisters) {
   WgmmaCase c;
   c.aFromRegisters = true;
@@ -585,10 +627,16 @@ TEST(WgmmaSparseTest, BothSelectorsAndLayouts) {
   c.sparse = true;
   c.k = 64; // two k32 wgmmas
   c.n = 64;
-  c.a = {false, 32}; // compressed A: 32 columns = 64 bytes
-  c.a = {false, 64};
+  c.a = {false, 64}; // compressed A: 32 columns = 64 bytes
   c.b = {false, 128};
   runCase(c, "selector 0, K-major");
+  c.k = 32; // compressed A: 16 columns = 32 bytes
+  c.a = {false, 32};
+  c.b = {false, 64};
+  runCase(c, "selector 0, K-major 32B A");
+  c.k = 64;
+  c.a = {false, 64};
+  c.b = {false, 128};
   c.selector = 1;
   c.seed = 7;
   runCase(c, "selector 1, K-major");
@@ -785,6 +833,73 @@ TEST(WgmmaErrorTest, AccumulatorsBeforeTheWait) {
                         {kPlain, kPlain, out.address()}));
 }
 
+TEST(WgmmaErrorTest, SharedOperandsBeforeTheWait) {
+  DeviceVector<float> out(128);
+  // Each thread stores to its own word of A.
+  const std::string store = "  mul.lo.u32 %r6, %r4, 4;\n  add.u32 %r6, %r6, "
+                            "%r1;\n  st.shared.u32 [%r6], %r4;\n";
+  expectError(
+      runHopper(errorKernel("", store), {kPlain, kPlain, out.address()}),
+      {"st.shared.u32", "write into shared byte 0x",
+       "which the wgmma.mma_async at PTX line", "still reads",
+       "wgmma.wait_group covering it"});
+  // After the wait the warpgroup may overwrite its operands.
+  EXPECT_RUNS(
+      runHopper(errorKernel("", "", store), {kPlain, kPlain, out.address()}));
+}
+
+TEST(WgmmaErrorTest, BulkCopyIntoAnOperandInFlight) {
+  // The producer pattern gone wrong: the next tile's copy is issued into
+  // the buffer before the wgmma reading it was waited for.
+  const char *ptx = R"(
+.visible .entry k(.param .u64 pdesc, .param .u64 psrc)
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<16>;
+  .reg .b64 %rd<16>;
+  .reg .f32 %f<4>;
+  .shared .align 8 .b64 bar;
+  .shared .align 1024 .b8 smem[4096];
+  ld.param.u64 %rd1, [pdesc];
+  ld.param.u64 %rd2, [psrc];
+  mov.u32 %r1, smem;
+  shr.u32 %r2, %r1, 4;
+  cvt.u64.u32 %rd4, %r2;
+  or.b64 %rd1, %rd1, %rd4;
+  mov.u32 %r4, %tid.x;
+  setp.eq.u32 %p1, %r4, %r4;
+  setp.eq.u32 %p2, %r4, 0;
+  @%p2 mbarrier.init.shared::cta.b64 [bar], 1;
+  bar.sync 0;
+  wgmma.fence.sync.aligned;
+  wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {%f0, %f1, %f2, %f3}, %rd1, %rd1, %p1, 1, 1, 0, 0;
+  wgmma.commit_group.sync.aligned;
+  @%p2 mbarrier.arrive.expect_tx.shared::cta.b64 _, [bar], 16;
+  @%p2 cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%r1], [%rd2], 16, [bar];
+  wgmma.wait_group.sync.aligned 0;
+WAIT:
+  mbarrier.try_wait.parity.shared::cta.b64 %p3, [bar], 0;
+  @!%p3 bra WAIT;
+  ret;
+}
+)";
+  DeviceVector<uint32_t> source(4, 0);
+  expectError(runHopper(ptx, {kPlain, source.address()}),
+              {"thread (0, 0, 0)", "bulk copy into shared byte 0x0,",
+               "which the wgmma.mma_async at PTX line", "still reads"});
+}
+
+TEST(WgmmaErrorTest, AccumulatorsBeforeTheCommit) {
+  // Uncommitted: no wait_group can complete it yet.
+  DeviceVector<float> out(128);
+  std::string ptx = errorKernel("", "");
+  ptx.replace(ptx.find("  wgmma.commit_group.sync.aligned;\n"), 0,
+              "  mov.b32 %r5, %f3;\n");
+  expectError(runHopper(ptx, {kPlain, kPlain, out.address()}),
+              {"accesses %f3", "needs a wgmma.commit_group and a "
+                               "wgmma.wait_group first"});
+}
+
 TEST(WgmmaErrorTest, FenceRules) {
   DeviceVector<float> out(128);
   expectError(
@@ -844,6 +959,31 @@ TEST(WgmmaErrorTest, WaitGroupCompletesTheOldestGroups) {
   expectError(runHopper(twoGroupKernel("{%f2, %f3, %f4, %f5}", ""), {desc}),
               {"accumulator %f2 belongs to the in-flight wgmma.mma_async",
                "with different accumulators"});
+}
+
+TEST(WgmmaErrorTest, FormsNotImplementedAreNamed) {
+  // tf32 inputs are valid PTX the simulator does not implement.
+  const char *ptx = R"(
+.visible .entry k(.param .u64 pdesc)
+{
+  .reg .pred %p<2>;
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<4>;
+  .reg .f32 %f<4>;
+  ld.param.u64 %rd1, [pdesc];
+  mov.u32 %r3, %tid.x;
+  setp.eq.u32 %p1, %r3, %r3;
+  wgmma.fence.sync.aligned;
+  wgmma.mma_async.sync.aligned.m64n8k8.f32.tf32.tf32 {%f0, %f1, %f2, %f3}, %rd1, %rd1, %p1, 1, 1;
+  wgmma.commit_group.sync.aligned;
+  wgmma.wait_group.sync.aligned 0;
+  ret;
+}
+)";
+  expectError(runHopper(ptx, {kPlain}),
+              {"PTX line 15",
+               "the simulator does not implement this form of "
+               "`wgmma.mma_async.sync.aligned.m64n8k8.f32.tf32.tf32`"});
 }
 
 TEST(WgmmaErrorTest, IncompleteWarpgroup) {

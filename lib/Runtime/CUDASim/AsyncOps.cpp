@@ -307,6 +307,7 @@ void issueBulkCopy(Cta &cta, Warp &w, const Instr &in, unsigned lane,
   copy.instrIndex = static_cast<uint32_t>(&in - cta.function->code.data());
   copy.warp = w.id;
   copy.lane = lane;
+  checkWgmmaReaders(cta, w, in, lane, dst, data.size(), "bulk copy");
   std::vector<ShadowByte> &shadow = *cta.shadow;
   for (size_t i = 0; i < data.size(); ++i) {
     ShadowByte &b = shadow[dst + i];

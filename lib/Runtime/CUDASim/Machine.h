@@ -112,6 +112,9 @@ struct ShadowByte {
   uint32_t pendingCta = 0; // ...in this CTA run (a fault leaves them set)
   uint16_t pendingThread = 0;
   uint32_t pendingInstr = 0;
+  uint16_t wgmmaReads = 0; // in-flight wgmma.mma_async reading the byte...
+  uint32_t wgmmaCta = 0;   // ...in this CTA run
+  uint32_t wgmmaInstr = 0; // the latest of them
 };
 
 struct Warp {
@@ -155,6 +158,7 @@ struct WgmmaOp {
   uint32_t instrIndex = 0;
   std::vector<uint32_t> accumulator; // register slots of D
   std::vector<uint32_t> aRegisters;  // register slots of A (A from registers)
+  std::vector<uint32_t> sharedReads; // offsets of the 2-byte elements read
 };
 
 /// The state of four consecutive warps (warp id % 4 == 0 first) as the unit
@@ -353,6 +357,23 @@ void releaseWarpgroup(Cta &cta, const Warp &warp, uint32_t nextPc);
 /// wgmma.mma_async of the warp's warpgroup.
 void checkWgmmaRegisters(const Cta &cta, const Warp &warp, const Instr &instr,
                          uint32_t mask);
+/// Faults for a write into shared byte `offset`, which the in-flight
+/// wgmma.mma_async `shadow` names still reads (the ISA: its operands may
+/// not change until a wgmma.wait_group covers it).
+[[noreturn]] void wgmmaReadFault(const Cta &cta, const Warp &warp,
+                                 const Instr &instr, unsigned lane,
+                                 uint64_t offset, const ShadowByte &shadow,
+                                 const char *what);
+inline void checkWgmmaReaders(const Cta &cta, const Warp &warp,
+                              const Instr &instr, unsigned lane,
+                              uint64_t offset, uint64_t size,
+                              const char *what) {
+  for (uint64_t i = 0; i < size; ++i) {
+    const ShadowByte &s = (*cta.shadow)[offset + i];
+    if (s.wgmmaReads && s.wgmmaCta == cta.serial)
+      wgmmaReadFault(cta, warp, instr, lane, offset + i, s, what);
+  }
+}
 /// Resets the warpgroups of a CTA about to run.
 void initWarpgroups(Cta &cta);
 

@@ -166,6 +166,8 @@ void checkShared(Cta &cta, Warp &w, const Instr &instr, unsigned lane,
                       : "its group was not waited for "
                         "(cp.async.wait_group) before this access"));
     }
+    if (access != Access::Read && s.wgmmaReads && s.wgmmaCta == cta.serial)
+      wgmmaReadFault(cta, w, instr, lane, offset + i, s, "write");
     if (!cta.launch->options->checkRaces)
       continue;
     bool sameInterval = s.writeEpoch == epoch;
@@ -326,6 +328,7 @@ void slr::sim::issueAsyncCopy(Cta &cta, Warp &w, const Instr &instr,
               " bytes of shared memory",
           kErrorIllegalAddress);
   copy.sharedOffset = static_cast<uint32_t>(sharedAddress);
+  checkWgmmaReaders(cta, w, instr, lane, sharedAddress, copySize, "cp.async");
   std::vector<ShadowByte> &shadow = *cta.shadow;
   for (unsigned i = 0; i < copySize; ++i) {
     ShadowByte &s = shadow[sharedAddress + i];

@@ -2,11 +2,12 @@
 //
 // The sm_90a warpgroup family: wgmma.fence / commit_group / wait_group,
 // wgmma.mma_async{.sp} (m64nNk16 dense, m64nNk32 sparse; f16/bf16 inputs,
-// f32 accumulators) and setmaxnreg. A warpgroup is four consecutive warps,
-// warp id % 4 == 0 first; its instructions are warpgroup-synchronous: the
-// interpreter lets the warps arrive one by one and runs the handler once,
-// for the last, acting on all 128 threads (PTX ISA 9.7.15 "Asynchronous
-// Warpgroup Level Matrix Multiply-Accumulate Instructions").
+// f32 accumulators, or f16 ones of f16 inputs) and setmaxnreg. A warpgroup is
+// four consecutive warps, warp id % 4 == 0 first; its instructions are
+// warpgroup-synchronous: the interpreter lets the warps arrive one by one and
+// runs the handler once, for the last, acting on all 128 threads (PTX
+// ISA 9.7.15 "Asynchronous Warpgroup Level Matrix Multiply-Accumulate
+// Instructions").
 //
 // The async model (see docs/SIMULATOR.md): a wgmma.mma_async reads its
 // shared-memory operands and registers when issued and writes D then; D and
@@ -21,7 +22,8 @@
 // Layouts (derived from the ISA, written out here):
 //  * D (m64nN, f32): thread (warp w of the warpgroup, lane: g = lane / 4,
 //    t = lane % 4) holds N/2 registers; register i is element
-//    row 16w + g + 8 ((i / 2) % 2), column 8 (i / 4) + 2t + (i % 2);
+//    row 16w + g + 8 ((i / 2) % 2), column 8 (i / 4) + 2t + (i % 2); with
+//    f16 accumulators element i is half i % 2 of register i / 2 (N/4 regs);
 //  * A from registers (4 x .b32 of f16/bf16 pairs), element i (0..7) of a
 //    thread: row 16w + g + 8 ((i / 2) % 2), column 2t + (i % 2) + 8 (i / 4)
 //    (for .sp: a column of the compressed 64x16 A);
@@ -39,8 +41,9 @@
 //    with as many bits from bit 7, on the absolute shared address, as the
 //    tensor copies do, so a tile a swizzled cp.async.bulk.tensor wrote is
 //    read back as the logical matrix.
-//  * sparse metadata (m64nNk32, f16/bf16: 2:4, selector 0 or 1): per warp,
-//    the mma.sp m16n8k32 layout on the warp's 16 rows: group j (columns
+//  * sparse metadata (m64nNk32, f16/bf16: 2:4, selector 0 or 1; ISA
+//    9.7.15.6.2.1, whose figure is mma.sp m16n8k32's): per warp, that
+//    layout on the warp's 16 rows: group j (columns
 //    4j..4j+3) of local row r is described by the thread with lane
 //    4 (r % 8) + 2 sel + j / 4, in bits 16 (r / 8) + 4 (j % 4): the first
 //    kept index in bits 0-1, the second in bits 2-3.
@@ -123,8 +126,16 @@ void execWgmmaCommit(Cta &cta, Warp &w, const Instr &, uint32_t) {
 void execWgmmaWait(Cta &cta, Warp &w, const Instr &in, uint32_t) {
   Warpgroup &wg = warpgroupOf(cta, w);
   size_t keep = static_cast<size_t>(in.operands[0].value);
-  while (wg.groups.size() > keep)
+  while (wg.groups.size() > keep) {
+    for (const WgmmaOp &op : wg.groups.front())
+      for (uint32_t address : op.sharedReads)
+        for (unsigned b = 0; b < 2; ++b) {
+          ShadowByte &s = (*cta.shadow)[address + b];
+          if (s.wgmmaCta == cta.serial && s.wgmmaReads)
+            --s.wgmmaReads;
+        }
     wg.groups.pop_front();
+  }
   rebuildBusy(cta, wg, w.id & ~3u);
 }
 
@@ -210,8 +221,8 @@ Descriptor decodeDescriptor(Cta &cta, Warp &w, const Instr &in,
 
 /// Reads element (mn, k) (16-bit) of a descriptor-described matrix.
 uint16_t readElement(Cta &cta, Warp &w, const Instr &in, const char *which,
-                     const Descriptor &d, bool mnMajor, unsigned mn,
-                     unsigned k) {
+                     const Descriptor &d, bool mnMajor, unsigned mn, unsigned k,
+                     std::vector<uint32_t> &reads) {
   const unsigned s = d.swizzleBytes;
   uint64_t address = d.start;
   uint64_t inRow = 0; // byte offset within one swizzle row
@@ -255,12 +266,42 @@ uint16_t readElement(Cta &cta, Warp &w, const Instr &in, const char *which,
               ")), beyond the CTA's " + std::to_string(total) +
               " bytes of shared memory",
           kErrorIllegalAddress);
-  // The async proxy reads for the warpgroup: checked (stale data, races) as
-  // a read of lane 0 of the issuing warp.
-  const uint8_t *p =
-      accessMemory(cta, w, in, 0, Space::Shared, address, 2, Access::Read, 2);
+  // The async proxy reads for the warpgroup. Stale data is an error, and
+  // so are bytes another warpgroup wrote in this barrier interval (the
+  // warpgroup's own stores precede its wgmma); the read itself is not
+  // recorded for the race check: writes while the wgmma is in flight are
+  // caught below, and after its wait they are ordered for the warpgroup.
+  for (unsigned b = 0; b < 2; ++b) {
+    const ShadowByte &s = (*cta.shadow)[address + b];
+    if (s.pending && s.pendingCta == cta.serial)
+      fault(cta, w, in, 0,
+            std::string("stale read of shared byte ") + hex(address + b) +
+                " by the " + which + " operand while a copy (PTX line " +
+                std::to_string(cta.function->code[s.pendingInstr].line) +
+                ") is still filling it: the phase of its mbarrier had not "
+                "completed (or its cp.async group was not waited for)");
+    if (cta.launch->options->checkRaces && s.writeEpoch == cta.epoch &&
+        s.writer / 128 != w.id / 4)
+      fault(cta, w, in, 0,
+            std::string("race: the ") + which + " operand reads shared byte " +
+                hex(address + b) + ", written by thread " +
+                threadName(cta, s.writer) + " of another warpgroup (PTX line " +
+                std::to_string(cta.function->code[s.writeInstr].line) +
+                ") with no barrier between");
+  }
   uint16_t v;
-  std::memcpy(&v, p, 2);
+  std::memcpy(&v, cta.shared.data() + address, 2);
+  // The bytes stay read until the wgmma completes: writes are errors.
+  for (unsigned b = 0; b < 2; ++b) {
+    ShadowByte &s = (*cta.shadow)[address + b];
+    if (s.wgmmaCta != cta.serial) {
+      s.wgmmaCta = cta.serial;
+      s.wgmmaReads = 0;
+    }
+    ++s.wgmmaReads;
+    s.wgmmaInstr = instrIndex(cta, in);
+  }
+  reads.push_back(static_cast<uint32_t>(address));
   return v;
 }
 
@@ -274,6 +315,7 @@ uint16_t readElement(Cta &cta, Warp &w, const Instr &in, const char *which,
 struct MmaAsync {
   unsigned n;
   bool sparse, aRegs;
+  bool f16Accumulator; // D: N/4 f16x2 registers
   Format ab;
   unsigned kA, kB; // stored columns of A, rows of B
   unsigned meta, scaleD, scaleA, scaleB, transA, transB; // operand indices
@@ -284,6 +326,7 @@ MmaAsync shapeOf(const Instr &in) {
   s.n = in.imm;
   s.sparse = in.flag;
   s.aRegs = in.flag2;
+  s.f16Accumulator = in.type == Type::F16;
   s.ab = formatOf(in.type2);
   s.kA = 16;
   s.kB = s.sparse ? 32 : 16;
@@ -423,6 +466,7 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
 
   // A: 64 x kA (compressed when sparse), B: kB x N, C: 64 x N.
   std::vector<double> a(64 * 16), b(32 * 256), c(64 * 256, 0.0);
+  std::vector<uint32_t> reads;
   if (s.aRegs) {
     for (unsigned wi = 0; wi < 4; ++wi) {
       const Warp &o = cta.warps[first + wi];
@@ -440,14 +484,14 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
     for (unsigned m = 0; m < 64; ++m)
       for (unsigned k = 0; k < s.kA; ++k)
         a[m * 16 + k] = formatToDouble(
-            readElement(cta, w, in, "A", da, transA, m, k), s.ab);
+            readElement(cta, w, in, "A", da, transA, m, k, reads), s.ab);
   }
   Descriptor db = decodeDescriptor(
       cta, w, in, "B", uniformOperand(cta, w, in, 2, "B matrix descriptor"));
   for (unsigned n = 0; n < s.n; ++n)
     for (unsigned k = 0; k < s.kB; ++k)
-      b[k * 256 + n] =
-          formatToDouble(readElement(cta, w, in, "B", db, transB, n, k), s.ab);
+      b[k * 256 + n] = formatToDouble(
+          readElement(cta, w, in, "B", db, transB, n, k, reads), s.ab);
   if (scaleD)
     for (unsigned wi = 0; wi < 4; ++wi) {
       const Warp &o = cta.warps[first + wi];
@@ -455,7 +499,12 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
         for (unsigned i = 0; i < s.n / 2; ++i) {
           unsigned row, col;
           dElement(wi, lane, i, row, col);
-          c[row * 256 + col] = asFloat(o.reg(dOp.vec[i], lane));
+          c[row * 256 + col] =
+              s.f16Accumulator ? formatToDouble((o.reg(dOp.vec[i / 2], lane) >>
+                                                 (16 * (i & 1))) &
+                                                    0xffff,
+                                                Format::F16)
+                               : asFloat(o.reg(dOp.vec[i], lane));
         }
     }
 
@@ -497,6 +546,15 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
         for (unsigned k = 0; k < s.kA; ++k)
           sum += (signA * a[row * 16 + k]) *
                  (signB * b[column[row * 16 + k] * 256 + col]);
+        if (s.f16Accumulator) {
+          // Element i is half i % 2 of register i / 2.
+          uint64_t &reg = o.reg(dOp.vec[i / 2], lane);
+          unsigned shift = 16 * (i & 1);
+          uint64_t bits = roundToFormat(sum, 0, Format::F16, Rounding::RN);
+          reg = (reg & ~(uint64_t(0xffff) << shift)) | (bits << shift);
+          wg.snapshot[wi][dOp.vec[i / 2] * 32 + lane] = reg;
+          continue;
+        }
         uint64_t bits = roundToFormat(sum, 0, Format::F32, Rounding::RN);
         o.reg(dOp.vec[i], lane) = bits;
         wg.snapshot[wi][dOp.vec[i] * 32 + lane] = bits;
@@ -506,6 +564,7 @@ void execWgmmaMma(Cta &cta, Warp &w, const Instr &in, uint32_t) {
   op.instrIndex = instrIndex(cta, in);
   op.accumulator = std::move(dSlots);
   op.aRegisters = std::move(aSlots);
+  op.sharedReads = std::move(reads);
   wg.uncommitted.push_back(std::move(op));
   rebuildBusy(cta, wg, first);
 }
@@ -562,14 +621,16 @@ bool decodeWgmma(Instr &in, Modifiers &m) {
   in.type = m.takeType();
   in.type2 = m.takeType();
   in.type3 = m.takeType();
-  // f32 accumulators of f16 or bf16 products.
-  if (in.type != Type::F32 || in.type2 != in.type3 ||
-      (in.type2 != Type::F16 && in.type2 != Type::BF16))
+  // f32 accumulators of f16 or bf16 products, f16 accumulators of f16.
+  if ((in.type != Type::F32 && in.type != Type::F16) || in.type2 != in.type3 ||
+      (in.type2 != Type::F16 && in.type2 != Type::BF16) ||
+      (in.type == Type::F16 && in.type2 != Type::F16))
     return false;
   const Operand &a = in.operands.size() > 1 ? in.operands[1] : Operand();
   in.flag2 = a.kind == OperandKind::Vector;
   const size_t operands = 3 + (in.flag ? 2 : 0) + 3 + (in.flag2 ? 1 : 2);
-  if (in.operands.size() != operands || !isVector(in.operands[0], in.imm / 2))
+  const unsigned dRegs = in.type == Type::F16 ? in.imm / 4 : in.imm / 2;
+  if (in.operands.size() != operands || !isVector(in.operands[0], dRegs))
     return false;
   if (in.flag2 ? !isVector(a, 4) : !isRegOrImm(a))
     return false;
@@ -677,12 +738,18 @@ void slr::sim::checkWgmmaRegisters(const Cta &cta, const Warp &w,
     if (slot >= wg.busyInstr.size() || !wg.busyInstr[slot])
       return;
     uint32_t owner = wg.busyInstr[slot] - 1;
+    bool committed = false;
+    for (const WgmmaOp &op : wg.uncommitted)
+      committed = committed || op.instrIndex == owner;
+    committed = !committed;
     fault(cta, w, in, static_cast<unsigned>(__builtin_ctz(mask)),
           "accesses " + slotName(cta, slot) + ", " +
               (wg.busyAccumulator[slot] ? "an accumulator" : "an A register") +
               " of the wgmma.mma_async at " + lineOf(cta, owner) +
-              ", which is still in flight: it needs a wgmma.wait_group "
-              "first");
+              ", which is still in flight: it needs " +
+              (committed ? "a wgmma.wait_group"
+                         : "a wgmma.commit_group and a wgmma.wait_group") +
+              " first");
   };
   if (in.guard != kNoReg)
     check(in.guard);
@@ -705,6 +772,16 @@ void slr::sim::checkWgmmaRegisters(const Cta &cta, const Warp &w,
       break;
     }
   }
+}
+
+void slr::sim::wgmmaReadFault(const Cta &cta, const Warp &w, const Instr &in,
+                              unsigned lane, uint64_t offset,
+                              const ShadowByte &s, const char *what) {
+  fault(cta, w, in, lane,
+        std::string(what) + " into shared byte " + hex(offset) +
+            ", which the wgmma.mma_async at " + lineOf(cta, s.wgmmaInstr) +
+            " still reads: its operands may change only after a "
+            "wgmma.wait_group covering it");
 }
 
 void slr::sim::appendWgmmaDecoders(std::vector<DecoderEntry> &t) {
