@@ -269,7 +269,8 @@ int main(int argc, char **argv) {
       std::optional<std::string> reason = exportLayer(op, layer);
       if (!reason)
         reason = slr::checkSLRLinearKernelSpec(
-            makeSpec(layer.entry.n, layer.entry.k, layer.entry.rank, *variant));
+            makeSpec(layer.entry.n, layer.entry.k, layer.entry.rank,
+                     slr::GPUKernelVariant::MmaSpSm80));
       if (reason) {
         errs() << "slr-gpu-kernels: skipped " << layer.entry.layer << ": "
                << *reason << "\n";
@@ -291,8 +292,18 @@ int main(int argc, char **argv) {
     std::string shape = (Twine(n) + "x" + Twine(k)).str();
     // The fused kernels and the sparse-only main kernel (rank 0), of the
     // variant for any M and, with --decode, of the decode variant.
+    // slr-bench-gpu launches mma_sp_sm80 and decode_sm80 sets; on sm_90a the
+    // wgmma sets are built too (ptxas figures, the manifest lists them) but
+    // the runner has no launcher for them yet (tensor maps).
+    slr::GPUKernelVariant anyM = *variant;
+    if (anyM == slr::GPUKernelVariant::WgmmaSpSm90a)
+      anyM = slr::GPUKernelVariant::MmaSpSm80;
     SmallVector<std::tuple<slr::GPUKernelVariant, int64_t, int64_t>> sets = {
-        {*variant, requestedRank, 0}, {*variant, 0, 0}};
+        {anyM, requestedRank, 0}, {anyM, 0, 0}};
+    if (*variant == slr::GPUKernelVariant::WgmmaSpSm90a)
+      for (int64_t r : {requestedRank, int64_t(0)})
+        if (!slr::checkSLRLinearKernelSpec(makeSpec(n, k, r, *variant)))
+          sets.push_back({*variant, r, 0}); // only shapes it tiles
     if (decodeKernels) {
       SmallVector<int64_t> bounds(decodeRows.begin(), decodeRows.end());
       if (bounds.empty())

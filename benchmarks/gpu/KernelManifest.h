@@ -11,7 +11,8 @@
 //           k_blocks=... [family=decode_sm80]
 //
 // (family: the kernel variant, mma_sp_sm80 when absent; a decode_sm80 set
-// has no lowrank kernel, k_blocks is its number of K slices);
+// has no lowrank kernel, k_blocks is its number of K slices; a
+// wgmma_sp_sm90a set is listed but slr-bench-gpu does not launch it yet);
 // after a first line `slr-gpu-kernels 1 chip=<sm_XX> binary=<file>`, and one
 // line per layer of a real compressed model whose weights were exported:
 //
@@ -159,7 +160,8 @@ inline bool readManifest(const std::string &path, KernelManifest &manifest,
               integer("lowrank_smem", v.lowRankSharedBytes) &&
               integer("k_blocks", v.kBlocks);
     if (!ok || v.mainKernel.empty() || (v.type != "bf16" && v.type != "f16") ||
-        (v.family != "mma_sp_sm80" && !decode) ||
+        (v.family != "mma_sp_sm80" && v.family != "wgmma_sp_sm90a" &&
+         !decode) ||
         (v.rank > 0 && !decode && v.lowRankKernel.empty()) ||
         (decode && v.kBlocks <= 0)) {
       error = path + ":" + std::to_string(lineNumber) + ": incomplete variant";

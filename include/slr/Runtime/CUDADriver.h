@@ -85,6 +85,10 @@ struct DriverAPI {
   CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
   CUresult (*cuPointerGetAttribute)(void *, int, CUdeviceptr);
+  CUresult (*cuTensorMapEncodeTiled)(void *, int, uint32_t, void *,
+                                     const uint64_t *, const uint64_t *,
+                                     const uint32_t *, const uint32_t *, int,
+                                     int, int, int);
 };
 
 /// The entry points DriverAPI holds: (field, exported symbol of the driver).
@@ -120,7 +124,8 @@ struct DriverAPI {
   X(cuMemcpyAsync, cuMemcpyAsync)                                              \
   X(cuMemsetD32Async, cuMemsetD32Async)                                        \
   X(cuMemsetD16Async, cuMemsetD16Async)                                        \
-  X(cuPointerGetAttribute, cuPointerGetAttribute)
+  X(cuPointerGetAttribute, cuPointerGetAttribute)                              \
+  X(cuTensorMapEncodeTiled, cuTensorMapEncodeTiled)
 
 /// Fills `api` from the driver the linking library provides: the CUDA
 /// driver loaded with dlopen (libslr_cuda_runtime, CUDADriverLoader.cpp)

@@ -68,6 +68,17 @@ void *slrGpuStageInput(void *data, uint64_t bytes);
 void *slrGpuStageOutput(void *data, uint64_t bytes);
 void slrGpuUnstage(void *data, void *staged, uint64_t bytes, bool copyBack);
 
+/// Encodes (cuTensorMapEncodeTiled) the 2-D tiled TMA map of the row-major
+/// [rows, cols] device tensor at `global` (CUtensorMapDataType `dataType`)
+/// with boxes of boxRows x boxCols and CUtensorMapSwizzle `swizzle`, zeros
+/// out of bounds, into the 128 bytes of slot `slot` of `maps` (64-byte
+/// aligned host memory). The wgmma_sp_sm90a launchers copy the maps to the
+/// device and pass them to the kernel.
+void slrGpuEncodeTensorMap2D(void *maps, uint64_t slot, void *global,
+                             uint64_t dataType, uint64_t rows, uint64_t cols,
+                             uint64_t boxRows, uint64_t boxCols,
+                             uint64_t swizzle);
+
 /// Selects the device later calls use (default 0); must precede the first
 /// other call.
 void mgpuSetDefaultDevice(int32_t device);

@@ -8,7 +8,9 @@
 //  * lowRank: t += x*V^T, split over K (LowRankProjectionKernel.cpp);
 //  * reorder: packed positions -> mma.sp metadata words
 //    (MetadataReorderKernel.cpp), only for positions that are not
-//    compile-time constants.
+//    compile-time constants;
+//  * wgmma_sp_sm90a: main from WgmmaKernel.cpp, the projection kernel in
+//    its store mode.
 //
 // All per-lane fragment addressing comes from slr/Conversion/SLRToGPU/
 // MMALayout.h (shared with the emulator in unittests/GPU).
@@ -88,6 +90,36 @@ checkDecodeSpec(const SLRLinearKernelSpec &spec) {
   return std::nullopt;
 }
 
+/// The wgmma kernel: 128 x 128 CTA tiles of y, K in blocks of 64, the rank
+/// in blocks of 64 (TMA boxes of 128-byte rows).
+static std::optional<std::string>
+checkWgmmaSpec(const SLRLinearKernelSpec &spec) {
+  if (spec.n <= 0 || spec.n % kWgmmaTileN)
+    return fmt("wgmma kernel: output features N = {0} must be a multiple of "
+               "{1}",
+               spec.n, kWgmmaTileN);
+  if (spec.k <= 0 || spec.k % kWgmmaTileK)
+    return fmt("wgmma kernel: input features K = {0} must be a multiple of "
+               "{1}",
+               spec.k, kWgmmaTileK);
+  if (spec.rank < 0 || spec.rank % kWgmmaRankBlock)
+    return fmt("wgmma kernel: rank r = {0} must be a multiple of {1}",
+               spec.rank, kWgmmaRankBlock);
+  if (std::optional<std::string> error = checkSLRGPUTileConfig(spec.tiles))
+    return error; // the projection kernel's tiling
+  if (spec.k % spec.tiles.tileK)
+    return fmt("input features K = {0} must be a multiple of tile-k = {1}",
+               spec.k, spec.tiles.tileK);
+  int64_t shared = computeWgmmaLayout(spec).totalBytes;
+  if (spec.rank)
+    shared = std::max(shared, computeLowRankLayout(spec).totalBytes);
+  if (shared > kMaxSharedBytes)
+    return fmt("wgmma kernel needs {0} bytes of shared memory per block, more "
+               "than the {1} available",
+               shared, kMaxSharedBytes);
+  return std::nullopt;
+}
+
 std::optional<std::string>
 slr::checkSLRLinearKernelSpec(const SLRLinearKernelSpec &spec) {
   const SLRGPUTileConfig &t = spec.tiles;
@@ -97,6 +129,8 @@ slr::checkSLRLinearKernelSpec(const SLRLinearKernelSpec &spec) {
                "accumulation)");
   if (spec.variant == GPUKernelVariant::DecodeSm80)
     return checkDecodeSpec(spec);
+  if (spec.variant == GPUKernelVariant::WgmmaSpSm90a)
+    return checkWgmmaSpec(spec);
   if (std::optional<std::string> error = checkSLRGPUTileConfig(t))
     return error;
   if (spec.n <= 0 || spec.n % t.tileN)
@@ -132,6 +166,11 @@ FailureOr<GPUKernelVariant> slr::chooseKernelVariant(StringRef chip,
   // bound selects it; a dynamic M keeps mma_sp_sm80 (docs/DESIGN.md).
   if (rows.max != ShapedType::kDynamic && rows.max <= kDecodeMaxRows)
     return GPUKernelVariant::DecodeSm80;
+  // Beyond decode sizes, sm_90a (wgmma and setmaxnreg are sm_90a-only PTX)
+  // takes the Hopper kernel; a shape it does not tile falls back to
+  // mma_sp_sm80 (LinearToGPU.cpp).
+  if (chip == "sm_90a")
+    return GPUKernelVariant::WgmmaSpSm90a;
   return GPUKernelVariant::MmaSpSm80;
 }
 
@@ -171,11 +210,75 @@ static SLRLinearKernels buildDecodeKernels(OpBuilder &builder,
   return kernels;
 }
 
+/// The projection kernel t (+)= x*V^T (accumulating f32 or, in the store
+/// mode, writing the element type).
+static void buildLowRankKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                               const SLRLinearKernelSpec &spec,
+                               SLRLinearKernels &kernels) {
+  Type elt = spec.elementType;
+  LowRankLayout lrLayout = computeLowRankLayout(spec);
+  kernels.lowRankTileN = lrLayout.tileN;
+  kernels.lowRankTileM = kLowRankTileM;
+  kernels.lowRankThreads = 32 * kLowRankWarpsM;
+  kernels.lowRankSharedBytes = lrLayout.totalBytes;
+  Type tType =
+      lowRankStores(spec) ? elt : Float32Type::get(builder.getContext());
+  SmallVector<Type> args = {
+      memrefType({ShapedType::kDynamic, spec.k}, elt),
+      memrefType({spec.rank, spec.k}, elt),
+      memrefType({ShapedType::kDynamic, spec.rank}, tType)};
+  bool exists = false;
+  kernels.lowRank = createKernel(builder, module, lowRankKernelName(spec), args,
+                                 kernels.lowRankThreads, exists);
+  if (!exists) {
+    emitLowRankProjectionKernel(kernels.lowRank, spec, lrLayout);
+    tidyKernel(kernels.lowRank);
+  }
+}
+
+static SLRLinearKernels buildWgmmaKernels(OpBuilder &builder,
+                                          gpu::GPUModuleOp module,
+                                          const SLRLinearKernelSpec &spec) {
+  Type elt = spec.elementType;
+  MLIRContext *ctx = builder.getContext();
+  WgmmaLayout layout = computeWgmmaLayout(spec);
+  SLRLinearKernels kernels;
+  kernels.threads = kWgmmaThreads;
+  kernels.mainSharedBytes = layout.totalBytes;
+  kernels.tileN = kWgmmaTileN;
+  kernels.tileM = kWgmmaTileM;
+  kernels.kBlocks = spec.k / spec.tiles.tileK;
+  SmallVector<Type> args = {memrefType({ShapedType::kDynamic, spec.k}, elt),
+                            memrefType({spec.n, spec.k / 2}, elt),
+                            memrefType({mma::metadataWordCount(spec.n, spec.k)},
+                                       IntegerType::get(ctx, 32))};
+  if (spec.rank) {
+    args.push_back(memrefType({spec.n, spec.rank}, elt));
+    args.push_back(memrefType({ShapedType::kDynamic, spec.rank}, elt));
+  }
+  if (spec.hasBias)
+    args.push_back(memrefType({spec.n}, elt));
+  args.push_back(memrefType({ShapedType::kDynamic, spec.n}, elt));
+  args.push_back(memrefType({layout.maps, 16}, IntegerType::get(ctx, 64)));
+  bool exists = false;
+  kernels.main = createKernel(builder, module, wgmmaKernelName(spec, layout),
+                              args, kernels.threads, exists);
+  if (!exists) {
+    emitWgmmaKernel(kernels.main, spec, layout);
+    tidyKernel(kernels.main);
+  }
+  if (spec.rank)
+    buildLowRankKernel(builder, module, spec, kernels);
+  return kernels;
+}
+
 SLRLinearKernels slr::buildSLRLinearKernels(OpBuilder &builder,
                                             gpu::GPUModuleOp module,
                                             const SLRLinearKernelSpec &spec) {
   if (spec.variant == GPUKernelVariant::DecodeSm80)
     return buildDecodeKernels(builder, module, spec);
+  if (spec.variant == GPUKernelVariant::WgmmaSpSm90a)
+    return buildWgmmaKernels(builder, module, spec);
   const SLRGPUTileConfig &t = spec.tiles;
   Type elt = spec.elementType;
   MLIRContext *ctx = builder.getContext();
@@ -208,23 +311,8 @@ SLRLinearKernels slr::buildSLRLinearKernels(OpBuilder &builder,
     tidyKernel(kernels.main);
   }
 
-  if (spec.rank) {
-    LowRankLayout lrLayout = computeLowRankLayout(spec);
-    kernels.lowRankTileN = lrLayout.tileN;
-    kernels.lowRankTileM = kLowRankTileM;
-    kernels.lowRankThreads = 32 * kLowRankWarpsM;
-    kernels.lowRankSharedBytes = lrLayout.totalBytes;
-    SmallVector<Type> args = {
-        memrefType({ShapedType::kDynamic, spec.k}, elt),
-        memrefType({spec.rank, spec.k}, elt),
-        memrefType({ShapedType::kDynamic, spec.rank}, f32)};
-    kernels.lowRank = createKernel(builder, module, lowRankKernelName(spec),
-                                   args, kernels.lowRankThreads, exists);
-    if (!exists) {
-      emitLowRankProjectionKernel(kernels.lowRank, spec, lrLayout);
-      tidyKernel(kernels.lowRank);
-    }
-  }
+  if (spec.rank)
+    buildLowRankKernel(builder, module, spec, kernels);
   return kernels;
 }
 

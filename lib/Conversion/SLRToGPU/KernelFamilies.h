@@ -12,7 +12,12 @@
 //    metadata words on the device (positions that are not constants);
 //  * DecodeKernel.cpp (variant decode_sm80): y = x*S^T + (x*V^T)*U^T + b
 //    for M <= 16 in one launch, split over N and K, CUDA-core FMAs on the
-//    decoded 2:4 values, f32 atomics into a self-clearing workspace.
+//    decoded 2:4 values, f32 atomics into a self-clearing workspace;
+//  * WgmmaKernel.cpp (variant wgmma_sp_sm90a): y = x*S^T + t*U^T + b for
+//    large M on sm_90a, TMA into swizzled shared memory, mbarrier pipeline,
+//    a producer warp and two consumer warpgroups issuing wgmma.mma_async.sp
+//    (m64n128k32) and, for t*U^T, dense wgmma k-blocks into the same
+//    accumulators; t comes from the projection kernel in its store mode.
 //
 // A new kernel variant (another MMA generation, an M-range specialisation)
 // is a new family file plus a case in chooseKernelVariant and
@@ -57,6 +62,11 @@ struct LowRankLayout {
 };
 
 LowRankLayout computeLowRankLayout(const SLRLinearKernelSpec &spec);
+/// The store mode (wgmma_sp_sm90a): no split over K, t [M, R] of the
+/// element type written once (the zeroing launch is not needed).
+inline bool lowRankStores(const SLRLinearKernelSpec &spec) {
+  return spec.variant == GPUKernelVariant::WgmmaSpSm90a;
+}
 std::string lowRankKernelName(const SLRLinearKernelSpec &spec);
 void emitLowRankProjectionKernel(mlir::gpu::GPUFuncOp func,
                                  const SLRLinearKernelSpec &spec,
@@ -94,6 +104,46 @@ std::string decodeKernelName(const SLRLinearKernelSpec &spec,
 void emitDecodeKernel(mlir::gpu::GPUFuncOp func,
                       const SLRLinearKernelSpec &spec,
                       const DecodeLayout &layout);
+
+//===--- sm_90a wgmma kernel (WgmmaKernel.cpp) ---------------------------===//
+
+/// The CTA tile of wgmma_sp_sm90a: 128 rows of S (two consumer warpgroups
+/// of 64, the wgmma M) by 128 rows of x (the wgmma N), K in blocks of 64
+/// (two m64n128k32 sparse steps), the rank in blocks of 64 (four dense
+/// m64n128k16 steps).
+inline constexpr int64_t kWgmmaTileN = 128;
+inline constexpr int64_t kWgmmaTileM = 128;
+inline constexpr int64_t kWgmmaTileK = 64;
+inline constexpr int64_t kWgmmaRankBlock = 64;
+/// One producer warpgroup (one thread issues the TMA copies) and two
+/// consumer warpgroups.
+inline constexpr int64_t kWgmmaThreads = 384;
+inline constexpr int64_t kWgmmaProducerRegs = 40;
+inline constexpr int64_t kWgmmaConsumerRegs = 232;
+/// Tensor maps the launcher passes (memref<Mapsx16xi64>): x, S values,
+/// metadata words, then U and t with a low-rank part.
+enum WgmmaMap : int64_t { kMapX, kMapS, kMapMeta, kMapU, kMapT };
+
+/// Shared memory of the wgmma kernel (byte offsets from the 1024-aligned
+/// base; the kernel aligns the dynamic buffer itself, hence the slack).
+struct WgmmaLayout {
+  int64_t stages;
+  int64_t offA;    ///< x [128][64] or t [128][64], 128B swizzle
+  int64_t offB;    ///< S values [128][32] (64B swizzle) or U [128][64]
+  int64_t offMeta; ///< metadata words [8 tiles of 16 rows][32]
+  int64_t stageBytes;
+  int64_t offBarriers; ///< full[stages], empty[stages] (8 bytes each)
+  int64_t sparseTxBytes, lowRankTxBytes;
+  int64_t totalBytes;
+  int64_t maps;
+};
+
+WgmmaLayout computeWgmmaLayout(const SLRLinearKernelSpec &spec);
+std::string wgmmaKernelName(const SLRLinearKernelSpec &spec,
+                            const WgmmaLayout &layout);
+/// Fills `func` (x, values, meta, [u, t], [bias], y, maps).
+void emitWgmmaKernel(mlir::gpu::GPUFuncOp func, const SLRLinearKernelSpec &spec,
+                     const WgmmaLayout &layout);
 
 } // namespace slr::gpu_kernels
 

@@ -193,9 +193,11 @@ struct LinearToGPUKernels : OpRewritePattern<LinearOp> {
     spec.maxRows = rowBound.max;
     spec.defect = options.defect;
     std::optional<std::string> error = checkSLRLinearKernelSpec(spec);
-    if (error && spec.variant == GPUKernelVariant::DecodeSm80) {
-      // A shape the decode kernel does not take (K not a multiple of 64)
-      // keeps the tensor-core kernels.
+    if (error && (spec.variant == GPUKernelVariant::DecodeSm80 ||
+                  spec.variant == GPUKernelVariant::WgmmaSpSm90a)) {
+      // A shape the decode kernel does not take (K not a multiple of 64),
+      // or the wgmma kernel does not tile (N not a multiple of 128, K of
+      // 64, the rank of 64), keeps the mma.sp kernels.
       spec.variant = GPUKernelVariant::MmaSpSm80;
       error = checkSLRLinearKernelSpec(spec);
     }

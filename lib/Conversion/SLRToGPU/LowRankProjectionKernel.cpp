@@ -3,7 +3,9 @@
 // lowRank: the projection t[M, R] += x * V^T of the low-rank term, dense
 // m16n8k16 MMAs fed by the cp.async pipeline, f32 atomics into t, split over
 // K across CTAs along grid.z so that decode-sized M still fills the GPU
-// (the split is chosen at launch, LaunchPolicy.h).
+// (the split is chosen at launch, LaunchPolicy.h). In the store mode
+// (wgmma_sp_sm90a, large M) there is no split: each element of t is written
+// once, rounded to the element type, and t needs no zeroing launch.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,9 +32,10 @@ slr::gpu_kernels::computeLowRankLayout(const SLRLinearKernelSpec &spec) {
 std::string
 slr::gpu_kernels::lowRankKernelName(const SLRLinearKernelSpec &spec) {
   const SLRGPUTileConfig &t = spec.tiles;
-  return llvm::formatv("slr_lowrank_{0}_r{1}_k{2}_t{3}_s{4}{5}",
+  return llvm::formatv("slr_lowrank_{0}_r{1}_k{2}_t{3}_s{4}{5}{6}",
                        typeName(spec.elementType), spec.rank, spec.k, t.tileK,
-                       t.stages, defectSuffix(spec.defect))
+                       t.stages, lowRankStores(spec) ? "_store" : "",
+                       defectSuffix(spec.defect))
       .str();
 }
 
@@ -119,6 +122,12 @@ void slr::gpu_kernels::emitLowRankProjectionKernel(
       [&] { return e.add(mBase, warpRowM); }, [](Value) { return Value(); },
       [&](Value, Value r, Value m, Value value) {
         e.ifThen(e.ult(m, rows), [&] {
+          if (lowRankStores(spec)) {
+            memref::StoreOp::create(b, loc,
+                                    arith::TruncFOp::create(b, loc, elt, value),
+                                    tBuf, ValueRange{m, r});
+            return;
+          }
           memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, value,
                                       tBuf, ValueRange{m, r});
         });

@@ -20,6 +20,12 @@
 // split-K factor of the low-rank kernel grows as M shrinks so that decode
 // (M = 1) still spreads V over the GPU.
 //
+// wgmma_sp_sm90a: t [M, r] of the element type, written by the projection
+// kernel in its store mode (no split, no zeroing); the TMA tensor maps of
+// x, S, the metadata words, U and t are encoded on the host
+// (slrGpuEncodeTensorMap2D into a stack buffer), copied to the device on
+// the stream and passed to the main kernel as a memref<Jx16xi64>.
+//
 //===----------------------------------------------------------------------===//
 
 #include "slr/Conversion/SLRToGPU/LaunchPolicy.h"
@@ -200,7 +206,8 @@ public:
         b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
     auto function = module.lookupSymbol<func::FuncOp>(name);
     if (!function) {
-      bool returnsPointer = name != "slrGpuUnstage";
+      bool returnsPointer =
+          name != "slrGpuUnstage" && name != "slrGpuEncodeTensorMap2D";
       OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
       function = func::FuncOp::create(
           mb, loc, name,
@@ -296,6 +303,70 @@ void materializeTensorCoreLaunches(LauncherBuilder &l, GPULaunchAttr recipe,
            recipe.getThreads(), recipe.getSharedBytes(), mainArgs);
 }
 
+/// CUtensorMapDataType of an element type.
+int64_t tensorMapDataType(Type type) {
+  if (type.isBF16())
+    return 9; // CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+  if (type.isF16())
+    return 6; // FLOAT16
+  return 2;   // UINT32 (metadata words)
+}
+
+/// wgmma_sp_sm90a: the projection kernel writes t, then the main kernel
+/// reads everything through the tensor maps (boxes and swizzles as
+/// computeWgmmaLayout lays out a stage).
+void materializeWgmmaLaunches(LauncherBuilder &l, GPULaunchAttr recipe,
+                              Value rows, Value dx, Value dValues, Value dMeta,
+                              Value dU, Value dV, Value dBias, Value dy,
+                              Type elt) {
+  OpBuilder &b = l.b;
+  Location loc = l.loc;
+  int64_t n = recipe.getN(), k = recipe.getK(), rank = recipe.getRank();
+  Value dT;
+  if (rank) {
+    dT = l.alloc(MemRefType::get({ShapedType::kDynamic, rank}, elt), {rows});
+    int64_t tn = recipe.getLowrankTileN();
+    l.launch(
+        recipe.getLowrank(),
+        {l.c(rank / tn), l.ceilDiv(rows, recipe.getLowrankTileM()), l.c(1)},
+        recipe.getLowrankThreads(), recipe.getLowrankSharedBytes(),
+        {dx, dV, dT});
+  }
+  int64_t maps = rank ? 5 : 3;
+  auto hostType = MemRefType::get({maps, 16}, b.getI64Type());
+  Value host = memref::AllocaOp::create(b, loc, hostType, ValueRange{},
+                                        b.getI64IntegerAttr(64));
+  Value rows64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), rows);
+  // (slot, tensor, element type, rows, columns, box rows, box columns,
+  // CUtensorMapSwizzle: 2 = 64B, 3 = 128B).
+  auto encode = [&](int64_t slot, Value tensor, Type type, Value numRows,
+                    int64_t cols, int64_t boxRows, int64_t boxCols,
+                    int64_t swizzle) {
+    l.runtimeCall("slrGpuEncodeTensorMap2D",
+                  {l.pointer(host), l.i64(slot), l.pointer(tensor),
+                   l.i64(tensorMapDataType(type)), numRows, l.i64(cols),
+                   l.i64(boxRows), l.i64(boxCols), l.i64(swizzle)});
+  };
+  encode(0, dx, elt, rows64, k, 128, 64, 3);
+  encode(1, dValues, elt, l.i64(n), k / 2, 128, 32, 2);
+  encode(2, dMeta, b.getI32Type(), l.i64(n / 16), k / 2, 8, 32, 0);
+  if (rank) {
+    encode(3, dU, elt, l.i64(n), rank, 128, 64, 3);
+    encode(4, dT, elt, rows64, rank, 128, 64, 3);
+  }
+  Value dMaps = l.upload(host);
+  SmallVector<Value> args = {dx, dValues, dMeta};
+  if (rank)
+    args.append({dU, dT});
+  if (dBias)
+    args.push_back(dBias);
+  args.append({dy, dMaps});
+  l.launch(
+      recipe.getMain(),
+      {l.c(n / recipe.getTileN()), l.ceilDiv(rows, recipe.getTileM()), l.c(1)},
+      recipe.getThreads(), recipe.getSharedBytes(), args);
+}
+
 LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
   // The dialect verified the recipe and the launcher's operand count.
   SymbolRefAttr main = recipe.getMain(), reorder = recipe.getReorder();
@@ -304,6 +375,7 @@ LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
   // Constant weights: kept on the device after the first call.
   bool resident = recipe.getResident();
   bool decode = recipe.getVariant() == GPUKernelVariant::DecodeSm80;
+  bool wgmma = recipe.getVariant() == GPUKernelVariant::WgmmaSpSm90a;
 
   Location loc = launcher.getLoc();
   Block *entry = launcher.addEntryBlock();
@@ -359,7 +431,7 @@ LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
   if (rank) {
     dU = weight(u);
     dV = weight(v);
-    if (!decode) {
+    if (!decode && !wgmma) {
       dT =
           l.alloc(MemRefType::get({ShapedType::kDynamic, rank}, b.getF32Type()),
                   {rows});
@@ -395,6 +467,10 @@ LogicalResult materialize(func::FuncOp launcher, GPULaunchAttr recipe) {
     args.append({ws, counters, dy});
     l.launch(main, {l.c(n / tileN), l.c(recipe.getKBlocks()), mTiles},
              recipe.getThreads(), recipe.getSharedBytes(), args);
+  } else if (wgmma) {
+    materializeWgmmaLaunches(l, recipe, rows, dx, dValues, dMeta, dU, dV, dBias,
+                             dy,
+                             cast<MemRefType>(x.getType()).getElementType());
   } else {
     materializeTensorCoreLaunches(l, recipe, rows, dx, dValues, dMeta, dU, dV,
                                   dT, dBias, dy);

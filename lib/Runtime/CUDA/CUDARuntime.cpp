@@ -242,6 +242,24 @@ void slrGpuUnstage(void *data, void *staged, uint64_t bytes, bool copyBack) {
   SLR_CU(cuStreamSynchronize, nullptr);
 }
 
+void slrGpuEncodeTensorMap2D(void *maps, uint64_t slot, void *global,
+                             uint64_t dataType, uint64_t rows, uint64_t cols,
+                             uint64_t boxRows, uint64_t boxCols,
+                             uint64_t swizzle) {
+  // Element bytes of the CUtensorMapDataType values the launchers use.
+  uint64_t elementBytes = dataType == 6 || dataType == 9 ? 2 : 4;
+  const uint64_t dims[2] = {cols, rows};
+  const uint64_t strides[1] = {cols * elementBytes};
+  const uint32_t box[2] = {static_cast<uint32_t>(boxCols),
+                           static_cast<uint32_t>(boxRows)};
+  const uint32_t elementStrides[2] = {1, 1};
+  void *map = static_cast<char *>(maps) + 128 * slot;
+  // Interleave none, L2 promotion 128B, out-of-bound elements zero.
+  SLR_CU(cuTensorMapEncodeTiled, map, static_cast<int>(dataType), 2, global,
+         dims, strides, box, elementStrides, 0, static_cast<int>(swizzle), 2,
+         0);
+}
+
 void mgpuSetDefaultDevice(int32_t device) { setDevice(device); }
 
 bool slrCudaRuntimeIsUsable() { return getDriver() != nullptr; }

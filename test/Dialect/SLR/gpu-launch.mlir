@@ -18,6 +18,17 @@ func.func private @every_term(memref<?x32xf16>, memref<16x16xf16>, memref<16x8xi
 // CHECK-SAME: #slr.gpu_launch<variant = decode_sm80, n = 16, k = 128, rank = 16, main = @kernels::@decode, tile_n = 16, tile_m = 1, threads = 32, shared_bytes = 1024, k_blocks = 2>
 func.func private @decode(memref<?x128xf16>, memref<16x64xf16>, memref<64xi32>, memref<16x16xf16>, memref<16x128xf16>, memref<?x16xf16>) attributes {slr.gpu_launcher = #slr.gpu_launch<variant = decode_sm80, n = 16, k = 128, rank = 16, main = @kernels::@decode, tile_n = 16, tile_m = 1, threads = 32, shared_bytes = 1024, k_blocks = 2>}
 
+// wgmma_sp_sm90a: the fields of mma_sp_sm80, its fixed 128 x 128 tile and
+// 384 threads.
+// CHECK-LABEL: func.func private @wgmma
+// CHECK-SAME: #slr.gpu_launch<variant = wgmma_sp_sm90a, n = 128, k = 64, rank = 64, main = @kernels::@wgmma, tile_n = 128, tile_m = 128, threads = 384, shared_bytes = 136256, lowrank = @kernels::@lowrank, lowrank_tile_n = 64, lowrank_tile_m = 64, lowrank_threads = 128, lowrank_shared_bytes = 55296, k_blocks = 1>
+func.func private @wgmma(memref<?x64xf16>, memref<128x32xf16>, memref<256xi32>, memref<128x64xf16>, memref<64x64xf16>, memref<?x128xf16>) attributes {slr.gpu_launcher = #slr.gpu_launch<variant = wgmma_sp_sm90a, n = 128, k = 64, rank = 64, main = @kernels::@wgmma, tile_n = 128, tile_m = 128, threads = 384, shared_bytes = 136256, lowrank = @kernels::@lowrank, lowrank_tile_n = 64, lowrank_tile_m = 64, lowrank_threads = 128, lowrank_shared_bytes = 55296, k_blocks = 1>}
+
+// -----
+
+// expected-error @+1 {{gpu_launch: wgmma_sp_sm90a needs tile_n = tile_m = 128, threads = 384 and n, k, rank multiples of 128, 64, 64 (got tile_n = 128, tile_m = 64, threads = 384, n = 128, k = 64, rank = 0)}}
+func.func private @wgmma_tile(memref<?x64xf16>) attributes {slr.gpu_launcher = #slr.gpu_launch<variant = wgmma_sp_sm90a, n = 128, k = 64, rank = 0, main = @kernels::@wgmma, tile_n = 128, tile_m = 64, threads = 384, shared_bytes = 0>}
+
 // -----
 
 // expected-error @+1 {{gpu_launch: decode_sm80 fuses the low-rank term; lowrank and lowrank_* must be absent}}

@@ -7,7 +7,11 @@
 //
 // Cases 1-6 have a dynamic M (mma_sp_sm80 kernels); cases 7-10 a static M
 // of at most 16, which selects the decode kernel (decode_sm80: K split
-// across CTAs, f32 atomics, the last CTA of a row tile writes y).
+// across CTAs, f32 atomics, the last CTA of a row tile writes y). Cases 11
+// and 12 have a dynamic M and shapes the sm_90a kernel tiles (N, K and the
+// rank multiples of 128, 64 and 64): with chip=sm_90a they, and case 3,
+// run wgmma_sp_sm90a (TMA, mbarriers, warp-specialised
+// wgmma.mma_async.sp); the other dynamic-M cases keep mma_sp_sm80 there.
 //
 // Every configuration runs on the PTX simulator (PTX, format=isa; sm_80 and
 // sm_90a targets) on every machine, and on the GPU (fatbin) where there is
@@ -25,6 +29,11 @@
 // RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils \
 // RUN: | FileCheck %s
 // RUN: sed -e 's/ELT/f16/g' -e 's/LIMIT/2048.0/g' %s \
+// RUN: | slr-opt -slr-gpu-pipeline="format=isa chip=sm_90a" \
+// RUN: | %mlir_runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils \
+// RUN: | FileCheck %s
+// RUN: sed -e 's/ELT/bf16/g' -e 's/LIMIT/256.0/g' %s \
 // RUN: | slr-opt -slr-gpu-pipeline="format=isa chip=sm_90a" \
 // RUN: | %mlir_runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils \
@@ -63,6 +72,8 @@
 // CHECK: 8, 0, 1, 960
 // CHECK: 9, 0, 1, 2048
 // CHECK: 10, 0, 1, 144
+// CHECK: 11, 0, 1, 51200
+// CHECK: 12, 0, 1, 16640
 
 func.func private @printI64(i64)
 func.func private @printComma()
@@ -292,6 +303,100 @@ func.func @case1() {
   %ref = arith.addf %yr, %bbd : tensor<?x?xf32>
   %id = arith.constant 1 : i64
   call @report(%id, %y2, %ref, %t) : (i64, tensor<?x?xELT>, tensor<?x?xf32>, tensor<?x?xf32>) -> ()
+  return
+}
+
+// Large M on sm_90a (wgmma_sp_sm90a: N, K and the rank multiples of 128,
+// 64 and 64): M = 200 is two 128-row CTA tiles, the second partial; two
+// CTA tiles of N, two K blocks and one rank block through the 4-stage
+// pipeline; bias; positions from slr.pack (reordered on the device).
+func.func @case11() {
+  %cM = arith.constant 200 : index
+  %cN = arith.constant 256 : index
+  %cK = arith.constant 128 : index
+  %cK2 = arith.constant 64 : index
+  %s1 = arith.constant 11 : i64
+  %s2 = arith.constant 12 : i64
+  %x32 = call @fill(%cM, %cK, %s1) : (index, index, i64) -> tensor<?x?xf32>
+  %x = call @as_elt(%x32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %x_in = tensor.cast %x : tensor<?x?xELT> to tensor<?x128xELT>
+  %sd32 = call @sparse24(%cN, %cK, %s2) : (index, index, i64) -> tensor<?x?xf32>
+  %sd = call @as_elt(%sd32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %s = tensor.cast %sd : tensor<?x?xELT> to tensor<256x128xELT>
+  %v, %p = slr.pack %s {pattern = #slr.nm<2, 4>} : tensor<256x128xELT> -> tensor<256x64xELT>, tensor<256x32xi8>
+  %cR = arith.constant 64 : index
+  %s3 = arith.constant 13 : i64
+  %s4 = arith.constant 14 : i64
+  %u32 = call @fill(%cN, %cR, %s3) : (index, index, i64) -> tensor<?x?xf32>
+  %vt32 = call @fill(%cR, %cK, %s4) : (index, index, i64) -> tensor<?x?xf32>
+  %ue = call @as_elt(%u32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %vte = call @as_elt(%vt32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %u = tensor.cast %ue : tensor<?x?xELT> to tensor<256x64xELT>
+  %vt = tensor.cast %vte : tensor<?x?xELT> to tensor<64x128xELT>
+  %c1 = arith.constant 1 : index
+  %s5 = arith.constant 15 : i64
+  %b32 = call @fill(%c1, %cN, %s5) : (index, index, i64) -> tensor<?x?xf32>
+  %be = call @as_elt(%b32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %b2 = tensor.cast %be : tensor<?x?xELT> to tensor<1x256xELT>
+  %b = tensor.collapse_shape %b2 [[0, 1]] : tensor<1x256xELT> into tensor<256xELT>
+  %y = slr.linear %x_in, %v, %p lowrank(%u, %vt : tensor<256x64xELT>, tensor<64x128xELT>) bias(%b : tensor<256xELT>) {pattern = #slr.nm<2, 4>} : tensor<?x128xELT>, tensor<256x64xELT>, tensor<256x32xi8> -> tensor<?x256xELT>
+  %y2 = tensor.cast %y : tensor<?x256xELT> to tensor<?x?xELT>
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<256x64xELT>, tensor<256x32xi8> -> tensor<256x128xELT>
+  %d32s = arith.extf %d : tensor<256x128xELT> to tensor<256x128xf32>
+  %d32 = tensor.cast %d32s : tensor<256x128xf32> to tensor<?x?xf32>
+  %xr = arith.extf %x : tensor<?x?xELT> to tensor<?x?xf32>
+  %ys = call @matmul_bt(%xr, %d32) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %ur = arith.extf %ue : tensor<?x?xELT> to tensor<?x?xf32>
+  %vr = arith.extf %vte : tensor<?x?xELT> to tensor<?x?xf32>
+  %t = call @matmul_bt(%xr, %vr) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yl = call @matmul_bt(%t, %ur) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %yr = arith.addf %ys, %yl : tensor<?x?xf32>
+  %br = arith.extf %b : tensor<256xELT> to tensor<256xf32>
+  %bb0 = tensor.empty(%cM) : tensor<?x256xf32>
+  %bb = linalg.broadcast ins(%br : tensor<256xf32>) outs(%bb0 : tensor<?x256xf32>) dimensions = [0]
+  %bbd = tensor.cast %bb : tensor<?x256xf32> to tensor<?x?xf32>
+  %ref = arith.addf %yr, %bbd : tensor<?x?xf32>
+  %id = arith.constant 11 : i64
+  call @report(%id, %y2, %ref, %t) : (i64, tensor<?x?xELT>, tensor<?x?xf32>, tensor<?x?xf32>) -> ()
+  return
+}
+
+// sm_90a without a low-rank part (6 stages): seven K blocks wrap the
+// pipeline (the mbarrier phases flip); M = 130; bias. At most 224 non-zero
+// products per output keep bf16 exact.
+func.func @case12() {
+  %cM = arith.constant 130 : index
+  %cN = arith.constant 128 : index
+  %cK = arith.constant 448 : index
+  %s1 = arith.constant 121 : i64
+  %s2 = arith.constant 122 : i64
+  %x32 = call @fill(%cM, %cK, %s1) : (index, index, i64) -> tensor<?x?xf32>
+  %x = call @as_elt(%x32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %x_in = tensor.cast %x : tensor<?x?xELT> to tensor<?x448xELT>
+  %sd32 = call @sparse24(%cN, %cK, %s2) : (index, index, i64) -> tensor<?x?xf32>
+  %sd = call @as_elt(%sd32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %s = tensor.cast %sd : tensor<?x?xELT> to tensor<128x448xELT>
+  %v, %p = slr.pack %s {pattern = #slr.nm<2, 4>} : tensor<128x448xELT> -> tensor<128x224xELT>, tensor<128x112xi8>
+  %c1 = arith.constant 1 : index
+  %s5 = arith.constant 125 : i64
+  %b32 = call @fill(%c1, %cN, %s5) : (index, index, i64) -> tensor<?x?xf32>
+  %be = call @as_elt(%b32) : (tensor<?x?xf32>) -> tensor<?x?xELT>
+  %b2 = tensor.cast %be : tensor<?x?xELT> to tensor<1x128xELT>
+  %b = tensor.collapse_shape %b2 [[0, 1]] : tensor<1x128xELT> into tensor<128xELT>
+  %y = slr.linear %x_in, %v, %p bias(%b : tensor<128xELT>) {pattern = #slr.nm<2, 4>} : tensor<?x448xELT>, tensor<128x224xELT>, tensor<128x112xi8> -> tensor<?x128xELT>
+  %y2 = tensor.cast %y : tensor<?x128xELT> to tensor<?x?xELT>
+  %d = slr.unpack %v, %p {pattern = #slr.nm<2, 4>} : tensor<128x224xELT>, tensor<128x112xi8> -> tensor<128x448xELT>
+  %d32s = arith.extf %d : tensor<128x448xELT> to tensor<128x448xf32>
+  %d32 = tensor.cast %d32s : tensor<128x448xf32> to tensor<?x?xf32>
+  %xr = arith.extf %x : tensor<?x?xELT> to tensor<?x?xf32>
+  %ys = call @matmul_bt(%xr, %d32) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %br = arith.extf %b : tensor<128xELT> to tensor<128xf32>
+  %bb0 = tensor.empty(%cM) : tensor<?x128xf32>
+  %bb = linalg.broadcast ins(%br : tensor<128xf32>) outs(%bb0 : tensor<?x128xf32>) dimensions = [0]
+  %bbd = tensor.cast %bb : tensor<?x128xf32> to tensor<?x?xf32>
+  %ref = arith.addf %ys, %bbd : tensor<?x?xf32>
+  %id = arith.constant 12 : i64
+  call @report(%id, %y2, %ref, %ys) : (i64, tensor<?x?xELT>, tensor<?x?xf32>, tensor<?x?xf32>) -> ()
   return
 }
 
@@ -715,5 +820,7 @@ func.func @main() {
   call @case8() : () -> ()
   call @case9() : () -> ()
   call @case10() : () -> ()
+  call @case11() : () -> ()
+  call @case12() : () -> ()
   return
 }

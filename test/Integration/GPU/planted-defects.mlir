@@ -28,6 +28,21 @@
 // STALE-NOT: {{^[0-9]}}
 // STALE: slr_cuda_sim: cuLaunchKernel: {{.*}}kernel 'slr_linear_{{.*}}_defect_short_wait', PTX line {{[0-9]+}} (`ldmatrix{{.*}}`), {{.*}}: stale read of shared byte 0x{{[0-9a-f]+}} while a cp.async of thread ({{[0-9]+}}, 0, 0) (PTX line {{[0-9]+}}) is still copying into it
 //
+// The sm_90a kernel (wgmma_sp_sm90a) plants short-wait as consumers that
+// read a stage without waiting on its `full` mbarrier: the copies into it
+// are still in flight.
+// RUN: slr-opt %s --convert-slr-to-gpu="chip=sm_90a test-defect=short-wait" \
+// RUN: | slr-opt -slr-gpu-pipeline="format=isa chip=sm_90a" \
+// RUN: | not %mlir_runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils 2>&1 \
+// RUN: | FileCheck %s --check-prefix=STALE90
+// STALE90-NOT: {{^[0-9]}}
+// STALE90: slr_cuda_sim: cuLaunchKernel: {{.*}}kernel 'slr_wgmma_sp_{{.*}}_defect_short_wait', PTX line {{[0-9]+}} ({{.*}}): stale read of shared byte 0x{{[0-9a-f]+}} while a cp.async.bulk of thread (0, 0, 0) (PTX line {{[0-9]+}}) is still copying into it
+// RUN: slr-opt %s -slr-gpu-pipeline="format=isa chip=sm_90a" \
+// RUN: | %mlir_runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%slr_cuda_sim,%mlir_runner_utils,%mlir_c_runner_utils \
+// RUN: | FileCheck %s --check-prefix=OK
+//
 // RUN: slr-opt %s --convert-slr-to-gpu="test-defect=read-past-tile" \
 // RUN: | slr-opt -slr-gpu-pipeline="format=isa" \
 // RUN: | not %mlir_runner -e main -entry-point-result=void \

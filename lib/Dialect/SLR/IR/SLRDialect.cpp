@@ -102,6 +102,17 @@ LogicalResult GPULaunchAttr::verify(
                          << ")";
     return success();
   }
+  // The sm_90a kernel's fixed CTA tile and warpgroups, and the TMA boxes
+  // of its K and rank blocks.
+  if (variant == GPUKernelVariant::WgmmaSpSm90a &&
+      (tileN != 128 || tileM != 128 || threads != 384 || n % 128 || k % 64 ||
+       rank % 64))
+    return emitError() << "gpu_launch: wgmma_sp_sm90a needs tile_n = tile_m "
+                          "= 128, threads = 384 and n, k, rank multiples of "
+                          "128, 64, 64 (got tile_n = "
+                       << tileN << ", tile_m = " << tileM
+                       << ", threads = " << threads << ", n = " << n
+                       << ", k = " << k << ", rank = " << rank << ")";
   if (static_cast<bool>(lowRank) != (rank > 0))
     return emitError() << "gpu_launch: the low-rank kernel `lowrank` must be "
                           "given exactly when rank > 0 (rank = "

@@ -46,7 +46,11 @@ def SLR_GPUKernelVariant : I32EnumAttr<"GPUKernelVariant",
   I32EnumAttrCase<"MmaSpSm80", 0, "mma_sp_sm80">,
   // M <= 16: one launch split over N and K, CUDA-core FMAs on the decoded
   // 2:4 values, the low-rank term fused: sm_80 and newer.
-  I32EnumAttrCase<"DecodeSm80", 1, "decode_sm80">
+  I32EnumAttrCase<"DecodeSm80", 1, "decode_sm80">,
+  // sm_90a, M beyond decode sizes: TMA into swizzled shared memory, a
+  // producer warp and two consumer warpgroups, wgmma.mma_async.sp
+  // m64n128k32 plus dense wgmma k-blocks for the low-rank term.
+  I32EnumAttrCase<"WgmmaSpSm90a", 2, "wgmma_sp_sm90a">
 ]> {
   let cppNamespace = "::slr";
   let genSpecializedAttr = 0;
@@ -81,6 +85,12 @@ def SLR_GPULaunchAttr : AttrDef<SLR_Dialect, "GPULaunch"> {
       ceil(M / lowrank_tile_m), splitK <= k_blocks);
     * `reorder`: the metadata reorder kernel when the positions are not
       constants.
+
+    `wgmma_sp_sm90a` has the fields of `mma_sp_sm80`; its `lowrank` kernel
+    writes t = x*V^T once (element type, no split over K, no zeroing) and
+    `main` reads x, S, the metadata, U and t through five TMA tensor maps
+    that the launcher encodes (`slrGpuEncodeTensorMap2D`) and passes as a
+    last operand, memref<5x16xi64> (3x16 without a low-rank part).
 
     `decode_sm80` has no `lowrank` kernel (the low-rank term is in `main`)
     and no `lowrank_*` fields; `k_blocks` is its number of K slices: `main`
