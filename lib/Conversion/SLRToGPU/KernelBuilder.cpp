@@ -174,6 +174,42 @@ FailureOr<GPUKernelVariant> slr::chooseKernelVariant(StringRef chip,
   return GPUKernelVariant::MmaSpSm80;
 }
 
+/// The leading arguments every main kernel takes: x [M, K], the packed
+/// values [N, K/2], the metadata words, then (with a low-rank term) U [N, r]
+/// and `lowRankOperand` (V or t, by family), then the bias [N].
+static SmallVector<Type> mainKernelOperands(const SLRLinearKernelSpec &spec,
+                                            MLIRContext *ctx,
+                                            Type lowRankOperand) {
+  Type elt = spec.elementType;
+  SmallVector<Type> args = {memrefType({ShapedType::kDynamic, spec.k}, elt),
+                            memrefType({spec.n, spec.k / 2}, elt),
+                            memrefType({mma::metadataWordCount(spec.n, spec.k)},
+                                       IntegerType::get(ctx, 32))};
+  if (spec.rank) {
+    args.push_back(memrefType({spec.n, spec.rank}, elt));
+    args.push_back(lowRankOperand);
+  }
+  if (spec.hasBias)
+    args.push_back(memrefType({spec.n}, elt));
+  return args;
+}
+
+/// The kernel `name` of `module`, emitted by `emit` unless an earlier layer
+/// of the same shape made it already.
+static gpu::GPUFuncOp
+getOrEmitKernel(OpBuilder &builder, gpu::GPUModuleOp module, StringRef name,
+                ArrayRef<Type> args, int64_t threads,
+                function_ref<void(gpu::GPUFuncOp)> emit) {
+  bool exists = false;
+  gpu::GPUFuncOp func =
+      createKernel(builder, module, name, args, threads, exists);
+  if (!exists) {
+    emit(func);
+    tidyKernel(func);
+  }
+  return func;
+}
+
 static SLRLinearKernels buildDecodeKernels(OpBuilder &builder,
                                            gpu::GPUModuleOp module,
                                            const SLRLinearKernelSpec &spec) {
@@ -186,27 +222,15 @@ static SLRLinearKernels buildDecodeKernels(OpBuilder &builder,
   kernels.tileN = layout.tileN;
   kernels.tileM = layout.tileM;
   kernels.kBlocks = layout.kSlices;
-  SmallVector<Type> args = {memrefType({ShapedType::kDynamic, spec.k}, elt),
-                            memrefType({spec.n, spec.k / 2}, elt),
-                            memrefType({mma::metadataWordCount(spec.n, spec.k)},
-                                       IntegerType::get(ctx, 32))};
-  if (spec.rank) {
-    args.push_back(memrefType({spec.n, spec.rank}, elt));
-    args.push_back(memrefType({spec.rank, spec.k}, elt));
-  }
-  if (spec.hasBias)
-    args.push_back(memrefType({spec.n}, elt));
+  SmallVector<Type> args =
+      mainKernelOperands(spec, ctx, memrefType({spec.rank, spec.k}, elt));
   args.push_back(
       memrefType({ShapedType::kDynamic, spec.n}, Float32Type::get(ctx)));
   args.push_back(memrefType({ShapedType::kDynamic}, IntegerType::get(ctx, 32)));
   args.push_back(memrefType({ShapedType::kDynamic, spec.n}, elt));
-  bool exists = false;
-  kernels.main = createKernel(builder, module, decodeKernelName(spec, layout),
-                              args, kernels.threads, exists);
-  if (!exists) {
-    emitDecodeKernel(kernels.main, spec, layout);
-    tidyKernel(kernels.main);
-  }
+  kernels.main = getOrEmitKernel(
+      builder, module, decodeKernelName(spec, layout), args, kernels.threads,
+      [&](gpu::GPUFuncOp func) { emitDecodeKernel(func, spec, layout); });
   return kernels;
 }
 
@@ -227,13 +251,11 @@ static void buildLowRankKernel(OpBuilder &builder, gpu::GPUModuleOp module,
       memrefType({ShapedType::kDynamic, spec.k}, elt),
       memrefType({spec.rank, spec.k}, elt),
       memrefType({ShapedType::kDynamic, spec.rank}, tType)};
-  bool exists = false;
-  kernels.lowRank = createKernel(builder, module, lowRankKernelName(spec), args,
-                                 kernels.lowRankThreads, exists);
-  if (!exists) {
-    emitLowRankProjectionKernel(kernels.lowRank, spec, lrLayout);
-    tidyKernel(kernels.lowRank);
-  }
+  kernels.lowRank = getOrEmitKernel(
+      builder, module, lowRankKernelName(spec), args, kernels.lowRankThreads,
+      [&](gpu::GPUFuncOp func) {
+        emitLowRankProjectionKernel(func, spec, lrLayout);
+      });
 }
 
 static SLRLinearKernels buildWgmmaKernels(OpBuilder &builder,
@@ -248,25 +270,13 @@ static SLRLinearKernels buildWgmmaKernels(OpBuilder &builder,
   kernels.tileN = kWgmmaTileN;
   kernels.tileM = kWgmmaTileM;
   kernels.kBlocks = spec.k / spec.tiles.tileK;
-  SmallVector<Type> args = {memrefType({ShapedType::kDynamic, spec.k}, elt),
-                            memrefType({spec.n, spec.k / 2}, elt),
-                            memrefType({mma::metadataWordCount(spec.n, spec.k)},
-                                       IntegerType::get(ctx, 32))};
-  if (spec.rank) {
-    args.push_back(memrefType({spec.n, spec.rank}, elt));
-    args.push_back(memrefType({ShapedType::kDynamic, spec.rank}, elt));
-  }
-  if (spec.hasBias)
-    args.push_back(memrefType({spec.n}, elt));
+  SmallVector<Type> args = mainKernelOperands(
+      spec, ctx, memrefType({ShapedType::kDynamic, spec.rank}, elt));
   args.push_back(memrefType({ShapedType::kDynamic, spec.n}, elt));
   args.push_back(memrefType({layout.maps, 16}, IntegerType::get(ctx, 64)));
-  bool exists = false;
-  kernels.main = createKernel(builder, module, wgmmaKernelName(spec, layout),
-                              args, kernels.threads, exists);
-  if (!exists) {
-    emitWgmmaKernel(kernels.main, spec, layout);
-    tidyKernel(kernels.main);
-  }
+  kernels.main = getOrEmitKernel(
+      builder, module, wgmmaKernelName(spec, layout), args, kernels.threads,
+      [&](gpu::GPUFuncOp func) { emitWgmmaKernel(func, spec, layout); });
   if (spec.rank)
     buildLowRankKernel(builder, module, spec, kernels);
   return kernels;
@@ -291,25 +301,14 @@ SLRLinearKernels slr::buildSLRLinearKernels(OpBuilder &builder,
 
   MainLayout mainLayout = computeMainLayout(spec);
   kernels.mainSharedBytes = mainLayout.totalBytes;
-  SmallVector<Type> mainArgs = {
-      memrefType({ShapedType::kDynamic, spec.k}, elt),
-      memrefType({spec.n, spec.k / 2}, elt),
-      memrefType({mma::metadataWordCount(spec.n, spec.k)},
-                 IntegerType::get(ctx, 32))};
-  if (spec.rank) {
-    mainArgs.push_back(memrefType({spec.n, spec.rank}, elt));
-    mainArgs.push_back(memrefType({ShapedType::kDynamic, spec.rank}, f32));
-  }
-  if (spec.hasBias)
-    mainArgs.push_back(memrefType({spec.n}, elt));
+  SmallVector<Type> mainArgs = mainKernelOperands(
+      spec, ctx, memrefType({ShapedType::kDynamic, spec.rank}, f32));
   mainArgs.push_back(memrefType({ShapedType::kDynamic, spec.n}, elt));
-  bool exists = false;
-  kernels.main = createKernel(builder, module, mainKernelName(spec), mainArgs,
-                              kernels.threads, exists);
-  if (!exists) {
-    emitSparseLowRankKernel(kernels.main, spec, mainLayout);
-    tidyKernel(kernels.main);
-  }
+  kernels.main = getOrEmitKernel(
+      builder, module, mainKernelName(spec), mainArgs, kernels.threads,
+      [&](gpu::GPUFuncOp func) {
+        emitSparseLowRankKernel(func, spec, mainLayout);
+      });
 
   if (spec.rank)
     buildLowRankKernel(builder, module, spec, kernels);
@@ -326,16 +325,12 @@ gpu::GPUFuncOp slr::buildMetadataReorderKernel(OpBuilder &builder,
   std::string name = llvm::formatv("slr_reorder_meta_n{0}_k{1}_i{2}", n, k,
                                    positionType.getIntOrFloatBitWidth())
                          .str();
-  bool exists = false;
-  gpu::GPUFuncOp func = createKernel(
+  return getOrEmitKernel(
       builder, module, name,
       {memrefType({n, k / 4}, positionType), memrefType({words}, i32)},
-      kReorderThreads, exists);
-  if (exists)
-    return func;
-  emitMetadataReorderKernel(func, n, k, positionType);
-  tidyKernel(func);
-  return func;
+      kReorderThreads, [&](gpu::GPUFuncOp func) {
+        emitMetadataReorderKernel(func, n, k, positionType);
+      });
 }
 
 GPULaunchAttr slr::getSLRLinearLaunchAttr(gpu::GPUModuleOp module,
