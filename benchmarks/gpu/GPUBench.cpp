@@ -267,6 +267,31 @@ void launch(CUfunction function, int64_t gx, int64_t gy, int64_t gz,
         "cuLaunchKernel");
 }
 
+/// The TMA tensor maps of a wgmma_sp_sm90a launch: 128 bytes each, in the
+/// slots the kernel reads (x, S, metadata words, U, t), encoded with the
+/// parameters slrGpuEncodeTensorMap2D gives cuTensorMapEncodeTiled for the
+/// compiler's launcher (MaterializeLaunchers.cpp).
+struct alignas(64) TensorMaps {
+  int64_t words[5][16] = {};
+
+  /// Row-major [rows, cols] at `global`; `dataType` a CUtensorMapDataType
+  /// (9 bf16, 6 f16, 2 u32), `swizzle` a CUtensorMapSwizzle (0 none, 2 64B,
+  /// 3 128B).
+  void encode(int slot, CUdeviceptr global, int dataType, uint64_t rows,
+              uint64_t cols, uint32_t boxRows, uint32_t boxCols, int swizzle) {
+    const uint64_t elementBytes = dataType == 2 ? 4 : 2;
+    const uint64_t dims[2] = {cols, rows};
+    const uint64_t strides[1] = {cols * elementBytes};
+    const uint32_t box[2] = {boxCols, boxRows};
+    const uint32_t elementStrides[2] = {1, 1};
+    // Interleave none, L2 promotion 128B, out-of-bound elements zero.
+    check(driver().cuTensorMapEncodeTiled(
+              words[slot], dataType, 2, reinterpret_cast<void *>(global), dims,
+              strides, box, elementStrides, 0, swizzle, 2, 0),
+          "cuTensorMapEncodeTiled");
+  }
+};
+
 /// One unit in the last place of the 16-bit type at |v| (its subnormal
 /// quantum below the normal range).
 double ulpOf(double v, bool bf16) {
@@ -522,10 +547,19 @@ struct DecodeKernels {
   }
 };
 
+/// The wgmma_sp_sm90a sets of one layer that the manifest has (the family
+/// builds only shapes it tiles: N, K and the rank multiples of 128, 64 and
+/// 64), fused and sparse only; either may be missing.
+struct WgmmaKernels {
+  const bench::KernelVariant *fused = nullptr, *sparse = nullptr;
+  bool any() const { return fused || sparse; }
+};
+
 /// Times and checks one layer's kernels for every M; prints a table.
 void benchmarkLayer(BenchContext &c, const std::string &title,
                     const Layer &layer, const bench::KernelVariant &fused,
-                    const bench::KernelVariant *sparse, DecodeKernels decode) {
+                    const bench::KernelVariant *sparse, DecodeKernels decode,
+                    WgmmaKernels wgmma) {
   const DriverAPI &d = driver();
   const int64_t n = layer.n, k = layer.k, r = layer.rank;
   const bool bf16 = layer.bf16;
@@ -549,6 +583,13 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
     std::printf(" | %9s %7s %6s %6s | %9s %7s %6s | %7s", "slr decode",
                 "TFLOP/s", "x cuBL", "x +LR", "dec 2:4", "TFLOP/s", "x cuBL",
                 "err/bd");
+  // The wgmma_sp_sm90a columns: its fused and sparse-only kernels.
+  if (wgmma.any() && c.checkOnly)
+    std::printf(" | %12s %12s", "wgmma err/bd", "wg 2:4 err/bd");
+  else if (wgmma.any())
+    std::printf(" | %9s %7s %6s %6s | %9s %7s %6s %6s | %7s", "slr wgmma",
+                "TFLOP/s", "x cuBL", "x +LR", "wg 2:4", "TFLOP/s", "x cuBL",
+                "x cuSP", "err/bd");
   std::printf("\n");
   DeviceBuffer dValues(layer.values), dMeta(layer.metadata), dU(layer.uBits),
       dV(layer.vBits), dDense(layer.dense), dS(layer.sBits);
@@ -563,6 +604,11 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
     return v ? loadKernel(c.module, v->mainKernel, v->mainSharedBytes)
              : nullptr;
   };
+  const bench::KernelVariant *wf = wgmma.fused, *ws = wgmma.sparse;
+  CUfunction wgmmaFused = loadDecode(wf), wgmmaSparse = loadDecode(ws);
+  CUfunction wgmmaLowRank =
+      wf ? loadKernel(c.module, wf->lowRankKernel, wf->lowRankSharedBytes)
+         : nullptr;
   const int64_t words = mma::metadataWordCount(n, k);
   const double rmsS = rootMeanSquare(layer.s), rmsU = rootMeanSquare(layer.u),
                rmsV = rootMeanSquare(layer.v);
@@ -652,6 +698,57 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
         args->matrix(*out, m, n);
       }
     }
+    // wgmma_sp_sm90a, as its launcher runs it: the projection kernel in its
+    // store mode writes t [M, r] of the element type (no split, no zeroing),
+    // then the main kernel reads x, S, the metadata words, U and t through
+    // the tensor maps (uploaded once per M: they hold x's and t's rows).
+    DeviceBuffer dTw(wf ? std::max<int64_t>(m * r, 1) * 2 : 1),
+        dyWgmma(m * n * 2), dyWgmmaSparse(m * n * 2),
+        dMapsFused(sizeof(TensorMaps)), dMapsSparse(sizeof(TensorMaps));
+    KernelArguments wgLowRankArgs, wgFusedArgs, wgSparseArgs;
+    const int eltMapType = bf16 ? 9 : 6;
+    for (auto [v, maps, args, out] :
+         {std::tuple{wf, &dMapsFused, &wgFusedArgs, &dyWgmma},
+          std::tuple{ws, &dMapsSparse, &wgSparseArgs, &dyWgmmaSparse}}) {
+      if (!v)
+        continue;
+      TensorMaps host;
+      host.encode(0, dx.pointer, eltMapType, m, k, 128, 64, 3);
+      host.encode(1, dValues.pointer, eltMapType, n, k / 2, 128, 32, 2);
+      host.encode(2, dMeta.pointer, 2, n / 16, k / 2, 8, 32, 0);
+      if (v->rank) {
+        host.encode(3, dU.pointer, eltMapType, n, r, 128, 64, 3);
+        host.encode(4, dTw.pointer, eltMapType, m, r, 128, 64, 3);
+      }
+      maps->upload(&host);
+      const int64_t mapCount = v->rank ? 5 : 3;
+      args->matrix(dx, m, k);
+      args->matrix(dValues, n, k / 2);
+      args->vector(dMeta, words);
+      if (v->rank) {
+        args->matrix(dU, n, r);
+        args->matrix(dTw, m, r);
+      }
+      args->matrix(*out, m, n);
+      args->matrix(*maps, mapCount, 16);
+    }
+    if (wf) {
+      wgLowRankArgs.matrix(dx, m, k);
+      wgLowRankArgs.matrix(dV, r, k);
+      wgLowRankArgs.matrix(dTw, m, r);
+    }
+    auto runWgmma = [&] {
+      launch(wgmmaLowRank, r / wf->lowRankTileN, ceilDiv(m, wf->lowRankTileM),
+             1, wf->lowRankThreads, wf->lowRankSharedBytes, stream,
+             wgLowRankArgs);
+      launch(wgmmaFused, n / wf->tileN, ceilDiv(m, wf->tileM), 1, wf->threads,
+             wf->mainSharedBytes, stream, wgFusedArgs);
+    };
+    auto runWgmmaSparse = [&] {
+      launch(wgmmaSparse, n / ws->tileN, ceilDiv(m, ws->tileM), 1, ws->threads,
+             ws->mainSharedBytes, stream, wgSparseArgs);
+    };
+
     auto runDecode = [&] {
       launch(decodeFused, n / df->tileN, df->kBlocks, ceilDiv(m, df->tileM),
              df->threads, df->mainSharedBytes, stream, decodeArgs);
@@ -690,6 +787,14 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
             runDecodeSparse();
         }
       }
+      // y starts as NaN, so that an element no launch wrote shows.
+      for (DeviceBuffer *out : {&dyWgmma, &dyWgmmaSparse})
+        check(d.cuMemsetD16Async(out->pointer, 0xFFFF, m * n, stream),
+              "cuMemsetD16Async");
+      if (wf)
+        runWgmma();
+      if (ws)
+        runWgmmaSparse();
       check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
       ElementCheck fusedCheck =
           checkEveryElement(dy.download<uint16_t>(), layer, x, m, true);
@@ -712,6 +817,24 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
       } else if (!decode.fused.empty()) {
         std::printf(" | %12s %12s", "-", "-");
       }
+      ElementCheck wgmmaCheck, wgmmaSparseCheck;
+      if (wgmma.any()) {
+        if (wf)
+          wgmmaCheck = checkEveryElement(dyWgmma.download<uint16_t>(), layer, x,
+                                         m, true);
+        if (ws)
+          wgmmaSparseCheck = checkEveryElement(
+              dyWgmmaSparse.download<uint16_t>(), layer, x, m, false);
+        auto cell = [](const bench::KernelVariant *v, const ElementCheck &e) {
+          if (v)
+            std::printf(" %12.3f", e.worst);
+          else
+            std::printf(" %12s", "-");
+        };
+        std::printf(" |");
+        cell(wf, wgmmaCheck);
+        cell(ws, wgmmaSparseCheck);
+      }
       std::printf("\n");
       std::fflush(stdout);
       if (fusedCheck.worst > 1.0)
@@ -722,6 +845,10 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
         failCheck(decodeCheck, m, "slr's decode kernel");
       if (decodeSparseCheck.worst > 1.0)
         failCheck(decodeSparseCheck, m, "slr's sparse-only decode kernel");
+      if (wgmmaCheck.worst > 1.0)
+        failCheck(wgmmaCheck, m, "slr's wgmma kernel");
+      if (wgmmaSparseCheck.worst > 1.0)
+        failCheck(wgmmaSparseCheck, m, "slr's sparse-only wgmma kernel");
       continue;
     }
 
@@ -734,7 +861,9 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
                  }};
     Column slrSparse{"slr sparse", runSparse}, slrFused{"slr fused", runFused},
         slrDecode{"slr decode", runDecode},
-        slrDecodeSparse{"slr decode 2:4", runDecodeSparse};
+        slrDecodeSparse{"slr decode 2:4", runDecodeSparse},
+        slrWgmma{"slr wgmma", runWgmma},
+        slrWgmmaSparse{"slr wgmma 2:4", runWgmmaSparse};
     std::unique_ptr<CuSparseLt::Plan, void (*)(CuSparseLt::Plan *)> plan(
         nullptr, [](CuSparseLt::Plan *) {});
     std::string csltError;
@@ -785,6 +914,10 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
       columns.push_back(&slrDecode);
     if (ds)
       columns.push_back(&slrDecodeSparse);
+    if (wf)
+      columns.push_back(&slrWgmma);
+    if (ws)
+      columns.push_back(&slrWgmmaSparse);
     timeColumns(c, columns);
     check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
 
@@ -820,6 +953,13 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
         note(checkEveryElement(dyDecodeSparse.download<uint16_t>(), layer, x, m,
                                false),
              "slr's sparse-only decode kernel");
+      if (wf)
+        note(checkEveryElement(dyWgmma.download<uint16_t>(), layer, x, m, true),
+             "slr's wgmma kernel");
+      if (ws)
+        note(checkEveryElement(dyWgmmaSparse.download<uint16_t>(), layer, x, m,
+                               false),
+             "slr's sparse-only wgmma kernel");
     } else {
       if (!c.cublas)
         fail("M = " + std::to_string(m) +
@@ -845,6 +985,14 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
         note(compareWithReference(dyDecodeSparse.download<uint16_t>(), false, n,
                                   refSparse, m, n, bf16, slackSparse),
              "slr's sparse-only decode kernel against cuBLAS");
+      if (wf)
+        note(compareWithReference(dyWgmma.download<uint16_t>(), false, n,
+                                  refFused, m, n, bf16, slackFused),
+             "slr's wgmma kernel against cuBLAS");
+      if (ws)
+        note(compareWithReference(dyWgmmaSparse.download<uint16_t>(), false, n,
+                                  refSparse, m, n, bf16, slackSparse),
+             "slr's sparse-only wgmma kernel against cuBLAS");
     }
     if (c.cublas && host)
       note(compareWithReference(dyDense.download<uint16_t>(), false, n,
@@ -879,6 +1027,23 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
     } else if (!decode.fused.empty()) {
       std::printf(" | %9s %7s %6s %6s | %9s %7s %6s | %7s", "-", "-", "-", "-",
                   "-", "-", "-", "-");
+    }
+    if (wgmma.any()) {
+      // A shape the family has no kernel for shows dashes.
+      double wgmmaMs = slrWgmma.median(),
+             wgmmaSparseMs = slrWgmmaSparse.median();
+      if (wf)
+        std::printf(" | %9.4f %7.1f %5.2fx %5.2fx", wgmmaMs, tflops(wgmmaMs),
+                    denseMs / wgmmaMs, csltLRMs / wgmmaMs);
+      else
+        std::printf(" | %9s %7s %6s %6s", "-", "-", "-", "-");
+      if (ws)
+        std::printf(" | %9.4f %7.1f %5.2fx %5.2fx", wgmmaSparseMs,
+                    tflops(wgmmaSparseMs), denseMs / wgmmaSparseMs,
+                    csltMs / wgmmaSparseMs);
+      else
+        std::printf(" | %9s %7s %6s %6s", "-", "-", "-", "-");
+      std::printf(" | %7.3f", worst);
     }
     std::printf("\n");
     std::fflush(stdout);
@@ -1018,6 +1183,11 @@ int main(int argc, char **argv) {
         (v.rank == rank ? found.fused : found.sparse).push_back(&v);
     return found;
   };
+  auto findWgmma = [&](int64_t n, int64_t k, int64_t rank,
+                       const std::string &type) {
+    return WgmmaKernels{findVariant(n, k, rank, type, "wgmma_sp_sm90a"),
+                        findVariant(n, k, 0, type, "wgmma_sp_sm90a")};
+  };
   // Random weights for every fused variant, with the sparse-only kernel of
   // the same shape; then the exported layers of a real model.
   for (const bench::KernelVariant &fused : manifest.variants) {
@@ -1027,7 +1197,8 @@ int main(int argc, char **argv) {
         randomLayer(fused.n, fused.k, fused.rank, fused.type == "bf16", rng);
     benchmarkLayer(context, "random W", layer, fused,
                    findVariant(fused.n, fused.k, 0, fused.type),
-                   findDecode(fused.n, fused.k, fused.rank, fused.type));
+                   findDecode(fused.n, fused.k, fused.rank, fused.type),
+                   findWgmma(fused.n, fused.k, fused.rank, fused.type));
   }
   std::string directory = manifestPath.substr(0, manifestPath.rfind('/') + 1);
   for (const bench::LayerWeights &weights : manifest.weights) {
@@ -1042,7 +1213,8 @@ int main(int argc, char **argv) {
     Layer layer = readLayer(directory + weights.file, weights, bf16);
     benchmarkLayer(context, weights.layer, layer, *fused,
                    findVariant(weights.n, weights.k, 0, fused->type),
-                   findDecode(weights.n, weights.k, weights.rank, fused->type));
+                   findDecode(weights.n, weights.k, weights.rank, fused->type),
+                   findWgmma(weights.n, weights.k, weights.rank, fused->type));
   }
   return 0;
 }

@@ -292,9 +292,8 @@ int main(int argc, char **argv) {
     std::string shape = (Twine(n) + "x" + Twine(k)).str();
     // The fused kernels and the sparse-only main kernel (rank 0), of the
     // variant for any M and, with --decode, of the decode variant.
-    // slr-bench-gpu launches mma_sp_sm80 and decode_sm80 sets; on sm_90a the
-    // wgmma sets are built too (ptxas figures, the manifest lists them) but
-    // the runner has no launcher for them yet (tensor maps).
+    // On sm_90a the wgmma sets are built too, for the shapes that family
+    // tiles, next to the mma_sp_sm80 ones (slr-bench-gpu compares them).
     slr::GPUKernelVariant anyM = *variant;
     if (anyM == slr::GPUKernelVariant::WgmmaSpSm90a)
       anyM = slr::GPUKernelVariant::MmaSpSm80;

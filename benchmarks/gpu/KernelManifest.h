@@ -12,7 +12,8 @@
 //
 // (family: the kernel variant, mma_sp_sm80 when absent; a decode_sm80 set
 // has no lowrank kernel, k_blocks is its number of K slices; a
-// wgmma_sp_sm90a set is listed but slr-bench-gpu does not launch it yet);
+// wgmma_sp_sm90a set's lowrank kernel is the projection in its store mode,
+// and slr-bench-gpu encodes its tensor maps as the launcher does);
 // after a first line `slr-gpu-kernels 1 chip=<sm_XX> binary=<file>`, and one
 // line per layer of a real compressed model whose weights were exported:
 //
@@ -37,7 +38,7 @@
 namespace slr::bench {
 
 struct KernelVariant {
-  std::string family = "mma_sp_sm80"; // or "decode_sm80"
+  std::string family = "mma_sp_sm80"; // or decode_sm80, wgmma_sp_sm90a
   int64_t n = 0, k = 0, rank = 0;
   std::string type; // "bf16" or "f16"
   std::string mainKernel, lowRankKernel;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine from the repository root, after
 # benchmarks/gpu/prepare.sh here (carry build/gpu-bench): the integration
-# programs built ahead of time (sm_90a machine code, exact checks), the
-# kernel checks on small and odd shapes (every output element of every
-# column against a reference), then the benchmark table against cuBLAS and
-# cuSPARSELt. The log goes to $OUT/gpu-bench.txt (or /tmp). Meant to finish
+# programs built ahead of time (sm_90a machine code, exact checks; linear.mlir
+# runs wgmma_sp_sm90a in its cases 3, 11 and 12), the kernel checks on small
+# and odd shapes (every output element of every column against a reference;
+# check-*-wgmma has the wgmma family's fused kernels), then the benchmark
+# table against cuBLAS and cuSPARSELt (mma_sp_sm80, decode_sm80 and
+# wgmma_sp_sm90a columns). The log goes to $OUT/gpu-bench.txt (or /tmp). Meant to finish
 # well inside 10 minutes.
 set -uo pipefail
 dir="${1:-build/gpu-bench}"
@@ -25,7 +27,7 @@ run() {
   echo "== integration programs (sm_90a)"
   benchmarks/gpu/programs/run.sh "$dir/programs" || status=1
   for check in "$dir"/check-*; do
-    echo "== check $(basename "$check")"
+    echo "== check $(basename "$check"): $(grep -o 'family=[a-z0-9_]*' "$check/kernels.manifest" | sort | uniq -c | tr -s ' \n' ' ')"
     "$dir/slr-bench-gpu" "$check/kernels.manifest" --m 1,5,64,70,130,1000 --reps 3 || status=1
   done
   echo "== benchmark"

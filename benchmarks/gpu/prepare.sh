@@ -31,7 +31,22 @@ for type in bf16 f16; do
   "$build/bin/slr-gpu-kernels" --shape 32x32 --shape 96x160 --rank 16 \
     --type "$type" --chip "$chip" --tile-n 32 --tile-m 16 --tile-k 32 \
     --warps-n 2 --warps-m 1 --stages 2 -o "$out/check-$type-small-tiles"
+  # Rank 64, shapes wgmma_sp_sm90a tiles (N, K, rank multiples of 128, 64,
+  # 64): its fused kernel as well as its sparse-only one (rank 32 above
+  # gets only the latter).
+  "$build/bin/slr-gpu-kernels" --shape 128x64 --shape 384x256 --shape 256x1024 \
+    --rank 64 --type "$type" --chip "$chip" -o "$out/check-$type-wgmma"
 done
+# On sm_90a, what the device run is for: the wgmma sets in the manifests and
+# the integration programs' sm_90a kernels (linear.mlir's cases 3, 11, 12).
+if [ "$chip" = sm_90a ]; then
+  for manifest in "$out/bench/kernels.manifest" "$out"/check-*-wgmma/kernels.manifest; do
+    if ! grep -q 'rank=64 .*family=wgmma_sp_sm90a' "$manifest"; then
+      echo "prepare.sh: error: no fused wgmma_sp_sm90a set in $manifest" >&2
+      exit 1
+    fi
+  done
+fi
 # Real compressed weights, where the end-to-end flows have produced them
 # (scripts/demo.sh, benchmarks/e2e/smollm2.sh): one block each.
 stories="${SLR_STORIES_MODEL:-$build/demo/hassle-free.mlirbc}"
@@ -46,6 +61,14 @@ if [ -f "$smollm2" ]; then
     --type bf16 --chip "$chip" --tile-n 64 -o "$out/check-smollm2"
 fi
 "$root/benchmarks/gpu/programs/build.sh" "$out/programs" fatbin "$chip"
+if [ "$chip" = sm_90a ]; then
+  for program in linear-bf16 linear-f16; do
+    if ! grep -aq slr_wgmma_sp_ "$out/programs/$program"; then
+      echo "prepare.sh: error: $out/programs/$program has no wgmma_sp_sm90a kernel" >&2
+      exit 1
+    fi
+  done
+fi
 du -sh "$out"
 size=$(du -sm "$out" | cut -f1)
 if [ "$size" -gt 60 ]; then
