@@ -1092,4 +1092,34 @@ TEST(WgmmaInvalidPtxTest, SetmaxnregCountOutOfRange) {
   }
 }
 
+TEST(TensorMapFenceTest, AcquireNamesTheMapAndReleaseNothing) {
+  DeviceVector<uint64_t> map(16);
+  EXPECT_RUNS(runHopper(R"(
+.visible .entry k(.param .u64 pmap)
+{
+  .reg .b64 %rd<2>;
+  ld.param.u64 %rd1, [pmap];
+  fence.proxy.tensormap::generic.release.cta;
+  fence.proxy.tensormap::generic.acquire.gpu [%rd1], 128;
+  ret;
+}
+)",
+                        {map.address()}));
+}
+
+TEST(WgmmaInvalidPtxTest, TensorMapFenceOfOtherThan128Bytes) {
+  DeviceVector<uint64_t> map(16);
+  Status status = runHopper(R"(
+.visible .entry k(.param .u64 pmap)
+{
+  .reg .b64 %rd<2>;
+  ld.param.u64 %rd1, [pmap];
+  fence.proxy.tensormap::generic.acquire.gpu [%rd1], 64;
+  ret;
+}
+)",
+                            {map.address()});
+  expectError(status, {"fence.proxy.tensormap::generic.acquire.gpu"});
+}
+
 } // namespace

@@ -283,6 +283,13 @@ void slr::gpu_kernels::emitWgmmaKernel(gpu::GPUFuncOp func,
         NVVM::SetMaxRegisterActionAttr::get(
             ctx, NVVM::SetMaxRegisterAction::decrease));
     e.ifThen(isThread0, [&] {
+      // The maps were copied into global memory by the host (generic proxy)
+      // and are read by the tensor copies (tensormap proxy): acquire each
+      // before its first use, or a map cached from an earlier call at the
+      // same address could be used.
+      for (int64_t map = 0; map < layout.maps; ++map)
+        e.ptx("fence.proxy.tensormap::generic.acquire.gpu [$0], 128;", "l",
+              {mapAddr(map)});
       auto acquire = [&](Value it, int64_t bytes) {
         Value stage = stageOf(it);
         // A fresh barrier's preceding phase (parity 1) counts as complete.

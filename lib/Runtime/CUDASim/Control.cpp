@@ -185,6 +185,20 @@ bool decodeFence(Instr &in, Modifiers &m) {
     return in.operands.empty();
   }
   if (m.take("proxy")) {
+    // fence.proxy.tensormap::generic: orders generic-proxy writes of a
+    // CUtensorMap in global memory before its use by the tensor copies;
+    // the acquire form names the map and its 128 bytes.
+    if (m.take("tensormap::generic")) {
+      // .release/.acquire and the scope went with the ordering hints.
+      in.exec = execNop;
+      if (in.opcode.find(".release") != std::string::npos)
+        return in.operands.empty();
+      return in.opcode.find(".acquire") != std::string::npos &&
+             in.operands.size() == 2 &&
+             in.operands[0].kind == OperandKind::Address &&
+             in.operands[1].kind == OperandKind::Imm &&
+             in.operands[1].value == 128;
+    }
     m.takeOneOf({"async", "alias", "tensormap"});
     m.takeOneOf({"shared::cta", "shared::cluster", "global", "generic"});
     m.takeOrderingAndCacheHints();
