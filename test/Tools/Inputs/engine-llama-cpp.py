@@ -9,48 +9,26 @@ differently by more than that (the adapter is applied).
 
 usage: engine-llama-cpp.py MODEL.gguf ADAPTER.gguf TEXT MAX_BLOCKS SLR_EVAL.json TOLERANCE
 """
-import json
-import math
 import sys
 
 import numpy as np
+from engine_protocol import CONTEXT, check_against_slr, windows
 from llama_cpp import Llama
-
-CONTEXT = 512
-
-
-def blocks(text):
-    current = []
-    for line in text.split("\n"):
-        if line.strip():
-            current.append(line)
-        elif current:
-            yield "\n".join(current).strip()
-            current = []
-    if current:
-        yield "\n".join(current).strip()
 
 
 def mean_nll(llm, text, max_blocks):
-    bos = llm.token_bos()
-    total, count, done = 0.0, 0, 0
-    for block in blocks(text):
-        if done >= int(max_blocks):
-            break
-        tokens = llm.tokenize(block.encode("utf-8"), add_bos=False, special=False)
-        if not tokens:
-            continue
-        done += 1
-        for begin in range(0, len(tokens), CONTEXT - 1):
-            window = [bos] + tokens[begin:begin + CONTEXT - 1]
-            llm.reset()
-            llm.eval(window)
-            logits = np.asarray(llm.scores[:len(window) - 1], dtype=np.float64)
-            shifted = logits - logits.max(axis=1, keepdims=True)
-            log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-            targets = np.asarray(window[1:])
-            total -= float(log_probs[np.arange(len(targets)), targets].sum())
-            count += len(targets)
+    tokenize = lambda block: llm.tokenize(block.encode("utf-8"), add_bos=False, special=False)
+    scored, done = windows(text, max_blocks, tokenize, llm.token_bos())
+    total, count = 0.0, 0
+    for window in scored:
+        llm.reset()
+        llm.eval(window)
+        logits = np.asarray(llm.scores[:len(window) - 1], dtype=np.float64)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        targets = np.asarray(window[1:])
+        total -= float(log_probs[np.arange(len(targets)), targets].sum())
+        count += len(targets)
     return total / count, count, done
 
 
@@ -64,15 +42,7 @@ def main():
     mean, count, done = mean_nll(llm, text, max_blocks)
     # S alone, without the adapter: shows the adapter is applied.
     base, _, _ = mean_nll(Llama(model_path=model, **options), text, max_blocks)
-    slr = json.load(open(reference))
-    ratio = math.exp(mean) / math.exp(slr["mean_nll"])
-    print("llama.cpp: %d blocks, %d tokens, mean NLL %.6f, perplexity %.4f (S alone, no "
-          "adapter: %.4f); slr: %d tokens, mean NLL %.6f, perplexity %.4f" % (
-              done, count, mean, math.exp(mean), math.exp(base), slr["predicted_tokens"],
-              slr["mean_nll"], math.exp(slr["mean_nll"])))
-    assert abs(ratio - 1) <= float(tolerance), ratio
-    assert abs(base - mean) > float(tolerance) * mean, "adapter has no effect"
-    print("perplexity within %s of slr's" % tolerance)
+    check_against_slr("llama.cpp", done, count, mean, base, reference, tolerance)
 
 
 main()

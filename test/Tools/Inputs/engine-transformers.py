@@ -11,7 +11,6 @@ within TOLERANCE, relative).
 usage: engine-transformers.py HF_DIR TEXT MAX_BLOCKS SLR_EVAL.json TOLERANCE
 """
 import json
-import math
 import os
 import sys
 import tempfile
@@ -20,23 +19,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
 import torch  # noqa: E402
+from engine_protocol import check_against_slr, windows  # noqa: E402
 from peft import PeftModel  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
 from transformers import AutoModelForCausalLM  # noqa: E402
-
-CONTEXT = 512
-
-
-def blocks(text):
-    current = []
-    for line in text.split("\n"):
-        if line.strip():
-            current.append(line)
-        elif current:
-            yield "\n".join(current).strip()
-            current = []
-    if current:
-        yield "\n".join(current).strip()
 
 
 def main():
@@ -53,43 +39,28 @@ def main():
     model.eval()
     tokenizer = Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
     config = json.load(open(os.path.join(folder, "config.json")))
-    bos = config["bos_token_id"]
     text = open(text_path, encoding="utf-8", errors="replace").read()
-    total, base_total, count, done = 0.0, 0.0, 0, 0
+    scored, done = windows(text, max_blocks,
+                           lambda block: tokenizer.encode(block, add_special_tokens=False).ids,
+                           config["bos_token_id"])
+    total, base_total, count = 0.0, 0.0, 0
     with torch.no_grad():
-        for block in blocks(text):
-            if done >= int(max_blocks):
-                break
-            tokens = tokenizer.encode(block, add_special_tokens=False).ids
-            if not tokens:
-                continue
-            done += 1
-            for begin in range(0, len(tokens), CONTEXT - 1):
-                window = [bos] + tokens[begin:begin + CONTEXT - 1]
-                ids = torch.tensor([window])
-                targets = ids[0, 1:]
+        for window in scored:
+            ids = torch.tensor([window])
+            targets = ids[0, 1:]
 
-                def nll():
-                    logits = model(input_ids=ids).logits[0, :-1].double()
-                    log_probs = torch.log_softmax(logits, dim=-1)
-                    return -float(log_probs[torch.arange(len(targets)), targets].sum())
+            def nll():
+                logits = model(input_ids=ids).logits[0, :-1].double()
+                log_probs = torch.log_softmax(logits, dim=-1)
+                return -float(log_probs[torch.arange(len(targets)), targets].sum())
 
-                total += nll()
-                # S alone: shows the adapter is applied.
-                with model.disable_adapter():
-                    base_total += nll()
-                count += len(targets)
-    mean = total / count
-    slr = json.load(open(reference))
-    ratio = math.exp(mean) / math.exp(slr["mean_nll"])
-    print("transformers+peft: %d blocks, %d tokens, mean NLL %.6f, perplexity %.4f "
-          "(S alone, adapter disabled: %.4f); slr: %d tokens, mean NLL %.6f, perplexity %.4f" % (
-              done, count, mean, math.exp(mean), math.exp(base_total / count),
-              slr["predicted_tokens"], slr["mean_nll"], math.exp(slr["mean_nll"])))
-    assert abs(ratio - 1) <= float(tolerance), ratio
-    # The adapter must matter more than the tolerance, or the check says nothing.
-    assert abs(base_total / count - mean) > float(tolerance) * mean, "adapter has no effect"
-    print("perplexity within %s of slr's" % tolerance)
+            total += nll()
+            # S alone: shows the adapter is applied.
+            with model.disable_adapter():
+                base_total += nll()
+            count += len(targets)
+    check_against_slr("transformers+peft", done, count, total / count, base_total / count,
+                      reference, tolerance)
 
 
 main()
