@@ -25,6 +25,8 @@
 
 #include "slr/Conversion/SLRToGPU/LaunchPolicy.h"
 #include "slr/Conversion/SLRToGPU/MMALayout.h"
+#include "slr/Conversion/SLRToGPU/WgmmaTensorMaps.h"
+#include "slr/Runtime/CUDARuntime.h"
 #include "slr/Runtime/CUDADriver.h"
 #include "slr/Support/FloatConversion.h"
 
@@ -268,28 +270,11 @@ void launch(CUfunction function, int64_t gx, int64_t gy, int64_t gz,
 }
 
 /// The TMA tensor maps of a wgmma_sp_sm90a launch: 128 bytes each, in the
-/// slots the kernel reads (x, S, metadata words, U, t), encoded with the
-/// parameters slrGpuEncodeTensorMap2D gives cuTensorMapEncodeTiled for the
-/// compiler's launcher (MaterializeLaunchers.cpp).
+/// slots the kernel reads (x, S, metadata words, U, t), encoded as the
+/// compiler's launcher encodes them (wgmma::tensorMaps through
+/// slrGpuEncodeTensorMap2D).
 struct alignas(64) TensorMaps {
   int64_t words[5][16] = {};
-
-  /// Row-major [rows, cols] at `global`; `dataType` a CUtensorMapDataType
-  /// (9 bf16, 6 f16, 2 u32), `swizzle` a CUtensorMapSwizzle (0 none, 2 64B,
-  /// 3 128B).
-  void encode(int slot, CUdeviceptr global, int dataType, uint64_t rows,
-              uint64_t cols, uint32_t boxRows, uint32_t boxCols, int swizzle) {
-    const uint64_t elementBytes = dataType == 2 ? 4 : 2;
-    const uint64_t dims[2] = {cols, rows};
-    const uint64_t strides[1] = {cols * elementBytes};
-    const uint32_t box[2] = {boxCols, boxRows};
-    const uint32_t elementStrides[2] = {1, 1};
-    // Interleave none, L2 promotion 128B, out-of-bound elements zero.
-    check(driver().cuTensorMapEncodeTiled(
-              words[slot], dataType, 2, reinterpret_cast<void *>(global), dims,
-              strides, box, elementStrides, 0, swizzle, 2, 0),
-          "cuTensorMapEncodeTiled");
-  }
 };
 
 /// One unit in the last place of the 16-bit type at |v| (its subnormal
@@ -706,22 +691,24 @@ void benchmarkLayer(BenchContext &c, const std::string &title,
         dyWgmma(m * n * 2), dyWgmmaSparse(m * n * 2),
         dMapsFused(sizeof(TensorMaps)), dMapsSparse(sizeof(TensorMaps));
     KernelArguments wgLowRankArgs, wgFusedArgs, wgSparseArgs;
-    const int eltMapType = bf16 ? 9 : 6;
+    const uint64_t eltMapType = bf16 ? 9 : 6; // CUtensorMapDataType
     for (auto [v, maps, args, out] :
          {std::tuple{wf, &dMapsFused, &wgFusedArgs, &dyWgmma},
           std::tuple{ws, &dMapsSparse, &wgSparseArgs, &dyWgmmaSparse}}) {
       if (!v)
         continue;
       TensorMaps host;
-      host.encode(0, dx.pointer, eltMapType, m, k, 128, 64, 3);
-      host.encode(1, dValues.pointer, eltMapType, n, k / 2, 128, 32, 2);
-      host.encode(2, dMeta.pointer, 2, n / 16, k / 2, 8, 32, 0);
-      if (v->rank) {
-        host.encode(3, dU.pointer, eltMapType, n, r, 128, 64, 3);
-        host.encode(4, dTw.pointer, eltMapType, m, r, 128, 64, 3);
-      }
+      const CUdeviceptr tensors[] = {dx.pointer, dValues.pointer, dMeta.pointer,
+                                     dU.pointer, dTw.pointer};
+      const std::vector<wgmma::TensorMap> layout =
+          wgmma::tensorMaps(n, k, v->rank);
+      for (const wgmma::TensorMap &map : layout)
+        slrGpuEncodeTensorMap2D(
+            host.words, map.slot, reinterpret_cast<void *>(tensors[map.slot]),
+            map.words ? 2 : eltMapType, map.rowsAreM ? m : map.rows, map.cols,
+            map.boxRows, map.boxCols, map.swizzle);
       maps->upload(&host);
-      const int64_t mapCount = v->rank ? 5 : 3;
+      const int64_t mapCount = static_cast<int64_t>(layout.size());
       args->matrix(dx, m, k);
       args->matrix(dValues, n, k / 2);
       args->vector(dMeta, words);

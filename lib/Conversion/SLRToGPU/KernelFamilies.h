@@ -29,6 +29,7 @@
 #define SLR_LIB_CONVERSION_SLRTOGPU_KERNELFAMILIES_H
 
 #include "slr/Conversion/SLRToGPU/SLRToGPU.h"
+#include "slr/Conversion/SLRToGPU/WgmmaTensorMaps.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
@@ -107,22 +108,22 @@ void emitDecodeKernel(mlir::gpu::GPUFuncOp func,
 
 //===--- sm_90a wgmma kernel (WgmmaKernel.cpp) ---------------------------===//
 
-/// The CTA tile of wgmma_sp_sm90a: 128 rows of S (two consumer warpgroups
-/// of 64, the wgmma M) by 128 rows of x (the wgmma N), K in blocks of 64
-/// (two m64n128k32 sparse steps), the rank in blocks of 64 (four dense
-/// m64n128k16 steps).
-inline constexpr int64_t kWgmmaTileN = 128;
-inline constexpr int64_t kWgmmaTileM = 128;
-inline constexpr int64_t kWgmmaTileK = 64;
-inline constexpr int64_t kWgmmaRankBlock = 64;
+/// The CTA tile of wgmma_sp_sm90a (WgmmaTensorMaps.h, shared with the
+/// launch and slr-bench-gpu).
+inline constexpr int64_t kWgmmaTileN = wgmma::kTileN;
+inline constexpr int64_t kWgmmaTileM = wgmma::kTileM;
+inline constexpr int64_t kWgmmaTileK = wgmma::kTileK;
+inline constexpr int64_t kWgmmaRankBlock = wgmma::kRankBlock;
 /// One producer warpgroup (one thread issues the TMA copies) and two
 /// consumer warpgroups.
 inline constexpr int64_t kWgmmaThreads = 384;
 inline constexpr int64_t kWgmmaProducerRegs = 40;
 inline constexpr int64_t kWgmmaConsumerRegs = 232;
-/// Tensor maps the launcher passes (memref<Mapsx16xi64>): x, S values,
-/// metadata words, then U and t with a low-rank part.
-enum WgmmaMap : int64_t { kMapX, kMapS, kMapMeta, kMapU, kMapT };
+using wgmma::kMapMeta;
+using wgmma::kMapS;
+using wgmma::kMapT;
+using wgmma::kMapU;
+using wgmma::kMapX;
 
 /// Shared memory of the wgmma kernel (byte offsets from the 1024-aligned
 /// base; the kernel aligns the dynamic buffer itself, hence the slack).

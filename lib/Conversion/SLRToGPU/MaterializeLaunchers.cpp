@@ -29,6 +29,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "slr/Conversion/SLRToGPU/LaunchPolicy.h"
+#include "slr/Conversion/SLRToGPU/WgmmaTensorMaps.h"
 #include "slr/Conversion/SLRToGPU/MMALayout.h"
 #include "slr/Conversion/SLRToGPU/SLRToGPU.h"
 
@@ -332,28 +333,20 @@ void materializeWgmmaLaunches(LauncherBuilder &l, GPULaunchAttr recipe,
         recipe.getLowrankThreads(), recipe.getLowrankSharedBytes(),
         {dx, dV, dT});
   }
-  int64_t maps = rank ? 5 : 3;
-  auto hostType = MemRefType::get({maps, 16}, b.getI64Type());
+  std::vector<wgmma::TensorMap> maps = wgmma::tensorMaps(n, k, rank);
+  auto hostType =
+      MemRefType::get({static_cast<int64_t>(maps.size()), 16}, b.getI64Type());
   Value host = memref::AllocaOp::create(b, loc, hostType, ValueRange{},
                                         b.getI64IntegerAttr(64));
   Value rows64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), rows);
-  // (slot, tensor, element type, rows, columns, box rows, box columns,
-  // CUtensorMapSwizzle: 2 = 64B, 3 = 128B).
-  auto encode = [&](int64_t slot, Value tensor, Type type, Value numRows,
-                    int64_t cols, int64_t boxRows, int64_t boxCols,
-                    int64_t swizzle) {
-    l.runtimeCall("slrGpuEncodeTensorMap2D",
-                  {l.pointer(host), l.i64(slot), l.pointer(tensor),
-                   l.i64(tensorMapDataType(type)), numRows, l.i64(cols),
-                   l.i64(boxRows), l.i64(boxCols), l.i64(swizzle)});
-  };
-  encode(0, dx, elt, rows64, k, 128, 64, 3);
-  encode(1, dValues, elt, l.i64(n), k / 2, 128, 32, 2);
-  encode(2, dMeta, b.getI32Type(), l.i64(n / 16), k / 2, 8, 32, 0);
-  if (rank) {
-    encode(3, dU, elt, l.i64(n), rank, 128, 64, 3);
-    encode(4, dT, elt, rows64, rank, 128, 64, 3);
-  }
+  Value tensors[] = {dx, dValues, dMeta, dU, dT};
+  for (const wgmma::TensorMap &map : maps)
+    l.runtimeCall(
+        "slrGpuEncodeTensorMap2D",
+        {l.pointer(host), l.i64(map.slot), l.pointer(tensors[map.slot]),
+         l.i64(tensorMapDataType(map.words ? b.getI32Type() : elt)),
+         map.rowsAreM ? rows64 : l.i64(map.rows), l.i64(map.cols),
+         l.i64(map.boxRows), l.i64(map.boxCols), l.i64(map.swizzle)});
   Value dMaps = l.upload(host);
   SmallVector<Value> args = {dx, dValues, dMeta};
   if (rank)

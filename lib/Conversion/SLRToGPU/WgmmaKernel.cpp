@@ -55,7 +55,8 @@ slr::gpu_kernels::computeWgmmaLayout(const SLRLinearKernelSpec &spec) {
       kWgmmaTileM * rowBytesX + kWgmmaTileN * rowBytesS + metaBytes;
   l.lowRankTxBytes = (kWgmmaTileM + kWgmmaTileN) * rowBytesU;
   l.totalBytes = alignTo(1024 + l.offBarriers + 16 * l.stages, 16);
-  l.maps = spec.rank ? 5 : 3;
+  l.maps = static_cast<int64_t>(
+      wgmma::tensorMaps(spec.n, spec.k, spec.rank).size());
   return l;
 }
 
