@@ -276,6 +276,10 @@ def safetensors_seeds(out, rng, calibration=None):
     seeds["metadata-only"] = write_safetensors([], {"tokens": "0", "k\u00e9y": "v\u00e4l\n"})
     seeds["escaped-names"] = write_safetensors(
         [("a\"b\\c\u0001\u2581", "F64", [1, 1], f64([1.0]))], {"tokens": "1"})
+    # Regression: a double of 2^63 as an integer field was undefined behaviour.
+    header = b'{"t":{"dtype":"F32","shape":[9.223372036854775807e18],' \
+             b'"data_offsets":[0,9223372036854775808.0]}}'
+    seeds["numbers-of-2-to-the-63"] = struct.pack("<Q", len(header)) + header + b"\0" * 4
     if calibration:
         seeds["slr-calibrate-shrunk"] = calibration
     write_all(os.path.join(out, "safetensors"), seeds)

@@ -11,6 +11,7 @@
 #include "slr/Dialect/SLR/Transforms/LinearMatching.h"
 #include "slr/Export/Export.h"
 #include "slr/Sparsity/NMLayout.h"
+#include "slr/Support/Nesting.h"
 #include "slr/Support/Safetensors.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -41,7 +42,7 @@ readLayerList(const SafetensorsFile &file) {
     return fail("metadata 'format' is '" + file.metadata("format") +
                 "', expected 'slr.packed'");
   llvm::Expected<llvm::json::Value> parsed =
-      llvm::json::parse(file.metadata("layers"));
+      parseUntrustedJSON(file.metadata("layers"));
   if (!parsed)
     return fail("metadata 'layers': " + llvm::toString(parsed.takeError()));
   const llvm::json::Array *array = parsed->getAsArray();

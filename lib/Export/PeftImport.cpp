@@ -11,6 +11,7 @@
 #include "slr/Export/Export.h"
 #include "slr/Import/HuggingFaceLlama.h"
 #include "slr/Support/FileIO.h"
+#include "slr/Support/Nesting.h"
 #include "slr/Support/Safetensors.h"
 
 #include "llvm/ADT/StringSet.h"
@@ -35,7 +36,7 @@ slr::importLlamaHuggingFaceWithPeft(
   if (!configText)
     return configText.takeError();
   llvm::Expected<llvm::json::Value> parsed =
-      llvm::json::parse((*configText)->getBuffer());
+      parseUntrustedJSON((*configText)->getBuffer());
   if (!parsed)
     return fail("adapter_config.json: " + llvm::toString(parsed.takeError()));
   const llvm::json::Object *config = parsed->getAsObject();

@@ -38,7 +38,7 @@ static llvm::Expected<llvm::json::Value> readJSONFile(const std::string &path,
   if (!buffer)
     return buffer.takeError();
   llvm::Expected<llvm::json::Value> value =
-      parseJSONNestedAtMost((*buffer)->getBuffer());
+      parseUntrustedJSON((*buffer)->getBuffer());
   if (!value)
     return llvm::createStringError(name + ": " +
                                    llvm::toString(value.takeError()));

@@ -246,7 +246,7 @@ bool slr::fromJSON(const llvm::json::Value &value,
 
 llvm::Expected<HuggingFaceLlamaConfig>
 slr::parseHuggingFaceLlamaConfig(llvm::StringRef jsonText) {
-  llvm::Expected<llvm::json::Value> value = parseJSONNestedAtMost(jsonText);
+  llvm::Expected<llvm::json::Value> value = parseUntrustedJSON(jsonText);
   if (!value)
     return llvm::createStringError("config.json: " +
                                    llvm::toString(value.takeError()));

@@ -136,7 +136,8 @@ Error SafetensorsFile::parseHeader() {
     return safetensorsError("the JSON header nests arrays or objects deeper "
                             "than " +
                             Twine(kMaxHeaderNesting) + " levels");
-  Expected<llvm::json::Value> header = llvm::json::parse(headerText);
+  Expected<llvm::json::Value> header =
+      parseUntrustedJSON(headerText, kMaxHeaderNesting);
   if (!header)
     return safetensorsError("invalid JSON header: " +
                             llvm::toString(header.takeError()));

@@ -792,7 +792,7 @@ static std::string templateBosToken(const llvm::json::Value *postProcessor) {
 Expected<std::unique_ptr<Tokenizer>>
 Tokenizer::fromHuggingFaceJSON(StringRef jsonText, int32_t bosId,
                                int32_t eosId) {
-  Expected<llvm::json::Value> root = parseJSONNestedAtMost(jsonText);
+  Expected<llvm::json::Value> root = parseUntrustedJSON(jsonText);
   if (!root)
     return jsonError(llvm::toString(root.takeError()));
   const llvm::json::Object *object = root->getAsObject();
@@ -1059,7 +1059,7 @@ Tokenizer::fromHuggingFaceFolder(StringRef folder) {
     if (!config)
       return config.takeError();
     Expected<llvm::json::Value> root =
-        parseJSONNestedAtMost((*config)->getBuffer());
+        parseUntrustedJSON((*config)->getBuffer());
     if (!root)
       return llvm::createStringError("config.json: " +
                                      llvm::toString(root.takeError()));

@@ -185,6 +185,14 @@ TEST(SafetensorsTest, CorruptHeadersAreErrors) {
        "safetensors: tensor 't' needs 'data_offsets' = [begin, end]"},
       {R"({"t": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}})", 4,
        "safetensors: tensor 't' has invalid 'data_offsets'"},
+      // A double of 2^63 (found by slr-fuzz-safetensors): LLVM's getAsInteger
+      // converted it to int64_t, undefined behaviour.
+      {R"({"t": {"dtype": "F32", "shape": [1],
+               "data_offsets": [0, 9223372036854775808.0]}})",
+       4, "safetensors: tensor 't' has invalid 'data_offsets'"},
+      {R"({"t": {"dtype": "F32", "shape": [9.223372036854775807e18],
+               "data_offsets": [0, 4]}})",
+       4, "safetensors: tensor 't' has an invalid dimension in 'shape'"},
       {R"({"t": {"dtype": "F32", "shape": [1], "data_offsets": [0, 8]}})", 4,
        "safetensors: truncated data for tensor 't' (needs bytes up to 8 of "
        "the data buffer, which has 4)"},

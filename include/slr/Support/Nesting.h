@@ -22,10 +22,15 @@ namespace slr {
 /// matched against their kind: unbalanced text can only count shallower.
 bool nestsDeeperThan(llvm::StringRef text, unsigned limit);
 
-/// llvm::json::parse after the pre-scan: "nests arrays or objects deeper
-/// than N levels" for deeper input (config files nest a few levels).
-llvm::Expected<llvm::json::Value> parseJSONNestedAtMost(llvm::StringRef text,
-                                                        unsigned limit = 64);
+/// llvm::json::parse for files from outside: refuses input nested deeper
+/// than `limit` ("nests arrays or objects deeper than N levels"; config files
+/// nest a few levels), and stores every number of value exactly 2^63 as an
+/// unsigned integer. llvm::json::Value::getAsInteger, and so every
+/// fromJSON/ObjectMapper of an integer, converts a double of 2^63 to int64_t
+/// (undefined behaviour) because double(INT64_MAX) rounds up to 2^63; as an
+/// unsigned it is out of range and refused.
+llvm::Expected<llvm::json::Value> parseUntrustedJSON(llvm::StringRef text,
+                                                     unsigned limit = 64);
 
 } // namespace slr
 
