@@ -29,8 +29,8 @@ want=("$@")
 [ ${#want[@]} -gt 0 ] || want=(transformers llama-cpp)
 for engine in "${want[@]}"; do
   case "$engine" in
-  transformers | llama-cpp) ;;
-  *) echo "engines.sh: unknown engine '$engine' (transformers, llama-cpp)" >&2; exit 1 ;;
+  transformers | llama-cpp | llama-perplexity) ;;
+  *) echo "engines.sh: unknown engine '$engine' (transformers, llama-cpp, llama-perplexity)" >&2; exit 1 ;;
   esac
 done
 
@@ -53,29 +53,50 @@ install_transformers() {
   echo "engines.sh: transformers: installed in $((SECONDS - start)) s"
 }
 
-install_llama_cpp() {
-  if has llama_cpp; then
-    echo "engines.sh: llama-cpp: installed"
-    return
-  fi
-  local start=$SECONDS src="$cache/llama_cpp_python-$LLAMA_CPP_PYTHON"
-  local build="$cache/llama-build-$LLAMA_CPP_PYTHON"
-  pip numpy diskcache jinja2 typing-extensions
-  if [ ! -f "$src/vendor/llama.cpp/CMakeLists.txt" ]; then
+llama_src="$cache/llama_cpp_python-$LLAMA_CPP_PYTHON"
+fetch_llama_cpp_source() {
+  if [ ! -f "$llama_src/vendor/llama.cpp/CMakeLists.txt" ]; then
     mkdir -p "$cache/dl"
     "$python" -m pip download --disable-pip-version-check -q --no-deps \
       --no-binary :all: -d "$cache/dl" "llama-cpp-python==$LLAMA_CPP_PYTHON"
     tar -xzf "$cache/dl/llama_cpp_python-$LLAMA_CPP_PYTHON.tar.gz" -C "$cache"
   fi
+}
+configure_llama_cpp() { # build-dir common-and-tools(ON/OFF)
   local launcher=()
   if command -v ccache >/dev/null; then
     launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
-  # Only what the binding loads: libllama and ggml's CPU backend.
-  cmake -S "$src/vendor/llama.cpp" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DBUILD_SHARED_LIBS=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_COMMON=OFF \
-    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
+  cmake -S "$llama_src/vendor/llama.cpp" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DBUILD_SHARED_LIBS=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_COMMON="$2" \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS="$2" \
     -DLLAMA_BUILD_SERVER=OFF -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON "${launcher[@]}" >/dev/null 2>&1
+}
+
+install_llama_perplexity() {
+  local build="$cache/llama-tools-$LLAMA_CPP_PYTHON"
+  local tool="$build/bin/llama-perplexity"
+  if [ ! -x "$tool" ]; then
+    local start=$SECONDS
+    fetch_llama_cpp_source
+    configure_llama_cpp "$build" ON
+    nice ninja -C "$build" -j "$jobs" llama-perplexity >/dev/null
+    echo "engines.sh: llama-perplexity: built in $((SECONDS - start)) s"
+  fi
+  echo "engines.sh: SLR_LLAMA_PERPLEXITY=$tool"
+}
+
+install_llama_cpp() {
+  if has llama_cpp; then
+    echo "engines.sh: llama-cpp: installed"
+    return
+  fi
+  local start=$SECONDS src="$llama_src"
+  local build="$cache/llama-build-$LLAMA_CPP_PYTHON"
+  pip numpy diskcache jinja2 typing-extensions
+  fetch_llama_cpp_source
+  # Only what the binding loads: libllama and ggml's CPU backend.
+  configure_llama_cpp "$build" OFF
   nice ninja -C "$build" -j "$jobs" llama >/dev/null
   local site
   site="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
@@ -91,6 +112,7 @@ for engine in "${want[@]}"; do
   case "$engine" in
   transformers) install_transformers ;;
   llama-cpp) install_llama_cpp ;;
+  llama-perplexity) install_llama_perplexity ;;
   esac
 done
 echo "engines.sh: SLR_ENGINE_PYTHON=$python"

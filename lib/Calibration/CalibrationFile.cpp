@@ -60,7 +60,8 @@ llvm::Error CalibrationFile::write(llvm::StringRef path) const {
         return llvm::createStringError(
             "calibration: H = X^T X of layer '" + name +
             "' contains NaN or Inf (the layer's inputs are not finite)");
-    writer.addF64(name, {layer.numFeatures, layer.numFeatures}, layer.hessian);
+    writer.addF64Borrowed(name, {layer.numFeatures, layer.numFeatures},
+                          layer.hessian);
   }
   return writer.write(path);
 }

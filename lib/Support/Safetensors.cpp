@@ -5,6 +5,7 @@
 #include "slr/Support/FloatConversion.h"
 #include "slr/Support/Nesting.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/JSON.h"
@@ -335,6 +336,18 @@ void SafetensorsWriter::addF64(StringRef name, llvm::ArrayRef<int64_t> shape,
   addRaw(name, SafetensorsDType::F64, shape, bytes);
 }
 
+void SafetensorsWriter::addF64Borrowed(StringRef name,
+                                       llvm::ArrayRef<int64_t> shape,
+                                       llvm::ArrayRef<double> values) {
+  if (!llvm::sys::IsLittleEndianHost)
+    return addF64(name, shape, values);
+  addRaw(name, SafetensorsDType::F64, shape, {});
+  auto tensor = llvm::find_if(
+      pending, [&](const PendingTensor &t) { return t.name == name; });
+  tensor->borrowed = llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(values.data()), values.size() * 8);
+}
+
 void SafetensorsWriter::addF32(StringRef name, llvm::ArrayRef<int64_t> shape,
                                llvm::ArrayRef<float> values) {
   std::vector<uint8_t> bytes(values.size() * 4);
@@ -376,7 +389,7 @@ std::string SafetensorsWriter::serializeHeader() const {
     llvm::json::Array shape;
     for (int64_t dim : tensor.shape)
       shape.push_back(dim);
-    uint64_t end = offset + tensor.bytes.size();
+    uint64_t end = offset + tensor.data().size();
     entries.emplace_back(
         tensor.name,
         llvm::json::Object{
@@ -392,7 +405,7 @@ std::string SafetensorsWriter::serializeHeader() const {
 std::string SafetensorsWriter::serialize() const {
   std::string result = serializeHeader();
   for (const PendingTensor &tensor : pending)
-    result.append(tensor.bytes.begin(), tensor.bytes.end());
+    result.append(tensor.data().begin(), tensor.data().end());
   return result;
 }
 
@@ -400,8 +413,8 @@ Error SafetensorsWriter::write(StringRef path) const {
   Error error = writeFileAtomically(path, [&](llvm::raw_ostream &stream) {
     stream << serializeHeader();
     for (const PendingTensor &tensor : pending)
-      stream.write(reinterpret_cast<const char *>(tensor.bytes.data()),
-                   tensor.bytes.size());
+      stream.write(reinterpret_cast<const char *>(tensor.data().data()),
+                   tensor.data().size());
     return Error::success();
   });
   if (error)

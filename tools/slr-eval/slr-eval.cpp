@@ -72,6 +72,7 @@ static int fail(const Twine &message) {
 }
 
 int main(int argc, char **argv) {
+  auto processStart = std::chrono::steady_clock::now();
   slr::selectBlasKernelsForHost(argv);
   InitLLVM init(argc, argv);
   slr::installToolFatalErrorHandlers("slr-eval");
@@ -118,11 +119,25 @@ int main(int argc, char **argv) {
                            std::max<int64_t>(1, running.numPredicted));
   };
   std::vector<float> logits;
+  // The model's own time, without tokenizing the text: what tokens/s counts.
+  double scoringSeconds = 0, firstWindowSeconds = 0;
+  int64_t forwardTokens = 0;
   slr::WindowScorer scorer =
       [&](ArrayRef<int32_t> window) -> Expected<slr::NLLSum> {
+    auto windowStart = std::chrono::steady_clock::now();
     if (Error error = (*model)->forward(window, logits))
       return error;
-    return slr::nllFromLogits(logits, (*model)->vocabSize(), window);
+    slr::NLLSum sum = slr::nllFromLogits(logits, (*model)->vocabSize(), window);
+    auto windowEnd = std::chrono::steady_clock::now();
+    scoringSeconds +=
+        std::chrono::duration<double>(windowEnd - windowStart).count();
+    // Time to first token: from the start of the process (reading the model,
+    // the tokenizer and the text, compiling) to the first window's logits.
+    if (forwardTokens == 0)
+      firstWindowSeconds =
+          std::chrono::duration<double>(windowEnd - processStart).count();
+    forwardTokens += window.size();
+    return sum;
   };
   auto result =
       slr::evaluatePerplexity(scorer, *tokenizer, text->getBuffer(), options);
@@ -159,6 +174,10 @@ int main(int argc, char **argv) {
       json.attribute("mean_nll", result->meanNLL());
       json.attribute("perplexity", result->perplexity());
       json.attribute("seconds", seconds);
+      json.attribute("compile_seconds", compileSeconds);
+      json.attribute("forward_tokens", forwardTokens);
+      json.attribute("scoring_seconds", scoringSeconds);
+      json.attribute("first_window_seconds", firstWindowSeconds);
     });
     os << "\n";
     if (Error error = slr::writeFileAtomically(jsonPath, text))

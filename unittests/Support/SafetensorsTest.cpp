@@ -128,6 +128,31 @@ TEST(SafetensorsTest, LaterTensorWithTheSameNameReplacesTheEarlier) {
   EXPECT_EQ(values, (std::vector<float>{2.0f, 3.0f}));
 }
 
+// slr-calibrate writes its H matrices without copying them (1 GB on
+// SmolLM2): the file is the one addF64 gives, and a later tensor of the same
+// name still replaces a borrowed one.
+TEST(SafetensorsTest, BorrowedTensorsWriteTheSameBytesAsCopiedOnes) {
+  std::vector<double> h = {1.5, -2.0, 0.0, 1e-300, 4.0, -0.0};
+  SafetensorsWriter copied, borrowed;
+  copied.addF64("blk.0.attn_q", {2, 3}, h);
+  copied.addF32("tail", {1}, {7.0f});
+  borrowed.addF64Borrowed("blk.0.attn_q", {2, 3}, h);
+  borrowed.addF32("tail", {1}, {7.0f});
+  EXPECT_EQ(borrowed.serialize(), copied.serialize());
+
+  borrowed.addF64Borrowed("tail", {1}, llvm::ArrayRef<double>(h).take_front());
+  borrowed.addF64("blk.0.attn_q", {1}, {9.0});
+  auto file = llvm::cantFail(parseBytes(borrowed.serialize()));
+  ASSERT_EQ(file.tensors().size(), 2u);
+  std::vector<double> values;
+  ASSERT_FALSE(llvm::errorToBool(
+      file.readAsDouble(*file.lookup("blk.0.attn_q"), values)));
+  EXPECT_EQ(values, (std::vector<double>{9.0}));
+  ASSERT_FALSE(
+      llvm::errorToBool(file.readAsDouble(*file.lookup("tail"), values)));
+  EXPECT_EQ(values, (std::vector<double>{1.5}));
+}
+
 TEST(SafetensorsTest, WritesAndOpensFiles) {
   llvm::SmallString<128> path;
   ASSERT_FALSE(

@@ -105,7 +105,7 @@ private:
 
 /// Collects tensors and metadata and writes a safetensors file. Tensors are
 /// stored in insertion order (a later tensor with the same name replaces the
-/// earlier one); the data is copied when added.
+/// earlier one); the data is copied when added (except by addF64Borrowed).
 class SafetensorsWriter {
 public:
   void setMetadata(llvm::StringRef key, llvm::StringRef value);
@@ -113,6 +113,11 @@ public:
               llvm::ArrayRef<double> values);
   void addF32(llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
               llvm::ArrayRef<float> values);
+  /// Like addF64 without the copy on little-endian hosts: `values` must stay
+  /// alive and unchanged until write() or serialize() (large calibration
+  /// matrices would otherwise be held twice while the file is written).
+  void addF64Borrowed(llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
+                      llvm::ArrayRef<double> values);
   /// Adds already-encoded little-endian bytes of any dtype (no size check
   /// here; `serialize` output is validated by the reader like any file).
   void addRaw(llvm::StringRef name, SafetensorsDType dtype,
@@ -131,6 +136,11 @@ private:
     SafetensorsDType dtype;
     std::vector<int64_t> shape;
     std::vector<uint8_t> bytes;
+    /// The caller's little-endian bytes (addF64Borrowed), used when set.
+    llvm::ArrayRef<uint8_t> borrowed;
+    llvm::ArrayRef<uint8_t> data() const {
+      return borrowed.data() ? borrowed : llvm::ArrayRef<uint8_t>(bytes);
+    }
   };
   std::map<std::string, std::string> metadataMap;
   std::vector<PendingTensor> pending;
