@@ -323,8 +323,11 @@ CompiledModel::compile(ModuleOp module, bool unpackSparse) {
   return model;
 }
 
-llvm::Error CompiledModel::forward(llvm::ArrayRef<int32_t> tokens,
-                                   std::vector<float> &logits) {
+void Logits::FreeDeleter::operator()(void *pointer) const {
+  std::free(pointer);
+}
+
+llvm::Expected<Logits> CompiledModel::forward(llvm::ArrayRef<int32_t> tokens) {
   for (int32_t token : tokens)
     if (token < 0 || token >= vocab)
       return llvm::createStringError("token id " + std::to_string(token) +
@@ -339,13 +342,23 @@ llvm::Error CompiledModel::forward(llvm::ArrayRef<int32_t> tokens,
   input.strides[0] = 1;
   StridedMemRefType<float, 2> output{};
   reinterpret_cast<ForwardFn>(entry)(&output, &input);
+  Logits logits;
+  // The JIT allocates results with malloc; the caller owns them.
+  logits.buffer.reset(output.basePtr);
   int64_t rows = output.sizes[0], cols = output.sizes[1];
-  logits.resize(rows * cols);
+  logits.numRows = rows;
+  logits.numCols = cols;
+  const float *first = output.data + output.offset;
+  if (output.strides[1] == 1 && (rows <= 1 || output.strides[0] == cols)) {
+    logits.view = llvm::ArrayRef<float>(first, rows * cols);
+    return logits;
+  }
+  logits.strided.resize(rows * cols);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
-      logits[i * cols + j] = output.data[output.offset + i * output.strides[0] +
-                                         j * output.strides[1]];
-  // The JIT allocates results with malloc; the caller owns them.
-  std::free(output.basePtr);
-  return llvm::Error::success();
+      logits.strided[i * cols + j] =
+          first[i * output.strides[0] + j * output.strides[1]];
+  logits.view = logits.strided;
+  logits.buffer.reset();
+  return logits;
 }

@@ -161,11 +161,11 @@ int main(int argc, char **argv) {
   options.contextLength = contextLength;
   options.maxTokens = maxTokens;
   auto start = std::chrono::steady_clock::now();
-  std::vector<float> logits;
   int64_t windows = 0, tokens = 0;
   auto run = [&](ArrayRef<int32_t> window) -> Error {
-    if (Error error = (*model)->forward(window, logits))
-      return error;
+    // Only the recorded activations matter; the logits are freed at once.
+    if (Expected<slr::Logits> logits = (*model)->forward(window); !logits)
+      return logits.takeError();
     tokens += window.size();
     if (++windows % 20 == 0)
       errs() << format("  %6lld windows, %8lld tokens\n", (long long)windows,

@@ -118,16 +118,17 @@ int main(int argc, char **argv) {
                        running.totalNLL /
                            std::max<int64_t>(1, running.numPredicted));
   };
-  std::vector<float> logits;
   // The model's own time, without tokenizing the text: what tokens/s counts.
   double scoringSeconds = 0, firstWindowSeconds = 0;
   int64_t forwardTokens = 0;
   slr::WindowScorer scorer =
       [&](ArrayRef<int32_t> window) -> Expected<slr::NLLSum> {
     auto windowStart = std::chrono::steady_clock::now();
-    if (Error error = (*model)->forward(window, logits))
-      return error;
-    slr::NLLSum sum = slr::nllFromLogits(logits, (*model)->vocabSize(), window);
+    Expected<slr::Logits> logits = (*model)->forward(window);
+    if (!logits)
+      return logits.takeError();
+    slr::NLLSum sum =
+        slr::nllFromLogits(logits->values(), (*model)->vocabSize(), window);
     auto windowEnd = std::chrono::steady_clock::now();
     scoringSeconds +=
         std::chrono::duration<double>(windowEnd - windowStart).count();

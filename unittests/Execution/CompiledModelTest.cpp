@@ -1,7 +1,7 @@
 //===- CompiledModelTest.cpp - model IR vs the reference forward pass -----===//
 
-#include "slr/Dialect/SLR/Transforms/Passes.h"
 #include "slr/Execution/CompiledModel.h"
+#include "slr/Dialect/SLR/Transforms/Passes.h"
 #include "slr/Import/LlamaImporter.h"
 #include "slr/Model/LlamaReference.h"
 #include "slr/Runtime/CPURuntime.h"
@@ -59,17 +59,22 @@ TEST_F(StoriesIRTest, LogitsMatchTheReferenceForwardPass) {
   // Several lengths: dynamic T, including 1 and the full context.
   for (size_t length : {1u, 7u, 64u, 512u}) {
     std::vector<int32_t> tokens = sampleTokens(length);
-    std::vector<float> logits;
-    ASSERT_FALSE(static_cast<bool>((*model)->forward(tokens, logits)));
+    auto result = (*model)->forward(tokens);
+    ASSERT_TRUE(static_cast<bool>(result))
+        << llvm::toString(result.takeError());
+    EXPECT_EQ(result->rows(), static_cast<int64_t>(length));
+    EXPECT_EQ(result->cols(), (*model)->vocabSize());
+    llvm::ArrayRef<float> logits = result->values();
     auto expected = (*reference)->computeLogits(tokens);
     ASSERT_TRUE(static_cast<bool>(expected));
     ASSERT_EQ(logits.size(), expected->size());
     double maxDifference = 0, maxMagnitude = 0;
     for (size_t i = 0; i < logits.size(); ++i) {
-      maxDifference = std::max(
-          maxDifference, static_cast<double>(std::fabs(logits[i] - (*expected)[i])));
-      maxMagnitude =
-          std::max(maxMagnitude, static_cast<double>(std::fabs((*expected)[i])));
+      maxDifference =
+          std::max(maxDifference,
+                   static_cast<double>(std::fabs(logits[i] - (*expected)[i])));
+      maxMagnitude = std::max(maxMagnitude,
+                              static_cast<double>(std::fabs((*expected)[i])));
     }
     // Same float32 math in a different order (BLAS blocking, fused loops).
     EXPECT_LT(maxDifference, 1e-3 * std::max(1.0, maxMagnitude))
@@ -83,10 +88,9 @@ TEST_F(StoriesIRTest, RejectsTokensOutsideTheVocabulary) {
   ASSERT_TRUE(static_cast<bool>(module));
   auto model = CompiledModel::compile(**module);
   ASSERT_TRUE(static_cast<bool>(model));
-  std::vector<float> logits;
-  llvm::Error error = (*model)->forward({1, 600}, logits);
-  ASSERT_TRUE(static_cast<bool>(error));
-  EXPECT_NE(llvm::toString(std::move(error)).find("outside the vocabulary"),
+  auto logits = (*model)->forward({1, 600});
+  ASSERT_FALSE(static_cast<bool>(logits));
+  EXPECT_NE(llvm::toString(logits.takeError()).find("outside the vocabulary"),
             std::string::npos);
 }
 
@@ -104,8 +108,8 @@ TEST_F(StoriesIRTest, InstrumentedRunRecordsTheReferenceStatistics) {
   runtime::ActivationRecorder recorder((*model)->calibrationLayers());
   runtime::setActivationRecorder(&recorder);
   std::vector<int32_t> tokens = sampleTokens(40);
-  std::vector<float> logits;
-  ASSERT_FALSE(static_cast<bool>((*model)->forward(tokens, logits)));
+  auto logits = (*model)->forward(tokens);
+  ASSERT_TRUE(static_cast<bool>(logits)) << llvm::toString(logits.takeError());
   runtime::setActivationRecorder(nullptr);
   ASSERT_TRUE(recorder.error().empty()) << recorder.error();
 
@@ -113,8 +117,9 @@ TEST_F(StoriesIRTest, InstrumentedRunRecordsTheReferenceStatistics) {
   auto reference = LlamaModel::load(*gguf);
   ASSERT_TRUE(static_cast<bool>(reference));
   std::map<std::string, std::vector<double>> expected;
-  (*reference)->setLinearInputHook(
-      [&](llvm::StringRef name, const float *x, int64_t rows, int64_t cols) {
+  (*reference)
+      ->setLinearInputHook([&](llvm::StringRef name, const float *x,
+                               int64_t rows, int64_t cols) {
         std::vector<double> &h = expected[name.str()];
         h.assign(cols * cols, 0.0);
         for (int64_t r = 0; r < rows; ++r)

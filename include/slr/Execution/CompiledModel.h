@@ -43,6 +43,26 @@ loadModelIR(mlir::MLIRContext &context, llvm::StringRef path);
 /// The error names the weight (its resource key) or the layer using it.
 llvm::Error checkModelWeights(mlir::ModuleOp module);
 
+/// The logits of one forward call, [rows x cols] row-major, in the buffer
+/// the compiled code returned (a copy only if that buffer is strided): at
+/// 512 tokens of a 49152-word vocabulary that is 0.1 GB not held twice.
+class Logits {
+public:
+  llvm::ArrayRef<float> values() const { return view; }
+  int64_t rows() const { return numRows; }
+  int64_t cols() const { return numCols; }
+
+private:
+  friend class CompiledModel;
+  struct FreeDeleter {
+    void operator()(void *pointer) const;
+  };
+  std::unique_ptr<void, FreeDeleter> buffer;
+  std::vector<float> strided;
+  llvm::ArrayRef<float> view;
+  int64_t numRows = 0, numCols = 0;
+};
+
 class CompiledModel {
 public:
   /// Checks the weights (checkModelWeights), lowers (in place) and compiles
@@ -58,9 +78,8 @@ public:
 
   ~CompiledModel();
 
-  /// Logits [tokens.size(), vocabSize()] (row-major) for one sequence.
-  llvm::Error forward(llvm::ArrayRef<int32_t> tokens,
-                      std::vector<float> &logits);
+  /// Logits [tokens.size(), vocabSize()] for one sequence.
+  llvm::Expected<Logits> forward(llvm::ArrayRef<int32_t> tokens);
 
   int64_t vocabSize() const { return vocab; }
   /// Names of instrumented layers (module attribute
