@@ -44,28 +44,33 @@
 
 using namespace llvm;
 
+static cl::OptionCategory toolOptions("slr-calibrate options");
+
 static cl::list<std::string>
     inputPaths(cl::Positional,
-               cl::desc("<model IR (.mlir/.mlirbc)> | --merge <shards...>"));
+               cl::desc("<model IR (.mlir/.mlirbc)> | --merge <shards...>"),
+               cl::cat(toolOptions));
 static cl::opt<bool> merge("merge",
                            cl::desc("add the calibration files given as inputs "
                                     "(shards of one calibration) into -o"),
-                           cl::init(false));
+                           cl::init(false), cl::cat(toolOptions));
 static cl::opt<std::string>
     tokenizerPath("tokenizer",
                   cl::desc("GGUF file or Hugging Face folder (tokenizer.json) "
-                           "holding the tokenizer"));
-static cl::opt<std::string> textPath("text", cl::desc("calibration text"));
+                           "holding the tokenizer"),
+                  cl::cat(toolOptions));
+static cl::opt<std::string> textPath("text", cl::desc("calibration text"),
+                                     cl::cat(toolOptions));
 static cl::opt<std::string> outputPath("o", cl::desc("output safetensors"),
-                                       cl::Required);
+                                       cl::Required, cl::cat(toolOptions));
 static cl::opt<int64_t> maxTokens("max-tokens",
                                   cl::desc("calibration tokens (0: all)"),
-                                  cl::init(32768));
+                                  cl::init(32768), cl::cat(toolOptions));
 static cl::opt<int64_t> contextLength("context", cl::desc("window length"),
-                                      cl::init(512));
+                                      cl::init(512), cl::cat(toolOptions));
 static cl::opt<std::string>
     layers("layers", cl::desc("regex over layer names to record (all)"),
-           cl::init(""));
+           cl::init(""), cl::cat(toolOptions));
 
 static int fail(const Twine &message) {
   WithColor::error(errs(), "slr-calibrate") << message << "\n";
@@ -113,6 +118,7 @@ int main(int argc, char **argv) {
   slr::selectBlasKernelsForHost(argv);
   InitLLVM init(argc, argv);
   slr::installToolFatalErrorHandlers("slr-calibrate");
+  cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(argc, argv,
                               "slr-calibrate: H = X^T X per linear layer\n");
   if (merge)

@@ -31,40 +31,44 @@
 
 using namespace llvm;
 
+static cl::OptionCategory toolOptions("slr-eval options");
+
 static cl::opt<std::string> modelPath(cl::Positional,
                                       cl::desc("<model IR (.mlir/.mlirbc)>"),
-                                      cl::Required);
+                                      cl::Required, cl::cat(toolOptions));
 static cl::opt<std::string>
     tokenizerPath("tokenizer",
                   cl::desc("GGUF file or Hugging Face folder (tokenizer.json) "
                            "holding the tokenizer"),
-                  cl::Required);
+                  cl::Required, cl::cat(toolOptions));
 static cl::opt<std::string> textPath("text", cl::desc("text to score"),
-                                     cl::Required);
+                                     cl::Required, cl::cat(toolOptions));
 static cl::opt<slr::PerplexityOptions::Protocol> protocol(
     "protocol", cl::desc("how the text is cut into windows"),
     cl::init(slr::PerplexityOptions::Protocol::Blocks),
     cl::values(clEnumValN(slr::PerplexityOptions::Protocol::Blocks, "blocks",
                           "blank-line separated blocks, each from BOS"),
                clEnumValN(slr::PerplexityOptions::Protocol::Stream, "stream",
-                          "whole text, non-overlapping windows")));
+                          "whole text, non-overlapping windows")),
+    cl::cat(toolOptions));
 static cl::opt<bool> unpackSparse(
     "unpack-sparse",
     cl::desc("run slr.linear by unpacking S and calling BLAS (default: at "
              "evaluation windows, M of 100-512 rows, it is faster than the "
              "packed kernel today); --unpack-sparse=false runs the packed "
              "kernel"),
-    cl::init(true));
+    cl::init(true), cl::cat(toolOptions));
 static cl::opt<int64_t> contextLength("context", cl::desc("window length"),
-                                      cl::init(512));
+                                      cl::init(512), cl::cat(toolOptions));
 static cl::opt<int64_t> maxBlocks("max-blocks",
                                   cl::desc("stop after N blocks (0: all)"),
-                                  cl::init(0));
+                                  cl::init(0), cl::cat(toolOptions));
 static cl::opt<int64_t> maxWindows("max-windows",
                                    cl::desc("stop after N windows (0: all)"),
-                                   cl::init(0));
-static cl::opt<std::string>
-    jsonPath("json", cl::desc("also write the result as JSON"), cl::init(""));
+                                   cl::init(0), cl::cat(toolOptions));
+static cl::opt<std::string> jsonPath("json",
+                                     cl::desc("also write the result as JSON"),
+                                     cl::init(""), cl::cat(toolOptions));
 
 static int fail(const Twine &message) {
   WithColor::error(errs(), "slr-eval") << message << "\n";
@@ -76,6 +80,7 @@ int main(int argc, char **argv) {
   slr::selectBlasKernelsForHost(argv);
   InitLLVM init(argc, argv);
   slr::installToolFatalErrorHandlers("slr-eval");
+  cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(argc, argv, "slr-eval: perplexity of model IR\n");
   if (contextLength < 2)
     return fail("--context must be at least 2");

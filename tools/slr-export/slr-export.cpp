@@ -22,10 +22,14 @@
 
 using namespace llvm;
 
-static cl::opt<std::string>
-    inputPath(cl::Positional, cl::desc("<compressed model IR>"), cl::Required);
+static cl::OptionCategory toolOptions("slr-export options");
+
+static cl::opt<std::string> inputPath(cl::Positional,
+                                      cl::desc("<compressed model IR>"),
+                                      cl::Required, cl::cat(toolOptions));
 static cl::opt<std::string> outputDir("o", cl::desc("output folder"),
-                                      cl::value_desc("dir"), cl::Required);
+                                      cl::value_desc("dir"), cl::Required,
+                                      cl::cat(toolOptions));
 enum class Format { GGUF, HF, Packed };
 static cl::opt<Format> outputFormat(
     "format", cl::desc("what to write"), cl::Required,
@@ -35,22 +39,24 @@ static cl::opt<Format> outputFormat(
                           "transformers + PEFT: Hugging Face folder with a "
                           "LoRA adapter"),
                clEnumValN(Format::Packed, "packed",
-                          "slr's packed N:M form as safetensors")));
+                          "slr's packed N:M form as safetensors")),
+    cl::cat(toolOptions));
 static cl::opt<std::string>
     sourcePath("source",
                cl::desc("the checkpoint the IR was imported from (gguf: "
                         "metadata, tokenizer and non-linear tensors)"),
-               cl::value_desc("checkpoint"));
+               cl::value_desc("checkpoint"), cl::cat(toolOptions));
 static cl::opt<slr::ExportFloatType> baseType(
     "dtype", cl::desc("storage of S in the base model (gguf, hf)"),
     cl::init(slr::ExportFloatType::F32),
     cl::values(clEnumValN(slr::ExportFloatType::F32, "f32", "exact"),
                clEnumValN(slr::ExportFloatType::F16, "f16", "half"),
-               clEnumValN(slr::ExportFloatType::BF16, "bf16", "bfloat16")));
+               clEnumValN(slr::ExportFloatType::BF16, "bf16", "bfloat16")),
+    cl::cat(toolOptions));
 
 static cl::opt<bool> noTokenizer("no-tokenizer",
                                  cl::desc("hf: do not write tokenizer.json"),
-                                 cl::init(false));
+                                 cl::init(false), cl::cat(toolOptions));
 
 static int fail(const Twine &message) {
   WithColor::error(errs(), "slr-export") << message << "\n";
@@ -60,6 +66,7 @@ static int fail(const Twine &message) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   slr::installToolFatalErrorHandlers("slr-export");
+  cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(
       argc, argv,
       "slr-export: compressed model IR to files other engines load\n");

@@ -26,21 +26,25 @@
 
 using namespace llvm;
 
+static cl::OptionCategory toolOptions("slr-gguf-to-hf options");
+
 static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.gguf>"),
-                                      cl::Required);
+                                      cl::Required, cl::cat(toolOptions));
 static cl::opt<std::string> outputPath("o", cl::desc("output folder"),
-                                       cl::value_desc("folder"), cl::Required);
+                                       cl::value_desc("folder"), cl::Required,
+                                       cl::cat(toolOptions));
 enum class DType { F32, F16, BF16 };
 static cl::opt<DType>
     dtype("dtype", cl::desc("safetensors dtype of the weights"),
           cl::init(DType::F32),
           cl::values(clEnumValN(DType::F32, "f32", "float32"),
                      clEnumValN(DType::F16, "f16", "float16 (rounded)"),
-                     clEnumValN(DType::BF16, "bf16", "bfloat16 (rounded)")));
+                     clEnumValN(DType::BF16, "bf16", "bfloat16 (rounded)")),
+          cl::cat(toolOptions));
 static cl::opt<unsigned> numShards(
     "shards",
     cl::desc("number of safetensors shards (1: model.safetensors, no index)"),
-    cl::init(1));
+    cl::init(1), cl::cat(toolOptions));
 
 static int fail(const Twine &message) {
   WithColor::error(errs(), "slr-gguf-to-hf") << message << "\n";
@@ -61,6 +65,7 @@ static Error writeJSON(StringRef name, const json::Value &value) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   slr::installToolFatalErrorHandlers("slr-gguf-to-hf");
+  cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(
       argc, argv, "slr-gguf-to-hf: llama GGUF to a Hugging Face folder\n");
   if (numShards < 1 || numShards > 99)

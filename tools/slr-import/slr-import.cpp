@@ -27,27 +27,33 @@
 
 using namespace llvm;
 
+static cl::OptionCategory toolOptions("slr-import options");
+
 static cl::opt<std::string> inputPath(cl::Positional,
                                       cl::desc("<model.gguf | hf-folder>"),
-                                      cl::Required);
+                                      cl::Required, cl::cat(toolOptions));
 static cl::opt<std::string> outputPath("o", cl::desc("output file"),
-                                       cl::value_desc("path"), cl::Required);
+                                       cl::value_desc("path"), cl::Required,
+                                       cl::cat(toolOptions));
 static cl::opt<std::string>
     loraPath("lora",
              cl::desc("merge a LoRA adapter into the weights: a llama.cpp "
                       "adapter GGUF for a GGUF model, a PEFT adapter folder "
                       "for a Hugging Face folder"),
-             cl::value_desc("adapter.gguf | adapter-folder"), cl::init(""));
+             cl::value_desc("adapter.gguf | adapter-folder"), cl::init(""),
+             cl::cat(toolOptions));
 static cl::opt<std::string> packedPath(
     "packed",
     cl::desc("put the sparse + low-rank layers of slr-export's packed "
              "safetensors file into the model (slr.linear)"),
-    cl::value_desc("model.packed.safetensors"), cl::init(""));
+    cl::value_desc("model.packed.safetensors"), cl::init(""),
+    cl::cat(toolOptions));
 enum class EmitKind { Bytecode, Text };
 static cl::opt<EmitKind> emitKind(
     "emit", cl::desc("output format"), cl::init(EmitKind::Bytecode),
     cl::values(clEnumValN(EmitKind::Bytecode, "bytecode", "MLIR bytecode"),
-               clEnumValN(EmitKind::Text, "text", "textual MLIR")));
+               clEnumValN(EmitKind::Text, "text", "textual MLIR")),
+    cl::cat(toolOptions));
 
 static int fail(const Twine &message) {
   WithColor::error(errs(), "slr-import") << message << "\n";
@@ -57,6 +63,7 @@ static int fail(const Twine &message) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   slr::installToolFatalErrorHandlers("slr-import");
+  cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(
       argc, argv,
       "slr-import: llama checkpoint (GGUF or Hugging Face folder) to model "
