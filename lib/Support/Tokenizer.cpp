@@ -409,7 +409,8 @@ void Tokenizer::encodeSentencePiece(StringRef text,
     size_t length = symbols[left].length + symbols[right].length;
     int32_t id =
         lookup(StringRef(normalized).substr(symbols[left].start, length));
-    if (id >= 0)
+    // -inf: a token no merge makes (a Hugging Face BPE file's semantics).
+    if (id >= 0 && scores[id] != -std::numeric_limits<float>::infinity())
       candidates.push({left, right, scores[id], length});
   };
   for (size_t i = 1; i < symbols.size(); ++i)
@@ -1019,12 +1020,15 @@ Tokenizer::fromHuggingFaceJSON(StringRef jsonText, int32_t bosId,
     for (size_t id = 0; id < tokens.size(); ++id)
       if (tokenTypes[id] == Normal && parseByteTokenText(tokens[id]) >= 0)
         tokenTypes[id] = Byte;
-    // The first merge making a token ranks it: score -rank. Tokens no merge
-    // makes score below all others.
+    // The first merge making a token ranks it: score -rank. As in the
+    // tokenizers library, no merge makes the others: their -inf score keeps
+    // the SentencePiece encoder from joining them (with one lowest score,
+    // ties among them would be broken unlike the file's meaning; found by
+    // slr-fuzz-hf on a file without merges).
     llvm::StringMap<int32_t> ids;
     for (size_t id = 0; id < tokens.size(); ++id)
       ids.try_emplace(tokens[id], static_cast<int32_t>(id));
-    float unranked = -static_cast<float>(mergePairs.size()) - 1.0f;
+    float unranked = -std::numeric_limits<float>::infinity();
     std::vector<float> scores(tokens.size(), unranked);
     std::vector<bool> ranked(tokens.size(), false);
     for (size_t rank = 0; rank < mergePairs.size(); ++rank) {
@@ -1191,7 +1195,8 @@ Expected<llvm::json::Value> Tokenizer::toHuggingFaceJSON() const {
       uint32_t codePoint;
       for (size_t split = decodeUTF8(text, 0, codePoint); split < text.size();
            split += decodeUTF8(text, split, codePoint))
-        if (lookup(text.take_front(split)) >= 0 &&
+        if (scores[id] != -std::numeric_limits<float>::infinity() &&
+            lookup(text.take_front(split)) >= 0 &&
             lookup(text.drop_front(split)) >= 0)
           candidates.push_back({scores[id], static_cast<int32_t>(id), split});
     }

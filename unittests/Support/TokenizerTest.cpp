@@ -760,6 +760,29 @@ TEST(HuggingFaceTokenizerTest, ReadsHandWrittenTokenizers) {
   // "▁ab!": ab first (rank 0), then ▁+ab; "!" by byte fallback.
   EXPECT_EQ((*sentencePiece)->encode("ab!"), (std::vector<int32_t>{7, 1}));
   EXPECT_EQ((*sentencePiece)->decode({7, 1}), "ab!");
+
+  // A token no merge makes is never joined, as in the tokenizers library:
+  // without merges "ab" stays "▁", "a", "b". Before, all such tokens shared
+  // one lowest score, and the file written back (merges ordered by id)
+  // encoded differently (found by slr-fuzz-hf).
+  auto noMerges = Tokenizer::fromHuggingFaceJSON(R"({
+    "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581",
+                      "prepend_scheme": "first", "split": false},
+    "model": {"type": "BPE", "byte_fallback": true, "unk_token": "<unk>",
+      "vocab": {"<unk>": 0, "<0x21>": 1, "\u2581": 2, "a": 3, "b": 4,
+                "\u2581a": 5, "ab": 6, "\u2581ab": 7}}})");
+  ASSERT_TRUE(static_cast<bool>(noMerges))
+      << llvm::toString(noMerges.takeError());
+  EXPECT_EQ((*noMerges)->encode("ab!"), (std::vector<int32_t>{2, 3, 4, 1}));
+  llvm::Expected<llvm::json::Value> written = (*noMerges)->toHuggingFaceJSON();
+  ASSERT_TRUE(static_cast<bool>(written))
+      << llvm::toString(written.takeError());
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << *written;
+  auto reread = Tokenizer::fromHuggingFaceJSON(text);
+  ASSERT_TRUE(static_cast<bool>(reread)) << llvm::toString(reread.takeError());
+  EXPECT_EQ((*reread)->encode("ab!"), (std::vector<int32_t>{2, 3, 4, 1}));
 }
 
 TEST(HuggingFaceTokenizerTest, RejectsBadTokenizerJSON) {
