@@ -182,6 +182,13 @@ const WeightType kWeightTypes[] = {WeightType::F32, WeightType::F16,
 const KernelPath kPaths[] = {KernelPath::Scalar, KernelPath::AVX2,
                              KernelPath::AVX512};
 
+const SparseStrategy kStrategies[] = {SparseStrategy::Packed,
+                                      SparseStrategy::DenseTiles};
+
+const char *strategyName(SparseStrategy strategy) {
+  return strategy == SparseStrategy::Packed ? "packed" : "dense-tiles";
+}
+
 const char *typeName(WeightType type) {
   return type == WeightType::F32   ? "f32"
          : type == WeightType::F16 ? "f16"
@@ -219,29 +226,31 @@ TEST(SparseLinear, EveryPathAndStorageTypeMatchesTheDenseReference) {
                     kernelPathName(path));
         continue;
       }
-      for (WeightType type : kWeightTypes) {
-        Stored stored;
-        store(layer, type, 1, stored);
-        SparseLinearProblem &p = stored.problem;
-        p.m = shape.m;
-        p.x = x.data();
-        p.ldx = ldx;
-        int64_t ldy = shape.n + 1;
-        std::vector<float> y(shape.m * ldy, -7.0f);
-        p.y = y.data();
-        p.ldy = ldy;
-        ASSERT_EQ(checkSparseLinearProblem(p), "");
-        sparseLinear(p, path, 2);
-        for (int64_t i = 0; i < shape.m; ++i) {
-          for (int64_t o = 0; o < shape.n; ++o)
-            ASSERT_NEAR(y[i * ldy + o], expected[i * shape.n + o],
-                        bound[i * shape.n + o])
-                << kernelPathName(path) << " " << typeName(type) << " m=" << i
-                << " n=" << o << " shape " << shape.m << "x" << shape.n << "x"
-                << shape.k << " r" << shape.rank;
-          EXPECT_EQ(y[i * ldy + shape.n], -7.0f) << "wrote past the row";
+      for (WeightType type : kWeightTypes)
+        for (SparseStrategy strategy : kStrategies) {
+          Stored stored;
+          store(layer, type, 1, stored);
+          SparseLinearProblem &p = stored.problem;
+          p.m = shape.m;
+          p.x = x.data();
+          p.ldx = ldx;
+          int64_t ldy = shape.n + 1;
+          std::vector<float> y(shape.m * ldy, -7.0f);
+          p.y = y.data();
+          p.ldy = ldy;
+          ASSERT_EQ(checkSparseLinearProblem(p), "");
+          sparseLinear(p, path, 2, strategy);
+          for (int64_t i = 0; i < shape.m; ++i) {
+            for (int64_t o = 0; o < shape.n; ++o)
+              ASSERT_NEAR(y[i * ldy + o], expected[i * shape.n + o],
+                          bound[i * shape.n + o])
+                  << kernelPathName(path) << " " << typeName(type) << " "
+                  << strategyName(strategy) << " m=" << i << " n=" << o
+                  << " shape " << shape.m << "x" << shape.n << "x" << shape.k
+                  << " r" << shape.rank;
+            EXPECT_EQ(y[i * ldy + shape.n], -7.0f) << "wrote past the row";
+          }
         }
-      }
     }
   }
 }
@@ -280,11 +289,11 @@ TEST(SparseLinear, ResultsAreBitwiseIndependentOfThreadsAndRows) {
       [&](KernelPath path, WeightType type, SparseLinearProblem p) {
         std::vector<float> first(m * layer.n);
         p.y = first.data();
-        sparseLinear(p, path, 1);
+        sparseLinear(p, path, 1, SparseStrategy::Packed);
         for (unsigned threads : {2u, 3u, 8u}) {
           std::vector<float> again(m * layer.n);
           p.y = again.data();
-          sparseLinear(p, path, threads);
+          sparseLinear(p, path, threads, SparseStrategy::Packed);
           EXPECT_EQ(std::memcmp(first.data(), again.data(), 4 * first.size()),
                     0)
               << kernelPathName(path) << " " << typeName(type) << " threads "
@@ -296,7 +305,7 @@ TEST(SparseLinear, ResultsAreBitwiseIndependentOfThreadsAndRows) {
           one.m = 1;
           one.x = x.data() + i * layer.k;
           one.y = row.data();
-          sparseLinear(one, path, 2);
+          sparseLinear(one, path, 2, SparseStrategy::Packed);
           EXPECT_EQ(
               std::memcmp(row.data(), first.data() + i * layer.n, 4 * layer.n),
               0)
@@ -318,9 +327,9 @@ TEST(SparseLinear, ManyRowsAreBitwiseIndependentOfThreadsAndTiles) {
       [&](KernelPath path, WeightType type, SparseLinearProblem p) {
         std::vector<float> first(m * layer.n), again(m * layer.n);
         p.y = first.data();
-        sparseLinear(p, path, 1);
+        sparseLinear(p, path, 1, SparseStrategy::Packed);
         p.y = again.data();
-        sparseLinear(p, path, 3);
+        sparseLinear(p, path, 3, SparseStrategy::Packed);
         EXPECT_EQ(std::memcmp(first.data(), again.data(), 4 * first.size()), 0)
             << kernelPathName(path) << " " << typeName(type);
         // Rows 5..84 as a call of their own: shifted against the blocks.
@@ -329,11 +338,43 @@ TEST(SparseLinear, ManyRowsAreBitwiseIndependentOfThreadsAndTiles) {
         part.m = 80;
         part.x = x.data() + 5 * layer.k;
         part.y = rows.data();
-        sparseLinear(part, path, 2);
+        sparseLinear(part, path, 2, SparseStrategy::Packed);
         EXPECT_EQ(std::memcmp(rows.data(), first.data() + 5 * layer.n,
                               4 * rows.size()),
                   0)
             << kernelPathName(path) << " " << typeName(type);
+      });
+}
+
+// Many rows of x take the dense tiles (Auto from kDenseTilesMinRows): the
+// same sums whatever the thread count, and near the packed kernel's.
+TEST(SparseLinear, DenseTilesAreIndependentOfThreadsAndChosenForManyRows) {
+  std::mt19937 rng(9);
+  // 600 rows of S at K = 1028: several tiles of 240 rows, the last partial.
+  Layer layer = makeLayer(rng, 600, 1028, 7, true);
+  int64_t m = kDenseTilesMinRows;
+  std::vector<float> x = makeInput(rng, m, layer.k);
+  std::vector<double> bound;
+  std::vector<double> expected = reference(layer, x.data(), m, layer.k, bound);
+  forEveryPathAndType(
+      layer, m, x,
+      [&](KernelPath path, WeightType type, SparseLinearProblem p) {
+        std::vector<float> tiles(m * layer.n), again(m * layer.n),
+            automatic(m * layer.n);
+        p.y = tiles.data();
+        sparseLinear(p, path, 1, SparseStrategy::DenseTiles);
+        p.y = again.data();
+        sparseLinear(p, path, 3, SparseStrategy::DenseTiles);
+        p.y = automatic.data();
+        sparseLinear(p, path, 2, SparseStrategy::Auto);
+        EXPECT_EQ(std::memcmp(tiles.data(), again.data(), 4 * tiles.size()), 0)
+            << kernelPathName(path) << " " << typeName(type);
+        EXPECT_EQ(std::memcmp(tiles.data(), automatic.data(), 4 * tiles.size()),
+                  0)
+            << kernelPathName(path) << " " << typeName(type);
+        if (type == WeightType::F32)
+          for (int64_t i = 0; i < m * layer.n; ++i)
+            ASSERT_NEAR(tiles[i], expected[i], bound[i]) << i;
       });
 }
 
@@ -365,11 +406,14 @@ TEST(SparseLinear, GeneralPatternsAndWiderPositions) {
       p.y = y.data();
       p.ldy = layer.n;
       ASSERT_EQ(checkSparseLinearProblem(p), "");
-      sparseLinear(p, path, 2);
-      for (int64_t i = 0; i < m * layer.n; ++i)
-        ASSERT_NEAR(y[i], expected[i], bound[i])
-            << c.keep << ":" << c.group << " i" << 8 * c.positionBytes << " "
-            << kernelPathName(path);
+      for (SparseStrategy strategy : kStrategies) {
+        std::fill(y.begin(), y.end(), -7.0f);
+        sparseLinear(p, path, 2, strategy);
+        for (int64_t i = 0; i < m * layer.n; ++i)
+          ASSERT_NEAR(y[i], expected[i], bound[i])
+              << c.keep << ":" << c.group << " i" << 8 * c.positionBytes << " "
+              << kernelPathName(path) << " " << strategyName(strategy);
+      }
     }
   }
 }

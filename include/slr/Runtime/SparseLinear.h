@@ -65,11 +65,30 @@ struct SparseLinearProblem {
 /// Why `problem` cannot run (empty when it can).
 std::string checkSparseLinearProblem(const SparseLinearProblem &problem);
 
+/// How a call multiplies by S.
+enum class SparseStrategy {
+  /// The packed kernels of `path`: S streamed once as stored. Bit for bit
+  /// independent of M, of a row's place among the rows and of the threads.
+  Packed,
+  /// Tiles of S decoded to dense f32 rows that stay in L2, each multiplied by
+  /// sgemm, then the low-rank term by sgemm: the dense product's FMAs plus one
+  /// pass over S, where the packed kernel is bound by one permute per FMA.
+  /// Independent of `threads`; rounding as sgemm's order gives.
+  DenseTiles,
+  /// DenseTiles from kDenseTilesMinRows rows of x, Packed below.
+  Auto,
+};
+
+/// Auto's switch: at 64 rows and more sgemm on decoded tiles is faster than
+/// the packed kernel on every measured shape (docs/BENCHMARKS.md).
+constexpr int64_t kDenseTilesMinRows = 64;
+
 /// Computes the problem on `path` (falls back to Scalar for patterns or
 /// position widths the SIMD paths do not handle; an unsupported path is a
 /// programming error) with `threads` threads (0: defaultThreadCount()).
 void sparseLinear(const SparseLinearProblem &problem, KernelPath path,
-                  unsigned threads = 0);
+                  unsigned threads = 0,
+                  SparseStrategy strategy = SparseStrategy::Auto);
 
 /// The same on defaultKernelPath().
 inline void sparseLinear(const SparseLinearProblem &problem) {

@@ -29,6 +29,7 @@
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 
+#include <cblas.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -724,8 +725,96 @@ void run(const SparseLinearProblem &p, const BlockKernels<T> &kernels,
   });
 }
 
+/// SparseStrategy::DenseTiles. Duplicate positions in a group add up, as in
+/// the scalar kernel.
+template <typename T, typename PosT>
+void runDenseTiles(const SparseLinearProblem &p, unsigned threads) {
+  const auto *values = static_cast<const T *>(p.values);
+  const auto *positions = static_cast<const PosT *>(p.positions);
+  int64_t groups = p.k / p.group, rowValues = groups * p.keep;
+  auto widen = [](const void *data, int64_t count, std::vector<float> &wide) {
+    const auto *typed = static_cast<const T *>(data);
+    if constexpr (std::is_same_v<T, float>) {
+      return typed;
+    } else {
+      wide.resize(count);
+      for (int64_t i = 0; i < count; ++i)
+        wide[i] = toFloat(typed[i]);
+      return static_cast<const float *>(wide.data());
+    }
+  };
+
+  // Rows of decoded S per tile: about 1 MiB, within a core's L2, and enough
+  // rows (16) that sgemm's repacking of x costs little per tile.
+  constexpr int64_t kTileBytes = 1 << 20;
+  int64_t tileRows = std::clamp<int64_t>(
+      kTileBytes / std::max<int64_t>(4 * p.k, 1) / 16 * 16, 16, 512);
+  tileRows = std::min(tileRows, p.n);
+  std::vector<float> tile(tileRows * p.k);
+  for (int64_t n0 = 0; n0 < p.n; n0 += tileRows) {
+    int64_t rows = std::min(tileRows, p.n - n0);
+    unsigned parts = static_cast<unsigned>(std::min<int64_t>(threads, rows));
+    threadPool().run(parts, [&](unsigned index) {
+      auto [begin, end] = share(rows, parts, index);
+      for (int64_t r = begin; r < end; ++r) {
+        float *dense = tile.data() + r * p.k;
+        std::fill(dense, dense + p.k, 0.0f);
+        const T *rowV = values + (n0 + r) * rowValues;
+        const PosT *rowP = positions + (n0 + r) * groups;
+        for (int64_t g = 0; g < groups; ++g) {
+          PosT word;
+          std::memcpy(&word, rowP + g, sizeof(PosT));
+          for (unsigned t = 0; t < p.keep; ++t) {
+            unsigned position = slr::decodePosition(word, t, p.group);
+            if (position < p.group)
+              dense[g * p.group + position] += toFloat(rowV[g * p.keep + t]);
+          }
+        }
+      }
+    });
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p.m, rows, p.k, 1.0f,
+                p.x, p.ldx, tile.data(), p.k, 0.0f, p.y + n0, p.ldy);
+  }
+  tile = {};
+
+  if (p.rank > 0) {
+    std::vector<float> uWide, vWide, t(p.m * p.rank);
+    const float *u = widen(p.u, p.n * p.rank, uWide);
+    const float *v = widen(p.v, p.rank * p.k, vWide);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p.m, p.rank, p.k, 1.0f,
+                p.x, p.ldx, v, p.k, 0.0f, t.data(), p.rank);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p.m, p.n, p.rank, 1.0f,
+                t.data(), p.rank, u, p.rank, 1.0f, p.y, p.ldy);
+  }
+  if (p.bias) {
+    std::vector<float> biasWide;
+    const float *bias = widen(p.bias, p.n, biasWide);
+    for (int64_t i = 0; i < p.m; ++i)
+      for (int64_t j = 0; j < p.n; ++j)
+        p.y[i * p.ldy + j] += bias[j];
+  }
+}
+
 template <typename T>
-void dispatch(const SparseLinearProblem &p, KernelPath path, unsigned threads) {
+void dispatchDenseTiles(const SparseLinearProblem &p, unsigned threads) {
+  switch (p.positionBytes) {
+  case 1:
+    return runDenseTiles<T, uint8_t>(p, threads);
+  case 2:
+    return runDenseTiles<T, uint16_t>(p, threads);
+  case 4:
+    return runDenseTiles<T, uint32_t>(p, threads);
+  default:
+    return runDenseTiles<T, uint64_t>(p, threads);
+  }
+}
+
+template <typename T>
+void dispatch(const SparseLinearProblem &p, KernelPath path, unsigned threads,
+              SparseStrategy strategy) {
+  if (strategy == SparseStrategy::DenseTiles ||
+      (strategy == SparseStrategy::Auto && p.m >= kDenseTilesMinRows))
+    return dispatchDenseTiles<T>(p, threads);
   bool simd = p.keep == 2 && p.group == 4 && p.positionBytes == 1;
   if (simd && path == KernelPath::AVX512)
     return run<T>(p, kAVX512Kernels<T>, {4, 4}, threads);
@@ -842,7 +931,7 @@ slr::runtime::checkSparseLinearProblem(const SparseLinearProblem &p) {
 }
 
 void slr::runtime::sparseLinear(const SparseLinearProblem &p, KernelPath path,
-                                unsigned threads) {
+                                unsigned threads, SparseStrategy strategy) {
   std::string problem = checkSparseLinearProblem(p);
   if (!problem.empty() || !isKernelPathSupported(path)) {
     std::fprintf(stderr, "slr: sparse linear: %s\n",
@@ -855,11 +944,11 @@ void slr::runtime::sparseLinear(const SparseLinearProblem &p, KernelPath path,
     threads = defaultThreadCount();
   switch (p.weightType) {
   case WeightType::F32:
-    return dispatch<float>(p, path, threads);
+    return dispatch<float>(p, path, threads, strategy);
   case WeightType::F16:
-    return dispatch<Half>(p, path, threads);
+    return dispatch<Half>(p, path, threads, strategy);
   case WeightType::BF16:
-    return dispatch<BFloat>(p, path, threads);
+    return dispatch<BFloat>(p, path, threads, strategy);
   }
 }
 
