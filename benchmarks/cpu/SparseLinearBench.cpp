@@ -50,6 +50,15 @@ static cl::opt<std::string>
              cl::desc("kernel path (scalar, avx2, avx512; default: "
                       "the best this CPU runs)"),
              cl::init(""));
+static cl::opt<SparseStrategy> strategy(
+    "strategy", cl::desc("how slr multiplies by S"),
+    cl::init(SparseStrategy::Auto),
+    cl::values(
+        clEnumValN(SparseStrategy::Auto, "auto",
+                   "dense tiles from kDenseTilesMinRows rows, else packed"),
+        clEnumValN(SparseStrategy::Packed, "packed", "packed kernels"),
+        clEnumValN(SparseStrategy::DenseTiles, "dense-tiles",
+                   "S decoded tile by tile, sgemm per tile")));
 static cl::opt<int64_t> evictAbove(
     "evict-above-mib",
     cl::desc("evict the caches before each call when the dense W exceeds "
@@ -204,9 +213,12 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  static const char *strategyNames[] = {"packed", "dense-tiles", "auto"};
   outs() << "# slr packed 2:4 + rank " << lowRank << " kernel (path "
-         << kernelPathName(path) << ") vs OpenBLAS sgemm on the dense W ("
-         << slr::getBlasKernelFamily() << "), y = x*W^T, median of " << repeats
+         << kernelPathName(path) << ", strategy "
+         << strategyNames[static_cast<int>(strategy.getValue())]
+         << ") vs OpenBLAS sgemm on the dense W (" << slr::getBlasKernelFamily()
+         << "), y = x*W^T, median of " << repeats
          << "; ratio = sgemm time / slr time (wall; cpu: process CPU "
             "time)\n";
   outs() << "| N x K | M | threads | sgemm dense [ms] | slr f32 [ms] | ratio "
@@ -245,12 +257,14 @@ int main(int argc, char **argv) {
         p.values = layer.values.data();
         p.u = layer.u.data();
         p.v = layer.v.data();
-        Timing f32 = medianTime([&] { sparseLinear(p, path, t); }, evict);
+        Timing f32 =
+            medianTime([&] { sparseLinear(p, path, t, strategy); }, evict);
         p.weightType = WeightType::BF16;
         p.values = layer.values16.data();
         p.u = layer.u16.data();
         p.v = layer.v16.data();
-        Timing bf16 = medianTime([&] { sparseLinear(p, path, t); }, evict);
+        Timing bf16 =
+            medianTime([&] { sparseLinear(p, path, t, strategy); }, evict);
         outs() << format("| %lld x %lld | %lld | %u | %.3f | %.3f | %.2f | "
                          "%.3f | %.2f | %.2f | %.2f |\n",
                          static_cast<long long>(n), static_cast<long long>(k),

@@ -350,8 +350,8 @@ TEST(SparseLinear, ManyRowsAreBitwiseIndependentOfThreadsAndTiles) {
 // same sums whatever the thread count, and near the packed kernel's.
 TEST(SparseLinear, DenseTilesAreIndependentOfThreadsAndChosenForManyRows) {
   std::mt19937 rng(9);
-  // 600 rows of S at K = 1028: several tiles of 240 rows, the last partial.
-  Layer layer = makeLayer(rng, 600, 1028, 7, true);
+  // 600 rows of S at K = 4100: tiles of 240 rows, the last partial.
+  Layer layer = makeLayer(rng, 600, 4100, 7, true);
   int64_t m = kDenseTilesMinRows;
   std::vector<float> x = makeInput(rng, m, layer.k);
   std::vector<double> bound;

@@ -79,9 +79,10 @@ enum class SparseStrategy {
   Auto,
 };
 
-/// Auto's switch: at 64 rows and more sgemm on decoded tiles is faster than
-/// the packed kernel on every measured shape (docs/BENCHMARKS.md).
-constexpr int64_t kDenseTilesMinRows = 64;
+/// Auto's switch. Below it the packed kernel's smaller reads win on layers
+/// that stream from memory; from it the dense tiles' FMAs do
+/// (docs/BENCHMARKS.md, "dense tiles").
+constexpr int64_t kDenseTilesMinRows = 128;
 
 /// Computes the problem on `path` (falls back to Scalar for patterns or
 /// position widths the SIMD paths do not handle; an unsupported path is a
