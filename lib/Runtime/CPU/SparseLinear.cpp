@@ -7,9 +7,10 @@
 // gathers the 16 x entries the values meet — four groups on AVX2 (two
 // permutes and a blend). The low-rank term is two dense passes with the same
 // row kernels: t = x·Vᵀ first, then t·U[n]ᵀ for each output, added before
-// the bias.
+// the bias. Calls with many rows of x take SparseStrategy::DenseTiles
+// instead (runDenseTiles: sgemm on tiles of S decoded to dense).
 //
-// Determinism: an output element's sum runs over K in an order that depends
+// Determinism (packed kernels): an output element's sum runs over K in an order that depends
 // only on K and the code path (two accumulators alternating over chunks, a
 // fixed tail, a fixed horizontal reduction); a thread computes whole output
 // columns; the row blocking of x never changes a row's arithmetic.
