@@ -53,12 +53,11 @@ static cl::opt<std::string>
 static cl::opt<SparseStrategy> strategy(
     "strategy", cl::desc("how slr multiplies by S"),
     cl::init(SparseStrategy::Auto),
-    cl::values(
-        clEnumValN(SparseStrategy::Auto, "auto",
-                   "dense tiles from kDenseTilesMinRows rows, else packed"),
-        clEnumValN(SparseStrategy::Packed, "packed", "packed kernels"),
-        clEnumValN(SparseStrategy::DenseTiles, "dense-tiles",
-                   "S decoded tile by tile, sgemm per tile")));
+    cl::values(clEnumValN(SparseStrategy::Auto, "auto",
+                          "dense tiles where prefersDenseTiles says so"),
+               clEnumValN(SparseStrategy::Packed, "packed", "packed kernels"),
+               clEnumValN(SparseStrategy::DenseTiles, "dense-tiles",
+                          "S decoded tile by tile, sgemm per tile")));
 static cl::opt<int64_t> evictAbove(
     "evict-above-mib",
     cl::desc("evict the caches before each call when the dense W exceeds "

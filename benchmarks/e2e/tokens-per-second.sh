@@ -83,18 +83,21 @@ for name, label in [("dense", "slr dense"),
                  "%.1f / %.1f" % (r["compile_seconds"], r["first_window_seconds"]),
                  rss(name), "%.4f" % r["mean_nll"]))
 log = open(os.path.join(out, "llama.log")).read()
-m = re.search(r"prompt eval time =\s*([\d.]+) ms /\s*(\d+) tokens", log)
-load = re.search(r"load time =\s*([\d.]+) ms", log)
+# llama.cpp's log lines start with the time since start, "M.SS.mmm.uuu".
+def stamp(text):
+    m = re.search(r"^(\d+)\.(\d+)\.(\d+)\.(\d+) \S+ .*" + re.escape(text), log, re.M)
+    if not m:
+        sys.exit("tokens-per-second.sh: llama.log has no line with '%s'" % text)
+    return int(m.group(1)) * 60 + int(m.group(2)) + int(m.group(3)) / 1e3 + int(m.group(4)) / 1e6
+begin, first, end = stamp("calculating perplexity over"), stamp("seconds per pass"), stamp("Final estimate")
 ppl = re.search(r"Final estimate: PPL = ([\d.]+)", log)
-if not m:
-    sys.exit("tokens-per-second.sh: no 'prompt eval time' in llama.log")
-rows.append(("llama.cpp f32", int(windows), int(m.group(2)), float(m.group(1)) / 1000,
-             "%.1f / –" % (float(load.group(1)) / 1000) if load else "–", rss("llama"),
-             "(PPL %s, 2nd halves)" % ppl.group(1) if ppl else ""))
+rows.append(("llama.cpp f32", int(windows), int(windows) * 512, end - begin,
+             "%.1f / %.1f" % (begin, first), rss("llama"),
+             "(PPL %s on 2nd halves)" % ppl.group(1)))
 llama_tps = rows[-1][2] / rows[-1][3]
 dense_tps = rows[0][2] / rows[0][3]
 head = (f"SmolLM2-135M, wiki.test.raw, {windows} windows of 512, {threads} threads\n\n"
-        "| run | windows | forward tokens | forward s | tokens/s | vs slr dense | vs llama.cpp | compile (llama.cpp: load) / first window s | peak RSS GiB | mean NLL |\n"
+        "| run | windows | forward tokens | forward s | tokens/s | vs slr dense | vs llama.cpp | start (slr: compile) / first window s | peak RSS GiB | mean NLL |\n"
         "|---|---|---|---|---|---|---|---|---|---|\n")
 body = "".join("| %s | %d | %d | %.1f | %.1f | %.2fx | %.2fx | %s | %.2f | %s |\n"
                % (label, w, tok, s, tok / s, tok / s / dense_tps, tok / s / llama_tps, c, g, nll)

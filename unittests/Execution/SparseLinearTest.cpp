@@ -349,6 +349,12 @@ TEST(SparseLinear, ManyRowsAreBitwiseIndependentOfThreadsAndTiles) {
 // Many rows of x take the dense tiles (Auto from kDenseTilesMinRows): the
 // same sums whatever the thread count, and near the packed kernel's.
 TEST(SparseLinear, DenseTilesAreIndependentOfThreadsAndChosenForManyRows) {
+  // Auto's choice on the shapes BENCHMARKS.md measured.
+  EXPECT_TRUE(prefersDenseTiles(512, 14336, 4096));
+  EXPECT_TRUE(prefersDenseTiles(128, 1536, 576));
+  EXPECT_FALSE(prefersDenseTiles(128, 4096, 4096));
+  EXPECT_FALSE(prefersDenseTiles(127, 576, 576));
+  EXPECT_FALSE(prefersDenseTiles(16, 14336, 4096));
   std::mt19937 rng(9);
   // 600 rows of S at K = 4100: tiles of 240 rows, the last partial.
   Layer layer = makeLayer(rng, 600, 4100, 7, true);

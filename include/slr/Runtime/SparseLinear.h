@@ -75,14 +75,19 @@ enum class SparseStrategy {
   /// pass over S, where the packed kernel is bound by one permute per FMA.
   /// Independent of `threads`; rounding as sgemm's order gives.
   DenseTiles,
-  /// DenseTiles from kDenseTilesMinRows rows of x, Packed below.
+  /// DenseTiles where prefersDenseTiles says so, Packed elsewhere.
   Auto,
 };
 
-/// Auto's switch. Below it the packed kernel's smaller reads win on layers
-/// that stream from memory; from it the dense tiles' FMAs do
-/// (docs/BENCHMARKS.md, "dense tiles").
+/// Auto's choice (docs/BENCHMARKS.md, "dense tiles"). From 512 rows of x the
+/// dense tiles' FMAs win on every measured layer; from 128 rows they win on
+/// layers whose dense f32 weights fit in 16 MiB, while on larger layers,
+/// which stream from memory, the packed kernel's smaller reads still do.
 constexpr int64_t kDenseTilesMinRows = 128;
+inline bool prefersDenseTiles(int64_t m, int64_t n, int64_t k) {
+  return m >= 4 * kDenseTilesMinRows ||
+         (m >= kDenseTilesMinRows && n * k <= (int64_t(4) << 20));
+}
 
 /// Computes the problem on `path` (falls back to Scalar for patterns or
 /// position widths the SIMD paths do not handle; an unsupported path is a

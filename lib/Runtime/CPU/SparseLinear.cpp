@@ -10,10 +10,10 @@
 // the bias. Calls with many rows of x take SparseStrategy::DenseTiles
 // instead (runDenseTiles: sgemm on tiles of S decoded to dense).
 //
-// Determinism (packed kernels): an output element's sum runs over K in an order that depends
-// only on K and the code path (two accumulators alternating over chunks, a
-// fixed tail, a fixed horizontal reduction); a thread computes whole output
-// columns; the row blocking of x never changes a row's arithmetic.
+// Determinism (packed kernels): an output element's sum runs over K in an order
+// that depends only on K and the code path (two accumulators alternating over
+// chunks, a fixed tail, a fixed horizontal reduction); a thread computes whole
+// output columns; the row blocking of x never changes a row's arithmetic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -827,7 +827,7 @@ template <typename T>
 void dispatch(const SparseLinearProblem &p, KernelPath path, unsigned threads,
               SparseStrategy strategy) {
   if (strategy == SparseStrategy::DenseTiles ||
-      (strategy == SparseStrategy::Auto && p.m >= kDenseTilesMinRows))
+      (strategy == SparseStrategy::Auto && prefersDenseTiles(p.m, p.n, p.k)))
     return dispatchDenseTiles<T>(p, threads);
   bool simd = p.keep == 2 && p.group == 4 && p.positionBytes == 1;
   if (simd && path == KernelPath::AVX512)
