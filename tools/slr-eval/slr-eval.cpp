@@ -53,11 +53,10 @@ static cl::opt<slr::PerplexityOptions::Protocol> protocol(
     cl::cat(toolOptions));
 static cl::opt<bool> unpackSparse(
     "unpack-sparse",
-    cl::desc("run slr.linear by unpacking S and calling BLAS (default: at "
-             "evaluation windows, M of 100-512 rows, it is faster than the "
-             "packed kernel today); --unpack-sparse=false runs the packed "
-             "kernel"),
-    cl::init(true), cl::cat(toolOptions));
+    cl::desc("run slr.linear by unpacking S and calling BLAS on every call "
+             "(default: the CPU runtime's call, packed kernel for few rows, "
+             "sgemm on decoded tiles of S for many)"),
+    cl::init(false), cl::cat(toolOptions));
 static cl::opt<int64_t> contextLength("context", cl::desc("window length"),
                                       cl::init(512), cl::cat(toolOptions));
 static cl::opt<int64_t> maxBlocks("max-blocks",
