@@ -315,7 +315,7 @@ void SafetensorsWriter::setMetadata(StringRef key, StringRef value) {
 void SafetensorsWriter::addRaw(StringRef name, SafetensorsDType dtype,
                                llvm::ArrayRef<int64_t> shape,
                                llvm::ArrayRef<uint8_t> bytes) {
-  PendingTensor tensor{name.str(), dtype, shape.vec(), bytes.vec()};
+  PendingTensor tensor{name.str(), dtype, shape.vec(), bytes.vec(), {}};
   for (PendingTensor &existing : pending) {
     if (existing.name == tensor.name) {
       existing = std::move(tensor);
