@@ -5,8 +5,9 @@
 # 512 tokens, the same threads.
 #
 #   slr dense                the dense model IR
-#   slr 2:4+rN unpacked      slr.linear by unpacking S and one sgemm (default)
-#   slr 2:4+rN packed        the packed CPU kernel (--unpack-sparse=false)
+#   slr 2:4+rN unpacked      slr.linear by unpacking S and one sgemm (--unpack-sparse)
+#   slr 2:4+rN runtime call  the CPU runtime's slr.linear (default): packed kernel
+#                            for few rows, sgemm on decoded tiles of S for many
 #   llama.cpp f32            llama-perplexity on the exported F32 GGUF
 #
 # Speed does not depend on how S and U, V were found, so without
@@ -62,8 +63,8 @@ slr_eval() { # name model flags...
     --max-windows "$windows" --json "$out/$name.json" "$@" > /dev/null
 }
 slr_eval dense "$out/dense.mlirbc"
-slr_eval unpacked "$compressed"
-slr_eval packed "$compressed" --unpack-sparse=false
+slr_eval unpacked "$compressed" --unpack-sparse
+slr_eval packed "$compressed"
 step "llama-perplexity: f32"
 /usr/bin/time -f "%M" -o "$out/llama.rss" "$llama" -m "$out/f32/model.gguf" \
   -f "$text" -c 512 -b 512 --chunks "$windows" -t "$threads" -tb "$threads" \
@@ -77,7 +78,7 @@ def rss(name):
 rows = []
 for name, label in [("dense", "slr dense"),
                     ("unpacked", f"slr 2:4+r{rank} unpacked"),
-                    ("packed", f"slr 2:4+r{rank} packed")]:
+                    ("packed", f"slr 2:4+r{rank} runtime call")]:
     r = json.load(open(os.path.join(out, name + ".json")))
     rows.append((label, r["windows"], r["forward_tokens"], r["scoring_seconds"],
                  "%.1f / %.1f" % (r["compile_seconds"], r["first_window_seconds"]),
